@@ -1,0 +1,210 @@
+"""The `watcher` command: thin commands over the same functions the daemon uses."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from watcher import __version__
+from watcher.config import Config, load_config, parse_duration
+from watcher.diff import diff_from_dict, render_diff
+from watcher.errors import WatcherError
+from watcher.logs import redact, setup_logging
+from watcher.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+OUTCOME_MARK = {"changed": "CHANGED", "baseline": "baseline", "unchanged": "same", "not_modified": "same (304)",
+                "error": "ERROR"}
+
+
+def common_options(fn: F) -> F:
+    """--config, --state and logging on every command, as the README promises."""
+
+    @click.option("--config", "config_path", envvar="WATCHER_CONFIG", default="sources.toml",
+                  show_default=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="Sources file (env WATCHER_CONFIG).")
+    @click.option("--state", "state_dir", envvar="WATCHER_STATE", default=None,
+                  type=click.Path(file_okay=False), help="State directory holding watcher.db (env WATCHER_STATE).")
+    @click.option("--log-level", default="warning", show_default=True,
+                  type=click.Choice(["debug", "info", "warning", "error"]), help="Least severe log event shown.")
+    @click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]),
+                  help="Log lines as text or as JSON objects.")
+    @wraps(fn)
+    def wrapper(config_path: Path, state_dir: str | None, log_level: str, log_format: str,
+                **kwargs: Any) -> Any:
+        setup_logging(log_level, log_format)
+        config = load_config(config_path, state_dir=state_dir)
+        return fn(config, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="watcher")
+def cli() -> None:
+    """Watch web pages, store what changed, and alert on real changes.
+
+    Sources are listed in sources.toml; state lives in STATE/watcher.db.
+    Exit codes: 0 done, 1 runtime error, 2 bad configuration or usage, 3 unusable state database.
+    """
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--diff/--no-diff", "show_diff", default=True, help="Print the diff of each change.")
+@common_options
+def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
+    """Check every source (or the NAMES given) once, deliver due alerts, then exit."""
+    from watcher.runtime import check_once
+
+    sources = [config.source(n) for n in names] or list(config.sources)
+    results, report = asyncio.run(check_once(config, sources))
+    width = max((len(r.source) for r in results), default=10)
+    for r in results:
+        detail = r.change.summary if r.change else (r.error or "")
+        click.echo(f"{OUTCOME_MARK.get(r.outcome, r.outcome):<11} {r.source:<{width}}  {redact(detail)}")
+        if r.change and show_diff:
+            click.echo(_indent(render_diff(r.change.diff, max_lines=40)))
+    errors = sum(r.outcome == "error" for r in results)
+    changed = sum(r.outcome == "changed" for r in results)
+    click.echo(
+        f"{len(results)} checked: {changed} changed, {errors} failed; "
+        f"alerts sent {report.sent}, retrying {report.retrying}, dead {report.dead}",
+        err=True,
+    )
+
+
+@cli.command()
+@common_options
+def run(config: Config) -> None:
+    """Run the daemon: check each source on its schedule until SIGTERM or Ctrl-C."""
+    import logging
+
+    from watcher.scheduler import Daemon
+
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    missing = [t.name for t in config.targets if t.secret is None]
+    for name in missing:
+        target = next(t for t in config.targets if t.name == name)
+        logging.getLogger("watcher").warning(
+            f"notify target {name!r} is off: set {target.env} (or {target.env}_FILE) to its Apprise URL"
+        )
+    asyncio.run(Daemon(config).run())
+
+
+@cli.command()
+@click.option("--source", "source_name", default=None, help="Only this source.")
+@click.option("--since", default=None, help='ISO date/time, or an age like "1d" or "6h".')
+@click.option("--limit", default=None, type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True)
+@click.option("--diff/--no-diff", "show_diff", default=False, help="Text format: print each diff.")
+@common_options
+def changes(config: Config, source_name: str | None, since: str | None, limit: int | None, fmt: str,
+            show_diff: bool) -> None:
+    """The change log, newest first."""
+    store = Store.open(config.settings.state_dir)
+    try:
+        rows = store.changes(source=source_name, since=_parse_since(since), limit=limit)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([_change_json(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"#{r['id']}  {r['detected_at']}  {r['source']}  [{r['category'] or 'change'}]  {r['summary']}")
+        if show_diff:
+            click.echo(_indent(render_diff(diff_from_dict(r["diff"]), max_lines=60)))
+    if not rows:
+        click.echo("no changes recorded", err=True)
+
+
+@cli.command()
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True)
+@common_options
+def sources(config: Config, fmt: str) -> None:
+    """Every configured source with its last status."""
+    store = Store.open(config.settings.state_dir)
+    try:
+        status = {row["name"]: row for row in store.sources_status()}
+    finally:
+        store.close()
+    rows = []
+    for s in config.sources:
+        st = status.get(s.name, {})
+        rows.append({
+            "name": s.name, "url": s.url, "every": _human(s.every.total_seconds()), "tags": list(s.tags),
+            "last_outcome": st.get("last_outcome"), "last_check_at": st.get("last_check_at"),
+            "last_change_at": st.get("last_change_at"), "error_streak": st.get("error_streak", 0),
+            "last_error": st.get("last_error"),
+        })
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    width = max((len(r["name"]) for r in rows), default=10)
+    for r in rows:
+        status_text = r["last_outcome"] or "never checked"
+        if r["error_streak"]:
+            status_text += f" x{r['error_streak']}: {r['last_error']}"
+        click.echo(f"{r['name']:<{width}}  every {r['every']:<4} {r['last_check_at'] or '-':<29} {status_text}")
+
+
+def _change_json(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": r["id"], "source": r["source"], "url": r["url"], "detected_at": r["detected_at"],
+        "title": r["title"], "category": r["category"], "summary": r["summary"], "added": r["added"],
+        "removed": r["removed"], "before": r["before_hash"], "after": r["after_hash"], "diff": r["diff"],
+    }
+
+
+def _parse_since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.now(UTC) - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f'{text!r}: give an ISO date like 2026-11-01 or an age like "7d"',
+                                 param_hint="--since") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def main() -> None:
+    """Entry point: WatcherError becomes one line on stderr and its exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except WatcherError as exc:
+        click.echo(f"watcher: error: {redact(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,404 @@
+"""Parse and validate `sources.toml` into frozen objects, with errors that name the line and the fix."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import soupsieve
+
+from watcher import PROJECT_URL, __version__
+from watcher.errors import ConfigError
+from watcher.models import Source
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+TOP_KEYS = ("watcher", "egress", "source", "notify")
+WATCHER_KEYS = (
+    "state_dir",
+    "user_agent",
+    "concurrency",
+    "timeout",
+    "max_bytes",
+    "per_host_gap",
+    "max_redirects",
+    "default_every",
+    "jitter",
+)
+EGRESS_KEYS = ("allow_cidrs",)
+SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude")
+NOTIFY_KEYS = ("name", "env")
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_EVERY = timedelta(seconds=10)
+MAX_EVERY = timedelta(days=31)
+
+
+class Secret:
+    """A value that must never be printed: repr and str hide it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Global `[watcher]` and `[egress]` settings."""
+
+    state_dir: Path
+    user_agent: str
+    concurrency: int = 4
+    timeout: float = 30.0
+    max_bytes: int = 5_000_000
+    per_host_gap: float = 2.0
+    max_redirects: int = 5
+    jitter: float = 0.1
+    allow_cidrs: tuple[IPNetwork, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """A named alert destination; its Apprise URL comes from the environment or a secret file."""
+
+    name: str
+    env: str
+    secret: Secret | None
+
+    @property
+    def scheme(self) -> str:
+        if self.secret is None:
+            return ""
+        return self.secret.reveal().split(":", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    settings: Settings
+    sources: tuple[Source, ...]
+    targets: tuple[NotifyTarget, ...]
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources)
+        raise ConfigError(f"{self.path}: no source named {name!r}; known sources: {known}")
+
+
+def default_user_agent() -> str:
+    return f"watcher/{__version__} (+{PROJECT_URL})"
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30m' -> 30 minutes. Raises ValueError on anything else."""
+    m = DURATION_RE.match(text)
+    if not m:
+        raise ValueError(text)
+    return timedelta(seconds=int(m.group(1)) * DURATION_UNITS[m.group(2)])
+
+
+class _Locator:
+    """Finds the line of a table or key in the TOML text, since tomllib keeps no positions."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers: list[tuple[int, str]] = []
+        for i, line in enumerate(self.lines, start=1):
+            m = re.match(r"^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?", line)
+            if m:
+                self.headers.append((i, m.group(1)))
+
+    def table(self, name: str, index: int = 0) -> int | None:
+        found = [ln for ln, n in self.headers if n == name]
+        return found[index] if index < len(found) else None
+
+    def key(self, key: str, table: str | None = None, index: int = 0) -> int | None:
+        start = self.table(table, index) if table else 0
+        if table and start is None:
+            return None
+        start = start or 0
+        later = [ln for ln, _ in self.headers if ln > start]
+        end = later[0] if later else len(self.lines) + 1
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for ln in range(start + 1, end):
+            if pattern.match(self.lines[ln - 1]):
+                return ln
+        return start or None
+
+
+class _Loader:
+    def __init__(self, path: Path, text: str, environ: Mapping[str, str]) -> None:
+        self.path = path
+        self.where = _Locator(text)
+        self.environ = environ
+
+    def fail(self, line: int | None, message: str) -> ConfigError:
+        place = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{place}: {message}")
+
+    def check_keys(
+        self, data: Mapping[str, Any], allowed: tuple[str, ...], what: str, table: str | None,
+        index: int = 0,
+    ) -> None:
+        for key in data:
+            if key in allowed:
+                continue
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            fix = f"did you mean {hint[0]!r}?" if hint else f"allowed keys: {', '.join(allowed)}"
+            if table == "notify" and key in ("url", "apprise", "urls"):
+                fix = "put the Apprise URL in an environment variable and name it with env = \"...\""
+            line = self.where.key(key, table, index) if table else self.where.table(key)
+            raise self.fail(line, f"{what}: unknown key {key!r}; {fix}")
+
+    def duration(self, value: Any, key: str, what: str, table: str, index: int = 0) -> timedelta:
+        line = self.where.key(key, table, index)
+        if not isinstance(value, str):
+            raise self.fail(line, f'{what}: {key} must be a string like "30m", "6h" or "1d"')
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise self.fail(
+                line, f'{what}: {key} = {value!r} is not a duration; write it like "30m", "6h" or "1d"'
+            ) from None
+
+    def string_list(self, value: Any, key: str, what: str, table: str, index: int) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(
+                self.where.key(key, table, index), f"{what}: {key} must be a string or a list of strings"
+            )
+        return tuple(v.strip() for v in value)
+
+    def settings(self, data: Mapping[str, Any], egress: Mapping[str, Any]) -> tuple[Settings, timedelta]:
+        self.check_keys(data, WATCHER_KEYS, "[watcher]", "watcher")
+        self.check_keys(egress, EGRESS_KEYS, "[egress]", "egress")
+
+        def number(key: str, default: float, low: float, high: float) -> float:
+            value = data.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise self.fail(
+                    self.where.key(key, "watcher"),
+                    f"[watcher]: {key} must be a number from {low:g} to {high:g}, not {value!r}",
+                )
+            return float(value)
+
+        def seconds(key: str, default: str, low: float, high: float) -> float:
+            value = self.duration(data.get(key, default), key, "[watcher]", "watcher").total_seconds()
+            if not low <= value <= high:
+                raise self.fail(
+                    self.where.key(key, "watcher"),
+                    f"[watcher]: {key} must lie between {low:g}s and {high:g}s",
+                )
+            return value
+
+        state_dir = data.get("state_dir", "state")
+        if not isinstance(state_dir, str) or not state_dir.strip():
+            raise self.fail(self.where.key("state_dir", "watcher"), "[watcher]: state_dir must be a path")
+        user_agent = data.get("user_agent", default_user_agent())
+        if not isinstance(user_agent, str) or not user_agent.strip() or "\n" in user_agent:
+            raise self.fail(
+                self.where.key("user_agent", "watcher"),
+                "[watcher]: user_agent must be one line naming you and a contact URL",
+            )
+        default_every = self.duration(data.get("default_every", "6h"), "default_every", "[watcher]", "watcher")
+        cidrs: list[IPNetwork] = []
+        for raw in self.string_list(egress.get("allow_cidrs", []), "allow_cidrs", "[egress]", "egress", 0):
+            try:
+                cidrs.append(ipaddress.ip_network(raw, strict=False))
+            except ValueError:
+                raise self.fail(
+                    self.where.key("allow_cidrs", "egress"),
+                    f"[egress]: allow_cidrs entry {raw!r} is not a network; write it like \"10.20.0.0/16\"",
+                ) from None
+        base = self.path.parent
+        settings = Settings(
+            state_dir=(base / state_dir).resolve() if not Path(state_dir).is_absolute() else Path(state_dir),
+            user_agent=user_agent.strip(),
+            concurrency=int(number("concurrency", 4, 1, 64)),
+            timeout=seconds("timeout", "30s", 1, 600),
+            max_bytes=int(number("max_bytes", 5_000_000, 10_000, 200_000_000)),
+            per_host_gap=seconds("per_host_gap", "2s", 0, 3600),
+            max_redirects=int(number("max_redirects", 5, 0, 20)),
+            jitter=number("jitter", 0.1, 0, 0.5),
+            allow_cidrs=tuple(cidrs),
+        )
+        return settings, default_every
+
+    def url(self, value: Any, what: str, index: int) -> str:
+        line = self.where.key("url", "source", index)
+        if not isinstance(value, str):
+            raise self.fail(line, f"{what}: url must be a string")
+        if value != value.strip() or any(ord(c) < 32 or c == "\\" for c in value):
+            raise self.fail(line, f"{what}: url has spaces, control characters or backslashes; remove them")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https"):
+            raise self.fail(
+                line, f"{what}: url scheme {parts.scheme or '(none)'!r} is not allowed; use https:// or http://"
+            )
+        if not parts.hostname:
+            raise self.fail(line, f"{what}: url {value!r} has no host; write it like https://www.gov.uk/...")
+        if parts.username or parts.password:
+            raise self.fail(line, f"{what}: url must not carry a user name or password")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise self.fail(line, f"{what}: url has an invalid port") from None
+        return value
+
+    def source(self, data: Any, index: int, default_every: timedelta) -> Source:
+        header = self.where.table("source", index)
+        if not isinstance(data, dict):
+            raise self.fail(header, "[[source]] must be a table")
+        name = data.get("name")
+        what = f"source {name!r}" if isinstance(name, str) else f"source #{index + 1}"
+        self.check_keys(data, SOURCE_KEYS, what, "source", index)
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise self.fail(
+                self.where.key("name", "source", index) or header,
+                f"{what}: name is required: letters, digits, '.', '_' or '-', at most 64 characters",
+            )
+        if "url" not in data:
+            raise self.fail(header, f"{what}: url is required")
+        every = default_every
+        if "every" in data:
+            every = self.duration(data["every"], "every", what, "source", index)
+        if not MIN_EVERY <= every <= MAX_EVERY:
+            raise self.fail(
+                self.where.key("every", "source", index),
+                f'{what}: every must lie between "10s" and "31d"',
+            )
+        tags = self.string_list(data.get("tags", []), "tags", what, "source", index)
+        select = self.string_list(data.get("select", []), "select", what, "source", index)
+        exclude = self.string_list(data.get("exclude", []), "exclude", what, "source", index)
+        for key, selectors in (("select", select), ("exclude", exclude)):
+            for sel in selectors:
+                try:
+                    soupsieve.compile(sel)
+                except Exception as exc:  # soupsieve raises several types for bad selectors
+                    raise self.fail(
+                        self.where.key(key, "source", index),
+                        f"{what}: {key} {sel!r} is not a valid CSS selector ({str(exc).splitlines()[0]})",
+                    ) from None
+        return Source(
+            name=name,
+            url=self.url(data["url"], what, index),
+            every=every,
+            tags=tags,
+            select=select,
+            exclude=exclude,
+        )
+
+    def target(self, data: Any, index: int) -> NotifyTarget:
+        header = self.where.table("notify", index)
+        if not isinstance(data, dict):
+            raise self.fail(header, "[[notify]] must be a table")
+        name = data.get("name")
+        what = f"notify {name!r}" if isinstance(name, str) else f"notify #{index + 1}"
+        self.check_keys(data, NOTIFY_KEYS, what, "notify", index)
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise self.fail(header, f"{what}: name is required: letters, digits, '.', '_' or '-'")
+        env = data.get("env")
+        if not isinstance(env, str) or not ENV_RE.match(env):
+            raise self.fail(
+                self.where.key("env", "notify", index) or header,
+                f'{what}: env must name an environment variable holding the Apprise URL, like env = "WATCHER_SLACK_URL"',
+            )
+        return NotifyTarget(name=name, env=env, secret=self.secret(env, what))
+
+    def secret(self, env: str, what: str) -> Secret | None:
+        value = self.environ.get(env, "").strip()
+        if value:
+            return Secret(value)
+        file_var = f"{env}_FILE"
+        file_path = self.environ.get(file_var, "").strip()
+        if not file_path:
+            return None
+        try:
+            content = Path(file_path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"{self.path}: {what}: cannot read the secret file named by {file_var} "
+                f"({exc.strerror}); check the path and its permissions"
+            ) from None
+        return Secret(content) if content else None
+
+
+def load_config(
+    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, state_dir: str | None = None
+) -> Config:
+    """Read and validate a sources file. Raises ConfigError with a one-line message."""
+    path = Path(path)
+    env = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; pass --config FILE or set WATCHER_CONFIG") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc}); check the file and its permissions") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column \d+\)", msg)
+        line = f":{m.group(1)}" if m else ""
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        raise ConfigError(f"{path}{line}: invalid TOML: {detail}; fix the syntax on that line") from None
+
+    loader = _Loader(path, text, env)
+    loader.check_keys(raw, TOP_KEYS, "top level", None)
+    watcher_table = raw.get("watcher", {})
+    egress_table = raw.get("egress", {})
+    if not isinstance(watcher_table, dict) or not isinstance(egress_table, dict):
+        raise loader.fail(None, "[watcher] and [egress] must be tables")
+    settings, default_every = loader.settings(watcher_table, egress_table)
+    if state_dir:
+        settings = Settings(**{**settings.__dict__, "state_dir": Path(state_dir).resolve()})
+
+    raw_sources = raw.get("source", [])
+    if not isinstance(raw_sources, list):
+        raise loader.fail(loader.where.table("source"), "write each source as a [[source]] table")
+    sources = tuple(loader.source(s, i, default_every) for i, s in enumerate(raw_sources))
+    _no_duplicates(loader, [s.name for s in sources], "source")
+
+    raw_targets = raw.get("notify", [])
+    if not isinstance(raw_targets, list):
+        raise loader.fail(loader.where.table("notify"), "write each target as a [[notify]] table")
+    targets = tuple(loader.target(t, i) for i, t in enumerate(raw_targets))
+    _no_duplicates(loader, [t.name for t in targets], "notify")
+    return Config(path=path, settings=settings, sources=sources, targets=targets)
+
+
+def _no_duplicates(loader: _Loader, names: list[str], table: str) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise loader.fail(
+                loader.where.key("name", table, i),
+                f"{table} name {name!r} is used twice (first by {table} #{seen[name] + 1}); "
+                "give each a unique name",
+            )
+        seen[name] = i

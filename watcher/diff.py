@@ -1,0 +1,142 @@
+"""Block-level diff with word-level marks inside changed blocks. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from watcher.models import Diff, Hunk, WordOp
+
+TOKENS = re.compile(r"\s+|[^\s]+")
+# Two blocks are paired for word marks when this much of them is shared; below it they are
+# shown as one removed and one added block, which reads better than a confetti of marks.
+PAIR_RATIO = 0.4
+
+
+def diff_blocks(before: Sequence[str], after: Sequence[str]) -> Diff:
+    """Compare two block sequences; equal regions are left out."""
+    matcher = SequenceMatcher(None, list(before), list(after), autojunk=False)
+    hunks: list[Hunk] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = tuple(before[i1:i2]), tuple(after[j1:j2])
+        if tag == "replace":
+            hunks.append(Hunk("replace", old, new, _pair_words(old, new)))
+        else:
+            hunks.append(Hunk(tag, old, new))
+    return Diff(tuple(hunks))
+
+
+def _pair_words(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[tuple[WordOp, ...], ...]:
+    marks = []
+    for a, b in zip(old, new, strict=False):
+        if SequenceMatcher(None, a, b, autojunk=False).quick_ratio() >= PAIR_RATIO:
+            marks.append(word_diff(a, b))
+        else:
+            marks.append(())
+    return tuple(marks)
+
+
+def word_diff(a: str, b: str) -> tuple[WordOp, ...]:
+    """Word-level operations turning `a` into `b`, adjacent runs merged."""
+    wa, wb = TOKENS.findall(a), TOKENS.findall(b)
+    ops: list[WordOp] = []
+
+    def push(op: str, text: str) -> None:
+        if not text:
+            return
+        if ops and ops[-1].op == op:
+            ops[-1] = WordOp(op, ops[-1].text + text)
+        else:
+            ops.append(WordOp(op, text))
+
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            push("equal", "".join(wa[i1:i2]))
+        else:
+            push("delete", "".join(wa[i1:i2]))
+            push("insert", "".join(wb[j1:j2]))
+    return tuple(ops)
+
+
+def render_words(ops: Sequence[WordOp]) -> str:
+    """`[-old-]{+new+}` marks, the form wdiff and git --word-diff=plain use."""
+    parts = []
+    for op in ops:
+        if op.op == "insert":
+            parts.append("{+" + op.text + "+}")
+        elif op.op == "delete":
+            parts.append("[-" + op.text + "-]")
+        else:
+            parts.append(op.text)
+    return "".join(parts)
+
+
+def render_diff(diff: Diff, max_lines: int | None = None) -> str:
+    """Plain-text view: '- ' removed block, '+ ' added block, '~ ' block with word marks."""
+    lines: list[str] = []
+    for hunk in diff.hunks:
+        paired = len(hunk.words)
+        for k in range(max(len(hunk.before), len(hunk.after))):
+            if k < paired and hunk.words[k]:
+                lines.append("~ " + render_words(hunk.words[k]))
+                continue
+            if k < len(hunk.before):
+                lines.append("- " + hunk.before[k])
+            if k < len(hunk.after):
+                lines.append("+ " + hunk.after[k])
+    if max_lines is not None and len(lines) > max_lines:
+        hidden = len(lines) - max_lines
+        lines = [*lines[:max_lines], f"… {hidden} more line{'s' if hidden != 1 else ''}"]
+    return "\n".join(lines)
+
+
+def summarise(diff: Diff) -> str:
+    """One line: how much changed and the first words of it."""
+    edited = sum(1 for h in diff.hunks for marks in h.words if marks)
+    added = sum(len(h.after) for h in diff.hunks) - edited
+    removed = sum(len(h.before) for h in diff.hunks) - edited
+    parts = [
+        f"{n} block{'s' if n != 1 else ''} {what}"
+        for n, what in ((edited, "edited"), (added, "added"), (removed, "removed"))
+        if n
+    ]
+    lead = next((line for h in diff.hunks for line in h.after), None) or next(
+        (line for h in diff.hunks for line in h.before), ""
+    )
+    lead = lead if len(lead) <= 120 else lead[:119] + "…"
+    return f"{', '.join(parts)}: {lead}" if lead else ", ".join(parts)
+
+
+def diff_to_dict(diff: Diff) -> list[dict[str, object]]:
+    """A JSON-ready form of `diff`, stored with each change."""
+    return [
+        {
+            "op": h.op,
+            "before": list(h.before),
+            "after": list(h.after),
+            "words": [[[w.op, w.text] for w in marks] for marks in h.words],
+        }
+        for h in diff.hunks
+    ]
+
+
+def diff_from_dict(data: list[dict[str, object]]) -> Diff:
+    """Inverse of `diff_to_dict`."""
+    hunks = []
+    for h in data:
+        words = tuple(
+            tuple(WordOp(str(op), str(text)) for op, text in marks)
+            for marks in h.get("words", [])  # type: ignore[attr-defined]
+        )
+        hunks.append(
+            Hunk(
+                str(h["op"]),
+                tuple(h["before"]),  # type: ignore[arg-type]
+                tuple(h["after"]),  # type: ignore[arg-type]
+                words,
+            )
+        )
+    return Diff(tuple(hunks))

@@ -1,0 +1,161 @@
+"""Values passed between pipeline stages. Frozen, typed, no behaviour beyond small derived views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Source:
+    """One watched page, as configured in `sources.toml`."""
+
+    name: str
+    url: str
+    every: timedelta
+    tags: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return (urlsplit(self.url).hostname or "").lower()
+
+
+@dataclass(frozen=True)
+class Validators:
+    """The server's own cache validators, sent back verbatim on the next fetch."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What came back from one successful HTTP exchange (2xx or 304)."""
+
+    url: str
+    final_url: str
+    status: int
+    not_modified: bool
+    content_type: str
+    body: bytes
+    text: str
+    validators: Validators
+    duration_ms: int
+    redirected: bool = False
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A page reduced to its readable blocks, one line each."""
+
+    title: str
+    blocks: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.blocks)
+
+
+@dataclass(frozen=True)
+class WordOp:
+    """One run of words inside a changed block: kept, inserted or deleted."""
+
+    op: str  # "equal" | "insert" | "delete"
+    text: str
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """One region where the block sequences differ."""
+
+    op: str  # "insert" | "delete" | "replace"
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    words: tuple[tuple[WordOp, ...], ...] = ()  # one line of word marks per paired block
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Blocks before and after, compared."""
+
+    hunks: tuple[Hunk, ...]
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return tuple(line for h in self.hunks for line in h.after)
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(line for h in self.hunks for line in h.before)
+
+    def __bool__(self) -> bool:
+        return bool(self.hunks)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A page's extracted text, addressed by the hash of that text."""
+
+    hash: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """A detected change, ready to be stored and alerted on."""
+
+    source: str
+    url: str
+    detected_at: datetime
+    before: str  # snapshot hash
+    after: str  # snapshot hash
+    diff: Diff
+    title: str
+    summary: str
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of checking one source once."""
+
+    source: str
+    outcome: str  # baseline | unchanged | not_modified | changed | error
+    started_at: datetime
+    duration_ms: int
+    status: int | None = None
+    bytes: int = 0
+    error_reason: str | None = None
+    error: str | None = None
+    change: Change | None = None
+    change_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One message for one target, rendered from a change."""
+
+    outbox_id: int
+    target: str
+    title: str
+    body: str
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the store remembers about a source between checks."""
+
+    validators: Validators = field(default_factory=Validators)
+    body_hash: str | None = None
+    snapshot_hash: str | None = None
+    last_check_at: datetime | None = None
+    error_streak: int = 0

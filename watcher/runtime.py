@@ -1,0 +1,64 @@
+"""Wiring: from a Config to a store, an egress client, a checker and a deliverer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from watcher.config import Config, Settings
+from watcher.egress import Egress, EgressPolicy
+from watcher.logs import register_secret
+from watcher.models import CheckResult, Source
+from watcher.notify import DeliveryReport, Deliverer
+from watcher.pipeline import Checker, Clock, utcnow
+from watcher.store import Store
+
+
+def egress_policy(settings: Settings) -> EgressPolicy:
+    return EgressPolicy(
+        user_agent=settings.user_agent,
+        timeout=settings.timeout,
+        max_bytes=settings.max_bytes,
+        max_redirects=settings.max_redirects,
+        per_host_gap=settings.per_host_gap,
+        concurrency=settings.concurrency,
+        allow_cidrs=settings.allow_cidrs,
+    )
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: Store
+    checker: Checker
+    deliverer: Deliverer
+
+
+@asynccontextmanager
+async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
+    """Everything a pass needs, closed in order on exit."""
+    for target in config.targets:
+        if target.secret is not None:
+            register_secret(target.secret.reveal())
+    store = Store.open(config.settings.state_dir)
+    try:
+        store.sync_sources(config.sources, clock())
+        ready = [t.name for t in config.targets if t.secret is not None]
+        async with Egress(egress_policy(config.settings)) as egress:
+            checker = Checker(egress=egress, store=store, targets=ready, clock=clock)
+            deliverer = Deliverer(store=store, targets={t.name: t for t in config.targets}, clock=clock)
+            yield Runtime(config, store, checker, deliverer)
+    finally:
+        store.close()
+
+
+async def check_once(
+    config: Config, sources: Sequence[Source] | None = None, clock: Clock = utcnow
+) -> tuple[list[CheckResult], DeliveryReport]:
+    """One pass over `sources` (all by default), then deliver what is due."""
+    async with open_runtime(config, clock) as rt:
+        results = await asyncio.gather(*(rt.checker.check(s) for s in (sources or config.sources)))
+        report = await rt.deliverer.deliver_due()
+    return list(results), report

@@ -1,0 +1,133 @@
+"""The daemon: APScheduler wiring, start-up spreading, heartbeat and clean shutdown on signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.config import Config
+from watcher.models import Source
+from watcher.pipeline import Clock, utcnow
+from watcher.runtime import Runtime, open_runtime
+from watcher.store import iso
+
+log = logging.getLogger(__name__)
+STARTUP_SPREAD = timedelta(minutes=2)
+OUTBOX_EVERY = timedelta(seconds=30)
+HEARTBEAT_EVERY = timedelta(seconds=30)
+SHUTDOWN_GRACE = 8.0
+
+
+def first_run_times(
+    sources: Sequence[Source],
+    last_checks: Mapping[str, datetime | None],
+    now: datetime,
+    rng: random.Random,
+    spread: timedelta = STARTUP_SPREAD,
+) -> dict[str, datetime]:
+    """When each source is first checked after start.
+
+    A source checked before resumes at its last check plus its interval. Overdue and never-checked
+    sources are spread over a short window, so a restart is not a burst of every source at once.
+    """
+    due: dict[str, datetime] = {}
+    for s in sources:
+        last = last_checks.get(s.name)
+        if last is not None and last + s.every > now:
+            due[s.name] = last + s.every
+        else:
+            window = min(spread, s.every).total_seconds()
+            due[s.name] = now + timedelta(seconds=rng.uniform(0, window))
+    return due
+
+
+class Daemon:
+    """Runs checks on schedule until `stop()` or SIGTERM/SIGINT."""
+
+    def __init__(self, config: Config, clock: Clock = utcnow, rng: random.Random | None = None) -> None:
+        self.config = config
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._stop = asyncio.Event()
+        self._inflight: set[asyncio.Task[object]] = set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        try:
+            async with open_runtime(self.config, self.clock) as rt:
+                scheduler = self._schedule(rt)
+                scheduler.start()
+                log.info("daemon started", extra={"sources": len(self.config.sources)})
+                await self._stop.wait()
+                log.info("stopping: letting checks in flight finish")
+                scheduler.shutdown(wait=False)
+                await self._drain()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        log.info("daemon stopped")
+
+    def _schedule(self, rt: Runtime) -> AsyncIOScheduler:
+        now = self.clock()
+        last = {s.name: rt.store.state(s.name).last_check_at for s in self.config.sources}
+        first = first_run_times(self.config.sources, last, now, self.rng)
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        jitter = self.config.settings.jitter
+        for s in self.config.sources:
+            seconds = int(s.every.total_seconds())
+            scheduler.add_job(
+                self._tracked, IntervalTrigger(seconds=seconds, jitter=int(seconds * jitter) or None),
+                args=[self._check, rt, s], id=f"source:{s.name}", next_run_time=first[s.name],
+                max_instances=1, coalesce=True, misfire_grace_time=seconds,
+            )
+            log.debug("scheduled", extra={"source": s.name, "next_run": iso(first[s.name])})
+        scheduler.add_job(self._tracked, IntervalTrigger(seconds=int(OUTBOX_EVERY.total_seconds())),
+                          args=[self._deliver, rt], id="outbox", max_instances=1, coalesce=True)
+        scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=int(HEARTBEAT_EVERY.total_seconds())),
+                          args=[rt], id="heartbeat", next_run_time=now, coalesce=True)
+        return scheduler
+
+    async def _tracked(self, fn: object, *args: object) -> None:
+        """Run a job as a task we can wait for at shutdown."""
+        if self._stop.is_set():
+            return
+        task = asyncio.ensure_future(fn(*args))  # type: ignore[operator]
+        self._inflight.add(task)
+        try:
+            await asyncio.shield(task)
+        finally:
+            self._inflight.discard(task)
+
+    async def _check(self, rt: Runtime, source: Source) -> None:
+        await rt.checker.check(source)
+        await rt.deliverer.deliver_due()
+
+    async def _deliver(self, rt: Runtime) -> None:
+        await rt.deliverer.deliver_due()
+
+    async def _heartbeat(self, rt: Runtime) -> None:
+        rt.store.set_meta("heartbeat", iso(self.clock()))
+
+    async def _drain(self) -> None:
+        pending = set(self._inflight)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
+        # A late task is still fetching: cancelling it loses nothing, since rows are written in one
+        # transaction only after the fetch is done.
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=2.0)

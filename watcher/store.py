@@ -1,0 +1,358 @@
+"""The SQLite state: schema, migrations, every SQL statement, and the one-transaction write of a check."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from watcher.diff import diff_to_dict
+from watcher.errors import StoreError
+from watcher.models import CheckResult, Snapshot, Source, SourceState, Validators
+
+DB_NAME = "watcher.db"
+migrations = Migrations("watcher")
+
+
+def iso(dt: datetime) -> str:
+    """Timestamps are stored as UTC ISO-8601 text, which sorts as time does."""
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '[]',
+            added_at TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            snapshot_hash TEXT REFERENCES snapshots(hash),
+            last_check_at TEXT,
+            last_success_at TEXT,
+            last_change_at TEXT,
+            last_outcome TEXT,
+            last_error TEXT,
+            error_streak INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE snapshots (
+            hash TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE checks (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            status INTEGER,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT NOT NULL,
+            error_reason TEXT,
+            error TEXT
+        );
+        CREATE INDEX checks_source_time ON checks(source, started_at);
+        CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            before_hash TEXT NOT NULL REFERENCES snapshots(hash),
+            after_hash TEXT NOT NULL REFERENCES snapshots(hash),
+            check_id INTEGER NOT NULL REFERENCES checks(id),
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            category TEXT,
+            added TEXT NOT NULL,
+            removed TEXT NOT NULL,
+            diff TEXT NOT NULL
+        );
+        CREATE INDEX changes_time ON changes(detected_at);
+        CREATE INDEX changes_source_time ON changes(source, detected_at);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            target TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            last_error TEXT,
+            UNIQUE (change_id, target)
+        );
+        CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    change_id: int
+    target: str
+    attempts: int
+
+
+class Store:
+    """One SQLite file in WAL mode. Open with `Store.open(state_dir)`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            conn = sqlite3.connect(path, timeout=10.0, check_same_thread=False, isolation_level=None)
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path}: cannot open the state database ({exc}); restore it from a backup "
+                "or point --state at another directory"
+            ) from None
+        if str(mode).lower() != "wal":
+            conn.close()
+            raise StoreError(
+                f"{path}: SQLite refused WAL mode (got {mode!r}); keep the state directory on a "
+                "local disk, not a network filesystem"
+            )
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        self.conn = conn
+        self.db = Database(conn)
+        self._migrate()
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Store:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{state_dir}: cannot create the state directory ({exc.strerror}); "
+                "set --state or WATCHER_STATE to a writable directory"
+            ) from None
+        return cls(state_dir / DB_NAME)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        known = {m.name for m in migrations._migrations}
+        try:
+            applied = {m.name for m in migrations.applied(self.db)}
+            unknown = applied - known
+            if unknown:
+                raise StoreError(
+                    f"{self.path}: written by a newer watcher (migrations {', '.join(sorted(unknown))}); "
+                    "upgrade watcher or point --state at another directory"
+                )
+            migrations.apply(self.db)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"{self.path}: cannot write the state database ({exc}); check free space and permissions"
+            ) from None
+
+    @property
+    def schema_version(self) -> int:
+        return len(migrations.applied(self.db))
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that upgrades later can
+        # fail with SQLITE_BUSY without waiting, which db.atomic() would give us.
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+
+    def sync_sources(self, sources: Sequence[Source], now: datetime) -> None:
+        """Make sure each configured source has a row; existing state is kept."""
+        with self._write() as c:
+            for s in sources:
+                c.execute(
+                    "INSERT INTO sources (name, url, tags, added_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, tags = excluded.tags",
+                    (s.name, s.url, json.dumps(list(s.tags)), iso(now)),
+                )
+
+    def state(self, name: str) -> SourceState:
+        row = self.conn.execute(
+            "SELECT etag, last_modified, body_hash, snapshot_hash, last_check_at, error_streak "
+            "FROM sources WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return SourceState()
+        return SourceState(
+            validators=Validators(etag=row[0], last_modified=row[1]),
+            body_hash=row[2],
+            snapshot_hash=row[3],
+            last_check_at=parse_iso(row[4]),
+            error_streak=row[5],
+        )
+
+    def snapshot(self, digest: str) -> Snapshot | None:
+        row = self.conn.execute("SELECT hash, title, text FROM snapshots WHERE hash = ?", (digest,)).fetchone()
+        return Snapshot(hash=row[0], title=row[1], text=row[2]) if row else None
+
+    def record(
+        self,
+        result: CheckResult,
+        *,
+        snapshot: Snapshot | None = None,
+        validators: Validators | None = None,
+        body_hash: str | None = None,
+        targets: Sequence[str] = (),
+    ) -> int | None:
+        """Write one check's rows (check, snapshot, change, outbox, source state) in one transaction.
+
+        Returns the id of the change, if the check found one.
+        """
+        at = iso(result.started_at)
+        with self._write() as c:
+            check_id = c.execute(
+                "INSERT INTO checks (source, started_at, duration_ms, status, bytes, outcome, "
+                "error_reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.source, at, result.duration_ms, result.status, result.bytes, result.outcome,
+                 result.error_reason, result.error),
+            ).lastrowid
+            if result.outcome == "error":
+                c.execute(
+                    "UPDATE sources SET last_check_at = ?, last_outcome = 'error', last_error = ?, "
+                    "error_streak = error_streak + 1 WHERE name = ?",
+                    (at, result.error, result.source),
+                )
+                return None
+            if snapshot is not None:
+                c.execute(
+                    "INSERT OR IGNORE INTO snapshots (hash, title, text, created_at) VALUES (?, ?, ?, ?)",
+                    (snapshot.hash, snapshot.title, snapshot.text, at),
+                )
+            change_id = None
+            if result.change is not None:
+                ch = result.change
+                change_id = c.execute(
+                    "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
+                    "title, summary, category, added, removed, diff) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (ch.source, ch.url, iso(ch.detected_at), ch.before, ch.after, check_id, ch.title,
+                     ch.summary, ch.category, json.dumps(list(ch.diff.added)),
+                     json.dumps(list(ch.diff.removed)), json.dumps(diff_to_dict(ch.diff))),
+                ).lastrowid
+                c.executemany(
+                    "INSERT INTO outbox (change_id, target, created_at, next_attempt_at) VALUES (?,?,?,?)",
+                    [(change_id, t, at, at) for t in targets],
+                )
+            sets = ["last_check_at = ?", "last_success_at = ?", "last_outcome = ?", "last_error = NULL",
+                    "error_streak = 0"]
+            args: list[Any] = [at, at, result.outcome]
+            if validators is not None:
+                sets += ["etag = ?", "last_modified = ?"]
+                args += [validators.etag, validators.last_modified]
+            if body_hash is not None:
+                sets.append("body_hash = ?")
+                args.append(body_hash)
+            if snapshot is not None:
+                sets.append("snapshot_hash = ?")
+                args.append(snapshot.hash)
+            if change_id is not None:
+                sets.append("last_change_at = ?")
+                args.append(at)
+            c.execute(f"UPDATE sources SET {', '.join(sets)} WHERE name = ?", (*args, result.source))  # noqa: S608
+            return change_id
+
+    def changes(
+        self, source: str | None = None, since: datetime | None = None, limit: int | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Changes, newest first, with added/removed/diff decoded."""
+        where, args = [], []
+        if source:
+            where.append("source = ?")
+            args.append(source)
+        if since:
+            where.append("detected_at >= ?")
+            args.append(iso(since))
+        if ids is not None:
+            where.append(f"id IN ({', '.join('?' * len(ids))})")
+            args.extend(ids)
+        sql = "SELECT * FROM changes"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY detected_at DESC, id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = []
+        for row in self.db.query(sql, args):
+            for key in ("added", "removed", "diff"):
+                row[key] = json.loads(row[key])
+            rows.append(row)
+        return rows
+
+    def sources_status(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM sources ORDER BY name"))
+
+    def checks(self, source: str | None = None) -> list[dict[str, Any]]:
+        if source:
+            return list(self.db.query("SELECT * FROM checks WHERE source = ? ORDER BY id", [source]))
+        return list(self.db.query("SELECT * FROM checks ORDER BY id"))
+
+    def count(self, table: str) -> int:
+        return int(self.db[table].count)
+
+    def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        rows = self.conn.execute(
+            "SELECT id, change_id, target, attempts FROM outbox WHERE status = 'pending' "
+            "AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (iso(now), limit),
+        ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        with self._write() as c:
+            c.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                "WHERE id = ?",
+                (iso(now), outbox_id),
+            )
+
+    def mark_failed(self, outbox_id: int, error: str, next_attempt: datetime, dead: bool) -> None:
+        with self._write() as c:
+            c.execute(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+                "WHERE id = ?",
+                ("dead" if dead else "pending", error, iso(next_attempt), outbox_id),
+            )
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as c:
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
