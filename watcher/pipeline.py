@@ -6,14 +6,14 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from watcher.diff import diff_blocks, summarise
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
 from watcher.extract import extract, extract_text
-from watcher.models import Change, CheckResult, Extracted, Fetched, Snapshot, Source
+from watcher.models import Change, CheckResult, Extracted, Fetched, Snapshot, Source, Validators
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
@@ -86,13 +86,16 @@ class Checker:
             return failed(exc.reason, str(exc), fetched.status, len(fetched.body))
 
         snapshot = Snapshot(hash=digest(extracted.text), title=extracted.title, text=extracted.text)
-        common = dict(status=fetched.status, bytes=len(fetched.body))
+
+        def result(outcome: str, change: Change | None = None) -> CheckResult:
+            return CheckResult(source.name, outcome, started_at, ms(), status=fetched.status,
+                               bytes=len(fetched.body), change=change)
+
         if state.snapshot_hash is None:
-            return self._done(CheckResult(source.name, "baseline", started_at, ms(), **common),  # type: ignore[arg-type]
-                              validators=fetched.validators, body_hash=body_hash, snapshot=snapshot)
+            return self._done(result("baseline"), validators=fetched.validators, body_hash=body_hash,
+                              snapshot=snapshot)
         if snapshot.hash == state.snapshot_hash:
-            return self._done(CheckResult(source.name, "unchanged", started_at, ms(), **common),  # type: ignore[arg-type]
-                              validators=fetched.validators, body_hash=body_hash)
+            return self._done(result("unchanged"), validators=fetched.validators, body_hash=body_hash)
 
         previous = self.store.snapshot(state.snapshot_hash)
         before = tuple(previous.text.split("\n")) if previous else ()
@@ -103,16 +106,24 @@ class Checker:
             title=extracted.title or (previous.title if previous else source.name),
             summary=summarise(diff),
         )
-        result = CheckResult(source.name, "changed", started_at, ms(), change=change, **common)  # type: ignore[arg-type]
-        return self._done(result, validators=fetched.validators, body_hash=body_hash, snapshot=snapshot)
+        return self._done(result("changed", change), validators=fetched.validators, body_hash=body_hash,
+                          snapshot=snapshot)
 
-    def _done(self, result: CheckResult, **rows: object) -> CheckResult:
-        change_id = self.store.record(result, targets=self.targets if result.change else (), **rows)  # type: ignore[arg-type]
+    def _done(
+        self,
+        result: CheckResult,
+        *,
+        validators: Validators | None = None,
+        body_hash: str | None = None,
+        snapshot: Snapshot | None = None,
+    ) -> CheckResult:
+        change_id = self.store.record(
+            result, validators=validators, body_hash=body_hash, snapshot=snapshot,
+            targets=self.targets if result.change else (),
+        )
         log.info(
             "checked",
             extra={"source": result.source, "outcome": result.outcome, "duration_ms": result.duration_ms,
                    "change_id": change_id},
         )
-        if change_id is None:
-            return result
-        return CheckResult(**{**result.__dict__, "change_id": change_id})
+        return replace(result, change_id=change_id) if change_id is not None else result

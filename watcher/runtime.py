@@ -11,7 +11,7 @@ from watcher.config import Config, Settings
 from watcher.egress import Egress, EgressPolicy
 from watcher.logs import register_secret
 from watcher.models import CheckResult, Source
-from watcher.notify import DeliveryReport, Deliverer
+from watcher.notify import Deliverer, DeliveryReport
 from watcher.pipeline import Checker, Clock, utcnow
 from watcher.store import Store
 

@@ -54,7 +54,7 @@ class Daemon:
     def __init__(self, config: Config, clock: Clock = utcnow, rng: random.Random | None = None) -> None:
         self.config = config
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 - spreading start times, not secrets
         self._stop = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
 

@@ -285,7 +285,8 @@ class Store:
         ids: Sequence[int] | None = None,
     ) -> list[dict[str, Any]]:
         """Changes, newest first, with added/removed/diff decoded."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if source:
             where.append("source = ?")
             args.append(source)

@@ -37,8 +37,14 @@ class Deliverer:
     clock: Callable[[], datetime] = _utcnow
     max_attempts: int = 8
     base_delay: timedelta = field(default=timedelta(seconds=30))
+    # Checks finishing together each ask for delivery; one at a time, or a row is sent twice.
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def deliver_due(self) -> DeliveryReport:
+        async with self._lock:
+            return await self._deliver_due()
+
+    async def _deliver_due(self) -> DeliveryReport:
         report = DeliveryReport()
         for row in self.store.due_alerts(self.clock()):
             error = await self._send(row)
