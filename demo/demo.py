@@ -33,8 +33,10 @@ EVERY = 10  # seconds between checks of each page
 EDIT_AT = 15  # seconds after start when the pages change
 DEADLINE = 75  # give up after this long
 YEAR = re.compile(r"\b20[0-9]{2}\b")
-EDIT = ("Update: the Department for Education has confirmed that the consultation on the "
-        "National Framework now closes on 11 May 2023, and £45 million of new funding was announced.")
+EDIT = (
+    "Update: the Department for Education has confirmed that the consultation on the "
+    "National Framework now closes on 11 May 2023, and £45 million of new funding was announced."
+)
 
 
 def say(text: str) -> None:
@@ -49,7 +51,9 @@ class Replay:
     """Serves each seed as a full page; sidebars rotate on every request, the article only on `edit()`."""
 
     def __init__(self) -> None:
-        self.pages = {f"/page-{i}.html": paragraphs(p) for i, p in enumerate(sorted(SEEDS.glob("*.txt")))}
+        self.pages = {
+            f"/page-{i}.html": paragraphs(p) for i, p in enumerate(sorted(SEEDS.glob("*.txt")))
+        }
         self.edited = False
         self.counter = itertools.count()
         replay = self
@@ -80,11 +84,17 @@ class Replay:
         if self.edited and path == "/page-0.html":
             shown.insert(2, EDIT)
         if self.edited and path == "/page-3.html":
-            shown = [YEAR.sub(lambda m: str(int(m.group(0)) + 1), p, count=1) if i == self.dated(paras) else p
-                     for i, p in enumerate(shown)]
+            shown = [
+                YEAR.sub(lambda m: str(int(m.group(0)) + 1), p, count=1)
+                if i == self.dated(paras)
+                else p
+                for i, p in enumerate(shown)
+            ]
         title = html.escape(shown[0][:90])
         article = "\n".join(f"<p>{html.escape(p)}</p>" for p in shown[1:])
-        popular = "".join(f"<li><a href='/story/{n + k}'>Most read story #{n + k}</a></li>" for k in range(4))
+        popular = "".join(
+            f"<li><a href='/story/{n + k}'>Most read story #{n + k}</a></li>" for k in range(4)
+        )
         return f"""<!doctype html><html><head><title>{title}</title><script>var view={n};</script></head>
 <body><div id="cookie-consent">We use cookies to improve this site. <button>Accept</button></div>
 <header><a href="/">Home</a> | <a href="/news">News</a></header>
@@ -146,8 +156,14 @@ def write_config(replay: Replay) -> Path:
         'env = "WATCHER_DEMO_MAIL_URL"',
     ]
     for i, path in enumerate(replay.pages):
-        lines += ["", "[[source]]", f'name = "sector-page-{i}"', f'url = "{replay.url(path)}"',
-                  f'every = "{EVERY}s"', 'tags = ["demo"]']
+        lines += [
+            "",
+            "[[source]]",
+            f'name = "sector-page-{i}"',
+            f'url = "{replay.url(path)}"',
+            f'every = "{EVERY}s"',
+            'tags = ["demo"]',
+        ]
     config = STATE / "sources.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
@@ -163,19 +179,29 @@ def main() -> int:
     controller = Controller(catcher, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     config = write_config(replay)
-    env = {**os.environ,
-           "WATCHER_DEMO_MAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=watcher@example.org&to=team@example.org"}
-    say(f"replaying {len(replay.pages)} real sector pages on 127.0.0.1:{replay.port}; "
-        f"mail catcher on 127.0.0.1:{smtp_port}")
-    say(f"starting the daemon: {' '.join(['watcher', 'run', '--config', str(config.relative_to(ROOT))])}")
-    daemon = subprocess.Popen([*WATCHER, "run", "--config", str(config), "--log-level", "info"], env=env)
+    env = {
+        **os.environ,
+        "WATCHER_DEMO_MAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=watcher@example.org&to=team@example.org",
+    }
+    say(
+        f"replaying {len(replay.pages)} real sector pages on 127.0.0.1:{replay.port}; "
+        f"mail catcher on 127.0.0.1:{smtp_port}"
+    )
+    say(
+        f"starting the daemon: {' '.join(['watcher', 'run', '--config', str(config.relative_to(ROOT))])}"
+    )
+    daemon = subprocess.Popen(
+        [*WATCHER, "run", "--config", str(config), "--log-level", "info"], env=env
+    )
     started = time.monotonic()
     ok = False
     try:
         while time.monotonic() - started < DEADLINE:
             if not replay.edited and time.monotonic() - started >= EDIT_AT:
                 replay.edited = True
-                say("two pages now carry a real edit (a new paragraph; a year changed); sidebars keep rotating")
+                say(
+                    "two pages now carry a real edit (a new paragraph; a year changed); sidebars keep rotating"
+                )
             if catcher.count >= 2 or daemon.poll() is not None:
                 break
             time.sleep(0.5)
@@ -190,8 +216,10 @@ def main() -> int:
     subprocess.run([*WATCHER, "changes", "--config", str(config), "--diff"], env=env, check=False)
     elapsed = time.monotonic() - started
     if ok:
-        say(f"done in {elapsed:.0f}s: {catcher.count} alert(s) delivered; the rotating sidebars raised none. "
-            f"State kept in {STATE.relative_to(ROOT)}/watcher.db")
+        say(
+            f"done in {elapsed:.0f}s: {catcher.count} alert(s) delivered; the rotating sidebars raised none. "
+            f"State kept in {STATE.relative_to(ROOT)}/watcher.db"
+        )
         return 0
     say(f"no alert arrived within {DEADLINE}s; see the daemon's log lines above")
     return 1

@@ -26,7 +26,9 @@ class Page:
 
     body: bytes = b""
     status: int = 200
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    headers: dict[str, str] = field(
+        default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
+    )
     delay: float = 0.0
     handler: Callable[[BaseHTTPRequestHandler], None] | None = None
 
@@ -61,7 +63,9 @@ class PageServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with server.lock:
-                    server.hits.append(Hit(self.command, self.path, dict(self.headers), body, time.monotonic()))
+                    server.hits.append(
+                        Hit(self.command, self.path, dict(self.headers), body, time.monotonic())
+                    )
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
                     page = server.pages.get(self.path.split("?")[0])
@@ -95,7 +99,9 @@ class PageServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -107,8 +113,11 @@ class PageServer:
 
     def requests(self, path: str | None = None, method: str | None = None) -> list[Hit]:
         with self.lock:
-            return [h for h in self.hits if (path is None or h.path == path)
-                    and (method is None or h.method == method)]
+            return [
+                h
+                for h in self.hits
+                if (path is None or h.path == path) and (method is None or h.method == method)
+            ]
 
     def start(self) -> PageServer:
         self.thread.start()

@@ -9,8 +9,20 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 PURE = ["extract.py", "diff.py", "models.py", "notify/render.py"]
-IO_MODULES = {"httpx", "httpcore", "requests", "urllib.request", "socket", "sqlite3", "sqlite_utils",
-              "apprise", "watcher.store", "watcher.egress", "watcher.notify.deliver", "watcher.runtime"}
+IO_MODULES = {
+    "httpx",
+    "httpcore",
+    "requests",
+    "urllib.request",
+    "socket",
+    "sqlite3",
+    "sqlite_utils",
+    "apprise",
+    "watcher.store",
+    "watcher.egress",
+    "watcher.notify.deliver",
+    "watcher.runtime",
+}
 # Which file may import which outside-world library.
 OWNERS = {
     "httpx": {"egress.py"},
@@ -53,8 +65,14 @@ def test_pure_stages_do_no_io(rel: str) -> None:
 
 @pytest.mark.parametrize("library", sorted(OWNERS))
 def test_only_the_owner_imports_each_outside_library(library: str) -> None:
-    users = {str(p.relative_to(PACKAGE)) for p in _files() if any(_matches(n, library) for n in _imports(p))}
-    assert users <= OWNERS[library], f"{library} imported outside its owner: {sorted(users - OWNERS[library])}"
+    users = {
+        str(p.relative_to(PACKAGE))
+        for p in _files()
+        if any(_matches(n, library) for n in _imports(p))
+    }
+    assert users <= OWNERS[library], (
+        f"{library} imported outside its owner: {sorted(users - OWNERS[library])}"
+    )
 
 
 def test_http_clients_are_built_only_in_egress() -> None:
@@ -63,13 +81,19 @@ def test_http_clients_are_built_only_in_egress() -> None:
         if path.name == "egress.py":
             continue
         for needle in ("AsyncClient(", "httpx.Client(", "create_connection(", "urlopen("):
-            assert needle not in text, f"{path.relative_to(PACKAGE)} builds its own client ({needle})"
+            assert needle not in text, (
+                f"{path.relative_to(PACKAGE)} builds its own client ({needle})"
+            )
 
 
 def test_no_broad_silent_excepts() -> None:
     for path in _files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ExceptHandler) and len(node.body) == 1 and isinstance(node.body[0], ast.Pass):
+            if (
+                isinstance(node, ast.ExceptHandler)
+                and len(node.body) == 1
+                and isinstance(node.body[0], ast.Pass)
+            ):
                 caught = ast.unparse(node.type) if node.type else "everything"
                 assert caught not in ("Exception", "BaseException", "everything"), (
                     f"{path.relative_to(PACKAGE)}:{node.lineno} swallows {caught}"

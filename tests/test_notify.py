@@ -26,9 +26,19 @@ def _store_with_change(tmp_path: Path, added: str, targets: list[str]) -> tuple[
     a = Snapshot(digest("Intro"), "Page", "Intro")
     b = Snapshot(digest("Intro\n" + added), "Page", "Intro\n" + added)
     store.record(CheckResult("dfe", "baseline", NOW, 1), snapshot=a)
-    change = Change("dfe", "https://www.gov.uk/x", NOW, a.hash, b.hash, diff_blocks(["Intro"], ["Intro", added]),
-                    "Stable Homes", f"1 block added: {added}")
-    change_id = store.record(CheckResult("dfe", "changed", NOW, 1, change=change), snapshot=b, targets=targets)
+    change = Change(
+        "dfe",
+        "https://www.gov.uk/x",
+        NOW,
+        a.hash,
+        b.hash,
+        diff_blocks(["Intro"], ["Intro", added]),
+        "Stable Homes",
+        f"1 block added: {added}",
+    )
+    change_id = store.record(
+        CheckResult("dfe", "changed", NOW, 1, change=change), snapshot=b, targets=targets
+    )
     assert change_id is not None
     return store, change_id
 
@@ -74,8 +84,11 @@ def test_retries_with_backoff_then_sends_once(tmp_path: Path, receiver: PageServ
     receiver.set("/flaky", handler=flaky)
     store, _ = _store_with_change(tmp_path, "New guidance published.", ["hook"])
     clock = [NOW]
-    deliverer = Deliverer(store, {"hook": _target("hook", f"json://127.0.0.1:{receiver.port}/flaky")},
-                          clock=lambda: clock[0])
+    deliverer = Deliverer(
+        store,
+        {"hook": _target("hook", f"json://127.0.0.1:{receiver.port}/flaky")},
+        clock=lambda: clock[0],
+    )
     assert asyncio.run(deliverer.deliver_due()).retrying == 1
     # Not due again until the backoff has passed.
     assert asyncio.run(deliverer.deliver_due()).retrying == 0 and flaky.calls == 1
@@ -93,8 +106,12 @@ def test_a_target_that_always_fails_ends_dead(tmp_path: Path, receiver: PageServ
     receiver.set("/down", handler=Flaky(fail=10**6))
     store, _ = _store_with_change(tmp_path, "x", ["hook"])
     clock = [NOW]
-    deliverer = Deliverer(store, {"hook": _target("hook", f"json://127.0.0.1:{receiver.port}/down")},
-                          clock=lambda: clock[0], max_attempts=3)
+    deliverer = Deliverer(
+        store,
+        {"hook": _target("hook", f"json://127.0.0.1:{receiver.port}/down")},
+        clock=lambda: clock[0],
+        max_attempts=3,
+    )
     for _ in range(5):
         asyncio.run(deliverer.deliver_due())
         clock[0] += timedelta(hours=1)
@@ -124,8 +141,11 @@ def test_hostile_page_text_arrives_inert_in_email(tmp_path: Path, smtp: Smtp) ->
 
 def test_webhook_payload_is_json_with_the_change(tmp_path: Path, receiver: PageServer) -> None:
     store, _ = _store_with_change(tmp_path, "Consultation closes on 11 May 2023.", ["hook"])
-    deliverer = Deliverer(store, {"hook": _target("hook", f"json://127.0.0.1:{receiver.port}/hook")},
-                          clock=lambda: NOW)
+    deliverer = Deliverer(
+        store,
+        {"hook": _target("hook", f"json://127.0.0.1:{receiver.port}/hook")},
+        clock=lambda: NOW,
+    )
     assert asyncio.run(deliverer.deliver_due()).sent == 1
     payload = json.loads(receiver.requests("/hook", "POST")[0].body)
     assert payload["title"] == "[Change] dfe: Stable Homes"

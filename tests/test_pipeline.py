@@ -22,7 +22,9 @@ PARAS = [
 
 
 def _config(tmp_path: Path, url: str, env: dict[str, str] | None = None, targets=()):  # type: ignore[no-untyped-def]
-    path = write_config(tmp_path / "sources.toml", [{"name": "dfe", "url": url}], targets=list(targets))
+    path = write_config(
+        tmp_path / "sources.toml", [{"name": "dfe", "url": url}], targets=list(targets)
+    )
     return load_config(path, environ=env or {})
 
 
@@ -50,8 +52,12 @@ def test_baseline_unchanged_then_one_change_one_email_one_webhook(
     second, _ = _run(config)
     assert second.outcome == "unchanged"
 
-    edited = [PARAS[0], PARAS[1].replace("£200 million", "£250 million"), PARAS[2],
-              "A new workforce consultation opens in June."]
+    edited = [
+        PARAS[0],
+        PARAS[1].replace("£200 million", "£250 million"),
+        PARAS[2],
+        "A new workforce consultation opens in June.",
+    ]
     site.set("/page", html_page("Stable Homes", edited, sidebar="Rotating story 2"))
     third, report = _run(config)
     assert third.outcome == "changed"
@@ -66,7 +72,9 @@ def test_baseline_unchanged_then_one_change_one_email_one_webhook(
             "It commits £250 million over the next two years to begin reform.",
             "A new workforce consultation opens in June.",
         ]
-        assert change["removed"] == ["It commits £200 million over the next two years to begin reform."]
+        assert change["removed"] == [
+            "It commits £200 million over the next two years to begin reform."
+        ]
         assert "{+£250+}" in json.dumps(change["diff"]) or any(
             w == ["insert", "£250"] for h in change["diff"] for marks in h["words"] for w in marks
         )
@@ -94,7 +102,9 @@ def test_noise_in_chrome_is_not_a_change(tmp_path: Path, site: PageServer) -> No
     site.set("/page", html_page("Kinship", PARAS, sidebar="Story A"))
     config = _config(tmp_path, site.url("/page"))
     assert _run(config)[0].outcome == "baseline"
-    site.set("/page", html_page("Kinship", PARAS, sidebar="Story B").replace("track = 1", "track = 2"))
+    site.set(
+        "/page", html_page("Kinship", PARAS, sidebar="Story B").replace("track = 1", "track = 2")
+    )
     assert _run(config)[0].outcome == "unchanged"
 
 
@@ -111,7 +121,9 @@ def test_fetch_errors_are_recorded_and_never_a_change(
     tmp_path: Path, site: PageServer, smtp: Smtp, failure: str
 ) -> None:
     site.set("/page", html_page("Stable Homes", PARAS))
-    config = _config(tmp_path, site.url("/page"), {"MAIL_URL": smtp.apprise_url}, [("mail", "MAIL_URL")])
+    config = _config(
+        tmp_path, site.url("/page"), {"MAIL_URL": smtp.apprise_url}, [("mail", "MAIL_URL")]
+    )
     assert _run(config)[0].outcome == "baseline"
     before = _snapshot_state(config)
 
@@ -127,13 +139,22 @@ def test_fetch_errors_are_recorded_and_never_a_change(
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             dead_port = s.getsockname()[1]
-        config = _config(tmp_path, f"http://127.0.0.1:{dead_port}/page", {"MAIL_URL": smtp.apprise_url},
-                         [("mail", "MAIL_URL")])
+        config = _config(
+            tmp_path,
+            f"http://127.0.0.1:{dead_port}/page",
+            {"MAIL_URL": smtp.apprise_url},
+            [("mail", "MAIL_URL")],
+        )
 
     result, report = _run(config)
     assert result.outcome == "error"
-    expected_reason = {"500": "http_status", "404": "http_status", "timeout": "timeout",
-                       "refused": "connect", "empty": "empty"}[failure]
+    expected_reason = {
+        "500": "http_status",
+        "404": "http_status",
+        "timeout": "timeout",
+        "refused": "connect",
+        "empty": "empty",
+    }[failure]
     assert result.error_reason == expected_reason
     assert result.change is None and report.sent == 0
     assert _snapshot_state(config) == before
@@ -148,7 +169,9 @@ def test_fetch_errors_are_recorded_and_never_a_change(
 
     # Recovery to the same page is not a change either: the error page was never stored.
     site.set("/page", html_page("Stable Homes", PARAS), delay=0)
-    config = _config(tmp_path, site.url("/page"), {"MAIL_URL": smtp.apprise_url}, [("mail", "MAIL_URL")])
+    config = _config(
+        tmp_path, site.url("/page"), {"MAIL_URL": smtp.apprise_url}, [("mail", "MAIL_URL")]
+    )
     assert _run(config)[0].outcome == "unchanged"
     assert smtp.sink.messages == []
 

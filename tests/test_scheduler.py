@@ -46,7 +46,9 @@ def test_overdue_sources_are_spread_not_burst() -> None:
     # Spread over the window: no more than a handful start in any one second.
     per_second: dict[int, int] = {}
     for d in due:
-        per_second[int((d - NOW).total_seconds())] = per_second.get(int((d - NOW).total_seconds()), 0) + 1
+        per_second[int((d - NOW).total_seconds())] = (
+            per_second.get(int((d - NOW).total_seconds()), 0) + 1
+        )
     assert max(per_second.values()) <= 6
     assert (due[-1] - due[0]) > STARTUP_SPREAD * 0.8
 
@@ -59,8 +61,20 @@ def test_spread_never_exceeds_a_short_interval() -> None:
 
 def _daemon(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "watcher.cli", "run", "--config", str(config), "--log-level", "info"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        [
+            sys.executable,
+            "-m",
+            "watcher.cli",
+            "run",
+            "--config",
+            str(config),
+            "--log-level",
+            "info",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -77,14 +91,25 @@ def _wait(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
 def test_daemon_detects_a_change_alerts_once_and_stops_on_sigterm(
     tmp_path: Path, site: PageServer, smtp: Smtp
 ) -> None:
-    paras = ["Kinship carers will receive an allowance.", "The strategy was published in December 2023."]
+    paras = [
+        "Kinship carers will receive an allowance.",
+        "The strategy was published in December 2023.",
+    ]
     site.set("/kinship", html_page("Kinship strategy", paras))
-    config = write_config(tmp_path / "sources.toml", [{"name": "kinship", "url": site.url("/kinship"),
-                                                       "every": "10s"}], targets=[("mail", "MAIL")])
+    config = write_config(
+        tmp_path / "sources.toml",
+        [{"name": "kinship", "url": site.url("/kinship"), "every": "10s"}],
+        targets=[("mail", "MAIL")],
+    )
     proc = _daemon(config, {"MAIL": smtp.apprise_url})
     try:
-        assert _wait(lambda: len(site.requests("/kinship")) >= 1, 20), "no baseline check within 20 s"
-        site.set("/kinship", html_page("Kinship strategy", [*paras, "Funding of £40 million is confirmed."]))
+        assert _wait(lambda: len(site.requests("/kinship")) >= 1, 20), (
+            "no baseline check within 20 s"
+        )
+        site.set(
+            "/kinship",
+            html_page("Kinship strategy", [*paras, "Funding of £40 million is confirmed."]),
+        )
         assert _wait(lambda: len(smtp.sink.messages) >= 1, 30), "no alert within 30 s of the edit"
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -104,8 +129,11 @@ def test_sigterm_during_a_slow_fetch_exits_cleanly_with_no_partial_rows(
     tmp_path: Path, site: PageServer
 ) -> None:
     site.set("/slow", html_page("Slow page", ["Text that takes a while."]), delay=20)
-    config = write_config(tmp_path / "sources.toml", [{"name": "slow", "url": site.url("/slow"),
-                                                       "every": "10s"}], watcher='timeout = "60s"')
+    config = write_config(
+        tmp_path / "sources.toml",
+        [{"name": "slow", "url": site.url("/slow"), "every": "10s"}],
+        watcher='timeout = "60s"',
+    )
     text = config.read_text().replace('timeout = "5s"\n', "")
     config.write_text(text)
     proc = _daemon(config)

@@ -15,7 +15,9 @@ from watcher.pipeline import digest
 from watcher.store import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-SOURCE = Source(name="dfe", url="https://www.gov.uk/x", every=__import__("datetime").timedelta(hours=6))
+SOURCE = Source(
+    name="dfe", url="https://www.gov.uk/x", every=__import__("datetime").timedelta(hours=6)
+)
 
 
 def _snapshot(text: str) -> Snapshot:
@@ -24,8 +26,16 @@ def _snapshot(text: str) -> Snapshot:
 
 def _change(before: Snapshot, after: Snapshot) -> Change:
     diff = diff_blocks(before.text.split("\n"), after.text.split("\n"))
-    return Change(source="dfe", url=SOURCE.url, detected_at=NOW, before=before.hash, after=after.hash,
-                  diff=diff, title="T", summary="s")
+    return Change(
+        source="dfe",
+        url=SOURCE.url,
+        detected_at=NOW,
+        before=before.hash,
+        after=after.hash,
+        diff=diff,
+        title="T",
+        summary="s",
+    )
 
 
 @pytest.fixture
@@ -89,12 +99,15 @@ def test_a_check_writes_check_snapshot_change_and_outbox_together(store: Store) 
     a, b = _snapshot("one\ntwo"), _snapshot("one\nthree")
     store.record(CheckResult("dfe", "baseline", NOW, 5), snapshot=a)
     change_id = store.record(
-        CheckResult("dfe", "changed", NOW, 5, change=_change(a, b)), snapshot=b,
-        validators=Validators(etag='"e"'), targets=["mail", "hook"],
+        CheckResult("dfe", "changed", NOW, 5, change=_change(a, b)),
+        snapshot=b,
+        validators=Validators(etag='"e"'),
+        targets=["mail", "hook"],
     )
     assert change_id is not None
     assert [(r["change_id"], r["target"], r["status"]) for r in store.outbox()] == [
-        (change_id, "mail", "pending"), (change_id, "hook", "pending")
+        (change_id, "mail", "pending"),
+        (change_id, "hook", "pending"),
     ]
     row = store.changes()[0]
     assert row["added"] == ["three"] and row["removed"] == ["two"]
@@ -107,20 +120,34 @@ def test_a_failure_mid_transaction_leaves_nothing_behind(store: Store) -> None:
     counts = {t: store.count(t) for t in ("checks", "snapshots", "changes", "outbox")}
     # A change that points at a snapshot that does not exist violates a foreign key at insert time,
     # after the check and snapshot rows were already written inside the transaction.
-    bad = Change(source="dfe", url="u", detected_at=NOW, before="missing", after=b.hash,
-                 diff=diff_blocks(["one"], ["two"]), title="T", summary="s")
+    bad = Change(
+        source="dfe",
+        url="u",
+        detected_at=NOW,
+        before="missing",
+        after=b.hash,
+        diff=diff_blocks(["one"], ["two"]),
+        title="T",
+        summary="s",
+    )
     with pytest.raises(sqlite3.IntegrityError):
-        store.record(CheckResult("dfe", "changed", NOW, 5, change=bad), snapshot=b, targets=["mail"])
+        store.record(
+            CheckResult("dfe", "changed", NOW, 5, change=bad), snapshot=b, targets=["mail"]
+        )
     assert {t: store.count(t) for t in counts} == counts
     assert store.state("dfe").snapshot_hash == a.hash
 
 
 def test_error_checks_keep_the_snapshot_and_count_the_streak(store: Store) -> None:
     a = _snapshot("one")
-    store.record(CheckResult("dfe", "baseline", NOW, 5), snapshot=a, validators=Validators(etag='"1"'))
+    store.record(
+        CheckResult("dfe", "baseline", NOW, 5), snapshot=a, validators=Validators(etag='"1"')
+    )
     for _ in range(3):
         store.record(CheckResult("dfe", "error", NOW, 5, error_reason="timeout", error="slow"))
     state = store.state("dfe")
-    assert state.snapshot_hash == a.hash and state.error_streak == 3 and state.validators.etag == '"1"'
+    assert (
+        state.snapshot_hash == a.hash and state.error_streak == 3 and state.validators.etag == '"1"'
+    )
     store.record(CheckResult("dfe", "unchanged", NOW, 5))
     assert store.state("dfe").error_streak == 0

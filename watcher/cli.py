@@ -14,34 +14,63 @@ from typing import Any, TypeVar
 import click
 
 from watcher import __version__
-from watcher.config import Config, load_config, parse_duration
+from watcher.config import Config, load_config, parse_duration, register_secrets
 from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import WatcherError
 from watcher.logs import redact, setup_logging
 from watcher.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
-OUTCOME_MARK = {"changed": "CHANGED", "baseline": "baseline", "unchanged": "same", "not_modified": "same (304)",
-                "error": "ERROR"}
+OUTCOME_MARK = {
+    "changed": "CHANGED",
+    "baseline": "baseline",
+    "unchanged": "same",
+    "not_modified": "same (304)",
+    "error": "ERROR",
+}
 
 
 def common_options(fn: F) -> F:
     """--config, --state and logging on every command, as the README promises."""
 
-    @click.option("--config", "config_path", envvar="WATCHER_CONFIG", default="sources.toml",
-                  show_default=True, type=click.Path(dir_okay=False, path_type=Path),
-                  help="Sources file (env WATCHER_CONFIG).")
-    @click.option("--state", "state_dir", envvar="WATCHER_STATE", default=None,
-                  type=click.Path(file_okay=False), help="State directory holding watcher.db (env WATCHER_STATE).")
-    @click.option("--log-level", default="warning", show_default=True,
-                  type=click.Choice(["debug", "info", "warning", "error"]), help="Least severe log event shown.")
-    @click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]),
-                  help="Log lines as text or as JSON objects.")
+    @click.option(
+        "--config",
+        "config_path",
+        envvar="WATCHER_CONFIG",
+        default="sources.toml",
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Sources file (env WATCHER_CONFIG).",
+    )
+    @click.option(
+        "--state",
+        "state_dir",
+        envvar="WATCHER_STATE",
+        default=None,
+        type=click.Path(file_okay=False),
+        help="State directory holding watcher.db (env WATCHER_STATE).",
+    )
+    @click.option(
+        "--log-level",
+        default="warning",
+        show_default=True,
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        help="Least severe log event shown.",
+    )
+    @click.option(
+        "--log-format",
+        default="text",
+        show_default=True,
+        type=click.Choice(["text", "json"]),
+        help="Log lines as text or as JSON objects.",
+    )
     @wraps(fn)
-    def wrapper(config_path: Path, state_dir: str | None, log_level: str, log_format: str,
-                **kwargs: Any) -> Any:
+    def wrapper(
+        config_path: Path, state_dir: str | None, log_level: str, log_format: str, **kwargs: Any
+    ) -> Any:
         setup_logging(log_level, log_format)
         config = load_config(config_path, state_dir=state_dir)
+        register_secrets(config)  # before any command can log
         return fn(config, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -70,7 +99,9 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
     width = max((len(r.source) for r in results), default=10)
     for r in results:
         detail = r.change.summary if r.change else (r.error or "")
-        click.echo(f"{OUTCOME_MARK.get(r.outcome, r.outcome):<11} {r.source:<{width}}  {redact(detail)}")
+        click.echo(
+            f"{OUTCOME_MARK.get(r.outcome, r.outcome):<11} {r.source:<{width}}  {redact(detail)}"
+        )
         if r.change and show_diff:
             click.echo(_indent(render_diff(r.change.diff, max_lines=40)))
     errors = sum(r.outcome == "error" for r in results)
@@ -104,23 +135,36 @@ def run(config: Config) -> None:
 @cli.command()
 @click.option("--source", "source_name", default=None, help="Only this source.")
 @click.option("--since", default=None, help='ISO date/time, or an age like "1d" or "6h".')
-@click.option("--limit", default=None, type=click.IntRange(min=1), help="At most this many, newest first.")
-@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True)
+@click.option(
+    "--limit", default=None, type=click.IntRange(min=1), help="At most this many, newest first."
+)
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
 @click.option("--diff/--no-diff", "show_diff", default=False, help="Text format: print each diff.")
 @common_options
-def changes(config: Config, source_name: str | None, since: str | None, limit: int | None, fmt: str,
-            show_diff: bool) -> None:
+def changes(
+    config: Config,
+    source_name: str | None,
+    since: str | None,
+    limit: int | None,
+    fmt: str,
+    show_diff: bool,
+) -> None:
     """The change log, newest first."""
+    since_at = _parse_since(since)  # a usage error must not open (or create) the state database
     store = Store.open(config.settings.state_dir)
     try:
-        rows = store.changes(source=source_name, since=_parse_since(since), limit=limit)
+        rows = store.changes(source=source_name, since=since_at, limit=limit)
     finally:
         store.close()
     if fmt == "json":
         click.echo(json.dumps([_change_json(r) for r in rows], ensure_ascii=False, indent=2))
         return
     for r in rows:
-        click.echo(f"#{r['id']}  {r['detected_at']}  {r['source']}  [{r['category'] or 'change'}]  {r['summary']}")
+        click.echo(
+            f"#{r['id']}  {r['detected_at']}  {r['source']}  [{r['category'] or 'change'}]  {r['summary']}"
+        )
         if show_diff:
             click.echo(_indent(render_diff(diff_from_dict(r["diff"]), max_lines=60)))
     if not rows:
@@ -128,7 +172,9 @@ def changes(config: Config, source_name: str | None, since: str | None, limit: i
 
 
 @cli.command()
-@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True)
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
 @common_options
 def sources(config: Config, fmt: str) -> None:
     """Every configured source with its last status."""
@@ -140,12 +186,19 @@ def sources(config: Config, fmt: str) -> None:
     rows = []
     for s in config.sources:
         st = status.get(s.name, {})
-        rows.append({
-            "name": s.name, "url": s.url, "every": _human(s.every.total_seconds()), "tags": list(s.tags),
-            "last_outcome": st.get("last_outcome"), "last_check_at": st.get("last_check_at"),
-            "last_change_at": st.get("last_change_at"), "error_streak": st.get("error_streak", 0),
-            "last_error": st.get("last_error"),
-        })
+        rows.append(
+            {
+                "name": s.name,
+                "url": s.url,
+                "every": _human(s.every.total_seconds()),
+                "tags": list(s.tags),
+                "last_outcome": st.get("last_outcome"),
+                "last_check_at": st.get("last_check_at"),
+                "last_change_at": st.get("last_change_at"),
+                "error_streak": st.get("error_streak", 0),
+                "last_error": st.get("last_error"),
+            }
+        )
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -154,29 +207,47 @@ def sources(config: Config, fmt: str) -> None:
         status_text = r["last_outcome"] or "never checked"
         if r["error_streak"]:
             status_text += f" x{r['error_streak']}: {r['last_error']}"
-        click.echo(f"{r['name']:<{width}}  every {r['every']:<4} {r['last_check_at'] or '-':<29} {status_text}")
+        click.echo(
+            f"{r['name']:<{width}}  every {r['every']:<4} {r['last_check_at'] or '-':<29} {status_text}"
+        )
 
 
 def _change_json(r: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": r["id"], "source": r["source"], "url": r["url"], "detected_at": r["detected_at"],
-        "title": r["title"], "category": r["category"], "summary": r["summary"], "added": r["added"],
-        "removed": r["removed"], "before": r["before_hash"], "after": r["after_hash"], "diff": r["diff"],
+        "id": r["id"],
+        "source": r["source"],
+        "url": r["url"],
+        "detected_at": r["detected_at"],
+        "title": r["title"],
+        "category": r["category"],
+        "summary": r["summary"],
+        "added": r["added"],
+        "removed": r["removed"],
+        "before": r["before_hash"],
+        "after": r["after_hash"],
+        "diff": r["diff"],
     }
 
 
 def _parse_since(text: str | None) -> datetime | None:
     if not text:
         return None
+    bad = click.BadParameter(
+        f'{text!r}: give an ISO date like 2026-11-01 or an age like "7d"', param_hint="--since"
+    )
     try:
-        return datetime.now(UTC) - parse_duration(text)
+        age = parse_duration(text)
     except ValueError:
         pass
+    else:
+        try:
+            return datetime.now(UTC) - age
+        except OverflowError:  # "999999d" reaches back before year 1
+            raise bad from None
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f'{text!r}: give an ISO date like 2026-11-01 or an age like "7d"',
-                                 param_hint="--since") from None
+        raise bad from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -202,7 +273,9 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except WatcherError as exc:
-        click.echo(f"watcher: error: {redact(str(exc))}", err=True)
+        # One line, always: a message quoting page or file text must not spill onto more lines.
+        message = " ".join(redact(str(exc)).splitlines())
+        click.echo(f"watcher: error: {message}", err=True)
         sys.exit(exc.exit_code)
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import soupsieve
 
 from watcher import PROJECT_URL, __version__
 from watcher.errors import ConfigError
+from watcher.logs import register_secret
 from watcher.models import Source
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -56,6 +57,28 @@ class Secret:
 
     def reveal(self) -> str:
         return self._value
+
+    def fragments(self) -> tuple[str, ...]:
+        """The value and the pieces of it a library may print on its own, longest first.
+
+        Apprise logs parts of a URL it rejects (for example the user of a mailto:// URL as an
+        invalid From address), so redacting only the whole URL is not enough: the user name,
+        password, host, path segments and query values are hidden too.
+        """
+        pieces = {self._value}
+        try:
+            parts = urlsplit(self._value)
+        except ValueError:
+            return (self._value,)
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        candidates = [userinfo, *userinfo.split(":", 1), hostport, hostport.rpartition(":")[0]]
+        candidates += parts.path.split("/")
+        candidates += [pair.partition("=")[2] for pair in parts.query.split("&")]
+        for candidate in candidates:
+            for form in (candidate, unquote(candidate)):
+                if len(form.strip()) >= 6:
+                    pieces.add(form)
+        return tuple(sorted(pieces, key=len, reverse=True))
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -117,7 +140,10 @@ def parse_duration(text: str) -> timedelta:
     m = DURATION_RE.match(text)
     if not m:
         raise ValueError(text)
-    return timedelta(seconds=int(m.group(1)) * DURATION_UNITS[m.group(2)])
+    try:
+        return timedelta(seconds=int(m.group(1)) * DURATION_UNITS[m.group(2)])
+    except OverflowError:  # "99999999999999999999d" is well-formed but no timedelta holds it
+        raise ValueError(text) from None
 
 
 class _Locator:
@@ -160,7 +186,11 @@ class _Loader:
         return ConfigError(f"{place}: {message}")
 
     def check_keys(
-        self, data: Mapping[str, Any], allowed: tuple[str, ...], what: str, table: str | None,
+        self,
+        data: Mapping[str, Any],
+        allowed: tuple[str, ...],
+        what: str,
+        table: str | None,
         index: int = 0,
     ) -> None:
         for key in data:
@@ -169,8 +199,12 @@ class _Loader:
             hint = difflib.get_close_matches(key, allowed, n=1)
             fix = f"did you mean {hint[0]!r}?" if hint else f"allowed keys: {', '.join(allowed)}"
             if table == "notify" and key in ("url", "apprise", "urls"):
-                fix = "put the Apprise URL in an environment variable and name it with env = \"...\""
-            line = self.where.key(key, table, index) if table else self.where.table(key)
+                fix = 'put the Apprise URL in an environment variable and name it with env = "..."'
+            line = (
+                self.where.key(key, table, index)
+                if table
+                else self.where.table(key) or self.where.key(key)
+            )
             raise self.fail(line, f"{what}: unknown key {key!r}; {fix}")
 
     def duration(self, value: Any, key: str, what: str, table: str, index: int = 0) -> timedelta:
@@ -181,33 +215,47 @@ class _Loader:
             return parse_duration(value)
         except ValueError:
             raise self.fail(
-                line, f'{what}: {key} = {value!r} is not a duration; write it like "30m", "6h" or "1d"'
+                line,
+                f'{what}: {key} = {value!r} is not a duration; write it like "30m", "6h" or "1d"',
             ) from None
 
-    def string_list(self, value: Any, key: str, what: str, table: str, index: int) -> tuple[str, ...]:
+    def string_list(
+        self, value: Any, key: str, what: str, table: str, index: int
+    ) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(
-                self.where.key(key, table, index), f"{what}: {key} must be a string or a list of strings"
+                self.where.key(key, table, index),
+                f"{what}: {key} must be a string or a list of strings",
             )
         return tuple(v.strip() for v in value)
 
-    def settings(self, data: Mapping[str, Any], egress: Mapping[str, Any]) -> tuple[Settings, timedelta]:
+    def settings(
+        self, data: Mapping[str, Any], egress: Mapping[str, Any]
+    ) -> tuple[Settings, timedelta]:
         self.check_keys(data, WATCHER_KEYS, "[watcher]", "watcher")
         self.check_keys(egress, EGRESS_KEYS, "[egress]", "egress")
 
-        def number(key: str, default: float, low: float, high: float) -> float:
+        def number(key: str, default: float, low: float, high: float, whole: bool = False) -> float:
             value = data.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            kind = "a whole number" if whole else "a number"
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not low <= value <= high
+                or (whole and not float(value).is_integer())
+            ):
                 raise self.fail(
                     self.where.key(key, "watcher"),
-                    f"[watcher]: {key} must be a number from {low:g} to {high:g}, not {value!r}",
+                    f"[watcher]: {key} must be {kind} from {low:g} to {high:g}, not {value!r}",
                 )
             return float(value)
 
         def seconds(key: str, default: str, low: float, high: float) -> float:
-            value = self.duration(data.get(key, default), key, "[watcher]", "watcher").total_seconds()
+            value = self.duration(
+                data.get(key, default), key, "[watcher]", "watcher"
+            ).total_seconds()
             if not low <= value <= high:
                 raise self.fail(
                     self.where.key(key, "watcher"),
@@ -217,32 +265,45 @@ class _Loader:
 
         state_dir = data.get("state_dir", "state")
         if not isinstance(state_dir, str) or not state_dir.strip():
-            raise self.fail(self.where.key("state_dir", "watcher"), "[watcher]: state_dir must be a path")
+            raise self.fail(
+                self.where.key("state_dir", "watcher"), "[watcher]: state_dir must be a path"
+            )
         user_agent = data.get("user_agent", default_user_agent())
         if not isinstance(user_agent, str) or not user_agent.strip() or "\n" in user_agent:
             raise self.fail(
                 self.where.key("user_agent", "watcher"),
                 "[watcher]: user_agent must be one line naming you and a contact URL",
             )
-        default_every = self.duration(data.get("default_every", "6h"), "default_every", "[watcher]", "watcher")
+        default_every = self.duration(
+            data.get("default_every", "6h"), "default_every", "[watcher]", "watcher"
+        )
+        if not MIN_EVERY <= default_every <= MAX_EVERY:
+            raise self.fail(
+                self.where.key("default_every", "watcher"),
+                '[watcher]: default_every must lie between "10s" and "31d"',
+            )
         cidrs: list[IPNetwork] = []
-        for raw in self.string_list(egress.get("allow_cidrs", []), "allow_cidrs", "[egress]", "egress", 0):
+        for raw in self.string_list(
+            egress.get("allow_cidrs", []), "allow_cidrs", "[egress]", "egress", 0
+        ):
             try:
                 cidrs.append(ipaddress.ip_network(raw, strict=False))
             except ValueError:
                 raise self.fail(
                     self.where.key("allow_cidrs", "egress"),
-                    f"[egress]: allow_cidrs entry {raw!r} is not a network; write it like \"10.20.0.0/16\"",
+                    f'[egress]: allow_cidrs entry {raw!r} is not a network; write it like "10.20.0.0/16"',
                 ) from None
         base = self.path.parent
         settings = Settings(
-            state_dir=(base / state_dir).resolve() if not Path(state_dir).is_absolute() else Path(state_dir),
+            state_dir=(base / state_dir).resolve()
+            if not Path(state_dir).is_absolute()
+            else Path(state_dir),
             user_agent=user_agent.strip(),
-            concurrency=int(number("concurrency", 4, 1, 64)),
+            concurrency=int(number("concurrency", 4, 1, 64, whole=True)),
             timeout=seconds("timeout", "30s", 1, 600),
-            max_bytes=int(number("max_bytes", 5_000_000, 10_000, 200_000_000)),
+            max_bytes=int(number("max_bytes", 5_000_000, 10_000, 200_000_000, whole=True)),
             per_host_gap=seconds("per_host_gap", "2s", 0, 3600),
-            max_redirects=int(number("max_redirects", 5, 0, 20)),
+            max_redirects=int(number("max_redirects", 5, 0, 20, whole=True)),
             jitter=number("jitter", 0.1, 0, 0.5),
             allow_cidrs=tuple(cidrs),
         )
@@ -252,17 +313,28 @@ class _Loader:
         line = self.where.key("url", "source", index)
         if not isinstance(value, str):
             raise self.fail(line, f"{what}: url must be a string")
-        if value != value.strip() or any(ord(c) < 32 or c == "\\" for c in value):
-            raise self.fail(line, f"{what}: url has spaces, control characters or backslashes; remove them")
-        parts = urlsplit(value)
+        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in value):
+            raise self.fail(
+                line, f"{what}: url has spaces, control characters or backslashes; remove them"
+            )
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # e.g. "http://[::1/" (unbalanced IPv6 brackets)
+            raise self.fail(
+                line, f"{what}: url is malformed; write it like https://www.gov.uk/..."
+            ) from None
         if parts.scheme not in ("http", "https"):
             raise self.fail(
-                line, f"{what}: url scheme {parts.scheme or '(none)'!r} is not allowed; use https:// or http://"
+                line,
+                f"{what}: url scheme {parts.scheme or '(none)'!r} is not allowed; use https:// or http://",
             )
-        if not parts.hostname:
-            raise self.fail(line, f"{what}: url {value!r} has no host; write it like https://www.gov.uk/...")
-        if parts.username or parts.password:
+        # Before the host check, which quotes the URL: a password must never reach a message.
+        if "@" in parts.netloc:
             raise self.fail(line, f"{what}: url must not carry a user name or password")
+        if not parts.hostname:
+            raise self.fail(
+                line, f"{what}: url {value!r} has no host; write it like https://www.gov.uk/..."
+            )
         try:
             _ = parts.port
         except ValueError:
@@ -298,7 +370,12 @@ class _Loader:
             for sel in selectors:
                 try:
                     soupsieve.compile(sel)
-                except Exception as exc:  # soupsieve raises several types for bad selectors
+                except (
+                    soupsieve.SelectorSyntaxError,
+                    NotImplementedError,
+                    ValueError,
+                    TypeError,
+                ) as exc:
                     raise self.fail(
                         self.where.key(key, "source", index),
                         f"{what}: {key} {sel!r} is not a valid CSS selector ({str(exc).splitlines()[0]})",
@@ -322,14 +399,15 @@ class _Loader:
         if not isinstance(name, str) or not NAME_RE.match(name):
             raise self.fail(header, f"{what}: name is required: letters, digits, '.', '_' or '-'")
         env = data.get("env")
+        env_line = self.where.key("env", "notify", index) or header
         if not isinstance(env, str) or not ENV_RE.match(env):
             raise self.fail(
-                self.where.key("env", "notify", index) or header,
+                env_line,
                 f'{what}: env must name an environment variable holding the Apprise URL, like env = "WATCHER_SLACK_URL"',
             )
-        return NotifyTarget(name=name, env=env, secret=self.secret(env, what))
+        return NotifyTarget(name=name, env=env, secret=self.secret(env, what, env_line))
 
-    def secret(self, env: str, what: str) -> Secret | None:
+    def secret(self, env: str, what: str, line: int | None = None) -> Secret | None:
         value = self.environ.get(env, "").strip()
         if value:
             return Secret(value)
@@ -340,15 +418,23 @@ class _Loader:
         try:
             content = Path(file_path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(
-                f"{self.path}: {what}: cannot read the secret file named by {file_var} "
-                f"({exc.strerror}); check the path and its permissions"
+            raise self.fail(
+                line,
+                f"{what}: cannot read the secret file named by {file_var} "
+                f"({exc.strerror or type(exc).__name__}); check the path and its permissions",
+            ) from None
+        except UnicodeDecodeError:  # its message would quote bytes of the secret
+            raise self.fail(
+                line,
+                f"{what}: the secret file named by {file_var} is not UTF-8 text; write the URL as text",
             ) from None
         return Secret(content) if content else None
 
 
 def load_config(
-    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, state_dir: str | None = None
+    path: str | os.PathLike[str],
+    environ: Mapping[str, str] | None = None,
+    state_dir: str | None = None,
 ) -> Config:
     """Read and validate a sources file. Raises ConfigError with a one-line message."""
     path = Path(path)
@@ -356,9 +442,13 @@ def load_config(
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found; pass --config FILE or set WATCHER_CONFIG") from None
+        raise ConfigError(
+            f"{path}: file not found; pass --config FILE or set WATCHER_CONFIG"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc}); check the file and its permissions") from None
+        raise ConfigError(
+            f"{path}: cannot read it ({exc}); check the file and its permissions"
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -366,14 +456,19 @@ def load_config(
         m = re.search(r"\(at line (\d+), column \d+\)", msg)
         line = f":{m.group(1)}" if m else ""
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
-        raise ConfigError(f"{path}{line}: invalid TOML: {detail}; fix the syntax on that line") from None
+        raise ConfigError(
+            f"{path}{line}: invalid TOML: {detail}; fix the syntax on that line"
+        ) from None
 
     loader = _Loader(path, text, env)
     loader.check_keys(raw, TOP_KEYS, "top level", None)
     watcher_table = raw.get("watcher", {})
     egress_table = raw.get("egress", {})
-    if not isinstance(watcher_table, dict) or not isinstance(egress_table, dict):
-        raise loader.fail(None, "[watcher] and [egress] must be tables")
+    for name, table in (("watcher", watcher_table), ("egress", egress_table)):
+        if not isinstance(table, dict):
+            raise loader.fail(
+                loader.where.key(name), f"{name} must be a table: write it as [{name}]"
+            )
     settings, default_every = loader.settings(watcher_table, egress_table)
     if state_dir:
         settings = Settings(**{**settings.__dict__, "state_dir": Path(state_dir).resolve()})
@@ -402,3 +497,11 @@ def _no_duplicates(loader: _Loader, names: list[str], table: str) -> None:
                 "give each a unique name",
             )
         seen[name] = i
+
+
+def register_secrets(config: Config) -> None:
+    """Hide every target URL, and the pieces a library may print of it, from all log lines."""
+    for target in config.targets:
+        if target.secret is not None:
+            for piece in target.secret.fragments():
+                register_secret(piece)

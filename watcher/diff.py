@@ -32,11 +32,28 @@ def diff_blocks(before: Sequence[str], after: Sequence[str]) -> Diff:
 def _pair_words(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[tuple[WordOp, ...], ...]:
     marks = []
     for a, b in zip(old, new, strict=False):
-        if SequenceMatcher(None, a, b, autojunk=False).quick_ratio() >= PAIR_RATIO:
+        if similarity(a, b) >= PAIR_RATIO:
             marks.append(word_diff(a, b))
         else:
             marks.append(())
     return tuple(marks)
+
+
+def similarity(a: str, b: str) -> float:
+    """Share of the two blocks' text in words they have in common, in order: 0.0 to 1.0.
+
+    Words, not characters: any two English sentences share most of their letters (difflib's
+    `quick_ratio` rates unrelated sentences near 0.6), and a character `ratio` is quadratic in
+    the block's length. Matched words are weighted by their length so "£9" -> "£12" in a long
+    sentence still counts as a small edit.
+    """
+    wa, wb = a.split(), b.split()
+    total = sum(map(len, wa)) + sum(map(len, wb))
+    if not total:
+        return 1.0
+    matched = SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
+    shared = sum(len(word) for m in matched for word in wa[m.a : m.a + m.size])
+    return 2 * shared / total
 
 
 def word_diff(a: str, b: str) -> tuple[WordOp, ...]:
@@ -52,12 +69,27 @@ def word_diff(a: str, b: str) -> tuple[WordOp, ...]:
         else:
             ops.append(WordOp(op, text))
 
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
-        if tag == "equal":
+    deleted: list[str] = []
+    inserted: list[str] = []
+
+    def push_change() -> None:
+        push("delete", "".join(deleted))
+        push("insert", "".join(inserted))
+        deleted.clear()
+        inserted.clear()
+
+    opcodes = SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        # Only a space kept between two changes: one change, "[-two three-]{+2 3+}" as wdiff and
+        # git --word-diff show it, not "[-two-]{+2+} [-three-]{+3+}".
+        between_changes = 0 < k < len(opcodes) - 1 and not "".join(wa[i1:i2]).strip()
+        if tag == "equal" and not between_changes:
+            push_change()
             push("equal", "".join(wa[i1:i2]))
         else:
-            push("delete", "".join(wa[i1:i2]))
-            push("insert", "".join(wb[j1:j2]))
+            deleted.append("".join(wa[i1:i2]))
+            inserted.append("".join(wb[j1:j2]))
+    push_change()
     return tuple(ops)
 
 

@@ -52,8 +52,16 @@ ACCEPTED_TYPES = (
     "application/atom+xml",
 )
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]{1,40})""", re.I)
+META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]{1,40})""", re.I
+)
 LATIN_FAMILY = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
+# Python codecs a page must not select: not web encodings (UTF-7 hides markup from sniffers), or
+# unable to decode with errors="replace" (idna, undefined). Bytes-to-bytes codecs such as base64
+# and zlib are refused by the probe in `_codec`.
+NOT_WEB_CODECS = frozenset(
+    {"utf-7", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "undefined"}
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,8 @@ class _GateBackend(httpcore.AsyncNetworkBackend):
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not addresses:
+            raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
         for address in addresses:
             verdict = address_verdict(ipaddress.ip_address(address.split("%")[0]), self._allow)
             if verdict:
@@ -127,9 +137,22 @@ class _GateBackend(httpcore.AsyncNetworkBackend):
                     f"{host} resolves to {address}, {verdict}; if this is an intranet source you "
                     "trust, add its network to [egress] allow_cidrs"
                 )
-        return await self._inner.connect_tcp(
-            addresses[0], port, timeout=timeout, local_address=local_address, socket_options=socket_options
-        )
+        # Every answer was checked above, so any of them may be dialled: try them in the resolver's
+        # order, as a browser does, instead of failing when the first (often IPv6) is unreachable.
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -245,20 +268,23 @@ class Egress:
     async def fetch(self, url: str, validators: Validators | None = None) -> Fetched:
         """GET `url` within every limit. 304 comes back as `not_modified`; anything else odd raises."""
         host = (urlsplit(url).hostname or "").lower()
-        async with self._slots, self._hosts.lock(host):
+        # The host's turn first, a concurrency slot second: a request queued behind a busy host
+        # must not sit on a slot that requests to other hosts could use.
+        async with self._hosts.lock(host):
             await self._hosts.wait_turn(host)
-            started = time.monotonic()
-            try:
-                async with asyncio.timeout(self.policy.timeout):
-                    return await self._fetch(url, validators, started)
-            except TimeoutError:
-                raise FetchError(
-                    "timeout", f"{host} did not answer in full within {self.policy.timeout:g}s"
-                ) from None
-            except _TRANSPORT_ERRORS as exc:
-                raise _as_fetch_error(exc) from None
-            finally:
-                self._hosts.done(host)
+            async with self._slots:
+                started = time.monotonic()
+                try:
+                    async with asyncio.timeout(self.policy.timeout):
+                        return await self._fetch(url, validators, started)
+                except TimeoutError:
+                    raise FetchError(
+                        "timeout", f"{host} did not answer in full within {self.policy.timeout:g}s"
+                    ) from None
+                except _TRANSPORT_ERRORS as exc:
+                    raise _as_fetch_error(exc) from None
+                finally:
+                    self._hosts.done(host)
 
     async def _fetch(self, url: str, validators: Validators | None, started: float) -> Fetched:
         current = url
@@ -276,8 +302,15 @@ class Egress:
                 duration = int((time.monotonic() - started) * 1000)
                 if response.status_code == 304:
                     return Fetched(
-                        url=url, final_url=current, status=304, not_modified=True, content_type="",
-                        body=b"", text="", validators=validators or Validators(), duration_ms=duration,
+                        url=url,
+                        final_url=current,
+                        status=304,
+                        not_modified=True,
+                        content_type="",
+                        body=b"",
+                        text="",
+                        validators=validators or Validators(),
+                        duration_ms=duration,
                         redirected=hop > 0,
                     )
                 if not 200 <= response.status_code < 300:
@@ -289,7 +322,9 @@ class Egress:
                 content_type = response.headers.get("content-type", "")
                 mime = content_type.split(";")[0].strip().lower()
                 if mime and mime not in ACCEPTED_TYPES:
-                    raise FetchError("unsupported_type", f"content type {mime!r} is not a page watcher reads")
+                    raise FetchError(
+                        "unsupported_type", f"content type {mime!r} is not a page watcher reads"
+                    )
                 body = await self._read_body(response)
                 text = decode_text(body, _charset(content_type))
                 return Fetched(
@@ -301,7 +336,9 @@ class Egress:
                     body=body,
                     text=text,
                     # A redirected answer's validators belong to another URL: don't send them back.
-                    validators=Validators() if hop else Validators(
+                    validators=Validators()
+                    if hop
+                    else Validators(
                         etag=response.headers.get("etag"),
                         last_modified=response.headers.get("last-modified"),
                     ),
@@ -362,12 +399,15 @@ class _Decoder:
     """Content-Encoding decoding with the output capped *inside* decompression."""
 
     def __init__(self, encoding: str, cap: int) -> None:
-        codings = [c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip() != "identity"]
+        codings = [
+            c.strip().lower() for c in encoding.split(",") if c.strip() and c.strip() != "identity"
+        ]
         if len(codings) > 1:
             raise FetchError("bad_encoding", f"stacked content encodings {encoding!r} are refused")
         self.cap = cap
         self.out = bytearray()
         self.coding = codings[0] if codings else ""
+        self._fed = False
         if self.coding in ("gzip", "x-gzip"):
             self._z: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif self.coding == "deflate":
@@ -376,11 +416,14 @@ class _Decoder:
             raise FetchError("bad_encoding", f"content encoding {self.coding!r} is not supported")
 
     def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._fed = True
         if not self.coding:
             self._append(chunk)
             return
         if self._z is None:
-            wbits = zlib.MAX_WBITS if chunk[:1] and (chunk[0] & 0x0F) == 8 else -zlib.MAX_WBITS
+            wbits = zlib.MAX_WBITS if (chunk[0] & 0x0F) == 8 else -zlib.MAX_WBITS
             self._z = zlib.decompressobj(wbits)
         data = chunk
         try:
@@ -397,11 +440,17 @@ class _Decoder:
             raise FetchError("too_large", f"decoded body is over the {self.cap}-byte cap")
 
     def finish(self) -> bytes:
-        if self.coding and self._z is not None:
+        if self.coding and self._fed:  # an empty body has no encoding to check
             try:
                 self._append(self._z.flush())
             except zlib.error as exc:
                 raise FetchError("bad_encoding", f"compressed body is corrupt ({exc})") from None
+            # A body cut short (a close-delimited answer dropped mid-way) would otherwise pass as a
+            # shorter page and be reported as removed text.
+            if not self._z.eof:
+                raise FetchError(
+                    "bad_encoding", "compressed body ends before its end marker (truncated)"
+                )
         return bytes(self.out)
 
 
@@ -415,22 +464,33 @@ def _codec(label: str | None) -> str | None:
         return None
     try:
         name = codecs.lookup(label).name
-    except LookupError:
+        # LookupError for bytes-to-bytes codecs (base64, zlib, rot13), UnicodeError for idna.
+        b"a".decode(name, "replace")
+    except (LookupError, UnicodeError):
         return None
+    if name in NOT_WEB_CODECS:
+        return None
+    if name == "utf-16":
+        return "utf-16-le"  # WHATWG; Python's "utf-16" without a BOM means the machine's byte order
     # WHATWG: pages labelled latin-1 or ascii are decoded as windows-1252.
     return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
 
 
 def decode_text(body: bytes, header_charset: str | None) -> str:
     """Bytes to text, deterministically: BOM, then HTTP charset, then <meta>, then UTF-8, then cp1252."""
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if body.startswith(bom):
-            return body[len(bom):].decode(codec, errors="replace")
+            return body[len(bom) :].decode(codec, errors="replace")
     declared = _codec(header_charset)
     if declared is None:
         m = META_CHARSET.search(body[:4096])
         declared = _codec(m.group(1).decode("ascii", "replace")) if m else None
+        if declared and declared.startswith(("utf-16", "utf-32")):
+            declared = "utf-8"  # WHATWG: a <meta> readable as ASCII cannot be UTF-16 (or 32)
     if declared in LATIN_FAMILY or declared is None:
         # A page that says latin-1 but is valid UTF-8 with multibyte text is UTF-8 in practice.
         try:

@@ -6,26 +6,90 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
+from bs4 import BeautifulSoup, Comment, Doctype, ProcessingInstruction, Tag
+from bs4.element import NavigableString, PageElement
 
 from watcher.errors import ExtractError
 from watcher.models import Extracted
 
 # Never page content: code, chrome, and controls.
-DROP_TAGS = frozenset({
-    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-    "nav", "header", "footer", "aside", "form", "button", "select", "input", "textarea",
-    "dialog", "head", "link", "meta",
-})
+DROP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "canvas",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "form",
+        "button",
+        "select",
+        "input",
+        "textarea",
+        "dialog",
+        "head",
+        "link",
+        "meta",
+    }
+)
 DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog"})
-# Cookie and consent banners carry no role of their own; they are known by their names.
-BANNER_RE = re.compile(r"(^|[-_\s])(cookie|cookies|consent|gdpr|cc-banner|cookiebanner)([-_\s]|$)", re.I)
-BLOCK_TAGS = frozenset({
-    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
-    "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "blockquote", "pre",
-    "figure", "figcaption", "caption", "details", "summary", "address", "hr", "body", "html",
-    "fieldset", "legend",
-})
+# Cookie and consent banners carry no role of their own; they are known by their names, which are
+# as often camelCase (cookieNotice, CybotCookiebotDialog) as hyphenated (cookie-banner).
+BANNER_RE = re.compile(r"cookie|consent|gdpr|cc-banner|cc-window", re.I)
+# Chrome that some sites wrap around the whole page: ASP.NET WebForms puts everything in one
+# <form>, and a "has-cookie-banner" wrapper is common. Such an element is kept (its own chrome
+# still goes) when it holds the page's content.
+WRAPPER_DROPS = frozenset({"form"})
+CONTENT_TAGS = ("main", "article", "h1")
+# A <header> inside an article or main is that article's header (its title and byline), not the
+# site's banner; HTML-AAM maps only a top-level <header> to the banner landmark.
+SECTIONING = frozenset({"article", "main"})
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "caption",
+        "details",
+        "summary",
+        "address",
+        "hr",
+        "body",
+        "html",
+        "fieldset",
+        "legend",
+    }
+)
 CELL_TAGS = frozenset({"td", "th"})
 HEADING_LEVEL = {f"h{n}": n for n in range(1, 7)}
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -50,12 +114,31 @@ def _is_hidden(tag: Tag) -> bool:
     return "display:none" in style or "visibility:hidden" in style
 
 
-def _should_drop(tag: Tag) -> bool:
+def _content_holders(soup: BeautifulSoup) -> set[int]:
+    """ids of main, article and h1 elements and of every element holding one (linear: each
+    ancestor is marked once)."""
+    marked: set[int] = set()
+    for tag in soup.find_all(CONTENT_TAGS):
+        marked.add(id(tag))
+        for parent in tag.parents:
+            if id(parent) in marked:
+                break
+            marked.add(id(parent))
+    return marked
+
+
+def _should_drop(tag: Tag, holders: set[int], in_section: bool) -> bool:
+    if tag.name == "header" and in_section:
+        return _is_hidden(tag)
+    if tag.name in WRAPPER_DROPS:
+        return id(tag) not in holders
     if tag.name in DROP_TAGS:
         return True
     if str(tag.get("role") or "").lower() in DROP_ROLES:
         return True
-    return _is_hidden(tag) or _is_banner(tag)
+    if _is_hidden(tag):
+        return True
+    return _is_banner(tag) and id(tag) not in holders
 
 
 class _Blocks:
@@ -68,6 +151,10 @@ class _Blocks:
 
     def text(self, s: str) -> None:
         self._buf.append(s)
+
+    def has_text(self) -> bool:
+        """Whether the line being built holds anything visible yet."""
+        return bool(normalise_line("".join(self._buf)))
 
     def flush(self) -> None:
         line = normalise_line("".join(self._buf))
@@ -85,35 +172,49 @@ class _Blocks:
         self._prefix = previous
 
 
-def _walk(node: Tag, out: _Blocks) -> None:
-    for child in node.children:
+class _End:
+    """Marks the end of a block on the walk's stack: the prefix to restore, and whether the block
+    was an article or main."""
+
+    __slots__ = ("previous", "section")
+
+    def __init__(self, previous: str, section: bool = False) -> None:
+        self.previous = previous
+        self.section = section
+
+
+def _walk(node: Tag, out: _Blocks, holders: set[int]) -> None:
+    # An explicit stack, not recursion: hostile pages nest elements thousands deep.
+    stack: list[PageElement | _End] = list(reversed(node.contents))
+    sections = int(any(t.name in SECTIONING for t in (node, *node.parents)))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, _End):
+            out.end(child.previous)
+            sections -= child.section
+            continue
         if isinstance(child, Comment | Doctype | ProcessingInstruction):
             continue
         if isinstance(child, NavigableString):
             out.text(str(child))
             continue
-        if not isinstance(child, Tag) or _should_drop(child):
+        if not isinstance(child, Tag) or _should_drop(child, holders, sections > 0):
             continue
         name = child.name
         if name == "br":
             out.flush()
-        elif name in HEADING_LEVEL:
-            previous = out.start("#" * HEADING_LEVEL[name] + " ")
-            _walk(child, out)
-            out.end(previous)
+            continue
+        if name in HEADING_LEVEL:
+            stack.append(_End(out.start("#" * HEADING_LEVEL[name] + " ")))
         elif name == "li":
-            previous = out.start("- ")
-            _walk(child, out)
-            out.end(previous)
+            stack.append(_End(out.start("- ")))
         elif name in CELL_TAGS:
-            out.text(" | " if out._buf else "")
-            _walk(child, out)
+            out.text(" | " if out.has_text() else "")
         elif name in BLOCK_TAGS:
-            previous = out.start(out._prefix if name not in ("ul", "ol") else "")
-            _walk(child, out)
-            out.end(previous)
-        else:
-            _walk(child, out)
+            section = name in SECTIONING
+            sections += section
+            stack.append(_End(out.start(out._prefix if name not in ("ul", "ol") else ""), section))
+        stack.extend(reversed(child.contents))
 
 
 def _title(soup: BeautifulSoup) -> str:
@@ -127,15 +228,18 @@ def _roots(soup: BeautifulSoup, select: Iterable[str]) -> list[Tag]:
     selectors = list(select)
     if not selectors:
         return [soup.body or soup]
-    found: list[Tag] = []
+    # By identity: bs4 compares tags by their markup, so two equal paragraphs would count as one.
+    found: dict[int, Tag] = {}
     for sel in selectors:
-        found.extend(t for t in soup.select(sel) if t not in found)
+        for tag in soup.select(sel):
+            found.setdefault(id(tag), tag)
     # An element inside another selected element would otherwise be read twice.
-    return [t for t in found if not any(p in found for p in t.parents)]
+    return [t for t in found.values() if not any(id(p) in found for p in t.parents)]
 
 
 def extract(html: str, select: Iterable[str] = (), exclude: Iterable[str] = ()) -> Extracted:
     """Readable blocks of `html`. `select` limits it to matching regions; `exclude` removes regions."""
+    select, exclude = tuple(select), tuple(exclude)
     soup = BeautifulSoup(html, "lxml")
     title = _title(soup)
     for sel in exclude:
@@ -143,11 +247,15 @@ def extract(html: str, select: Iterable[str] = (), exclude: Iterable[str] = ()) 
             tag.decompose()
     roots = _roots(soup, select)
     if not roots:
-        raise ExtractError("select", f"select {', '.join(select)!r} matched nothing on the page; "
-                                     "check the selector against the page or remove it")
+        raise ExtractError(
+            "select",
+            f"select {', '.join(select)!r} matched nothing on the page; "
+            "check the selector against the page or remove it",
+        )
     out = _Blocks()
+    holders = _content_holders(soup)
     for root in roots:
-        _walk(root, out)
+        _walk(root, out, holders)
         out.flush()
     lines = tuple(out.lines)
     if not lines:

@@ -53,12 +53,29 @@ class Checker:
         def ms() -> int:
             return int((time.monotonic() - t0) * 1000)
 
-        def failed(reason: str, message: str, status: int | None = None, size: int = 0) -> CheckResult:
-            result = CheckResult(source.name, "error", started_at, ms(), status=status, bytes=size,
-                                 error_reason=reason, error=message)
+        def failed(
+            reason: str, message: str, status: int | None = None, size: int = 0
+        ) -> CheckResult:
+            result = CheckResult(
+                source.name,
+                "error",
+                started_at,
+                ms(),
+                status=status,
+                bytes=size,
+                error_reason=reason,
+                error=message,
+            )
             self.store.record(result)
-            log.warning("check failed", extra={"source": source.name, "reason": reason, "error": message,
-                                               "duration_ms": result.duration_ms})
+            log.warning(
+                "check failed",
+                extra={
+                    "source": source.name,
+                    "reason": reason,
+                    "error": message,
+                    "duration_ms": result.duration_ms,
+                },
+            )
             return result
 
         try:
@@ -70,15 +87,20 @@ class Checker:
             return failed(exc.reason, str(exc), exc.status)
 
         if fetched.not_modified:
-            return self._done(CheckResult(source.name, "not_modified", started_at, ms(), status=304),
-                              validators=fetched.validators)
+            return self._done(
+                CheckResult(source.name, "not_modified", started_at, ms(), status=304),
+                validators=fetched.validators,
+            )
 
         body_hash = digest(fetched.body)
         if state.snapshot_hash and body_hash == state.body_hash:
             # Same bytes as last time: skip parsing, the expensive part of a pass.
             return self._done(
-                CheckResult(source.name, "unchanged", started_at, ms(), fetched.status, len(fetched.body)),
-                validators=fetched.validators, body_hash=body_hash,
+                CheckResult(
+                    source.name, "unchanged", started_at, ms(), fetched.status, len(fetched.body)
+                ),
+                validators=fetched.validators,
+                body_hash=body_hash,
             )
         try:
             extracted = to_text(fetched, source)
@@ -88,26 +110,47 @@ class Checker:
         snapshot = Snapshot(hash=digest(extracted.text), title=extracted.title, text=extracted.text)
 
         def result(outcome: str, change: Change | None = None) -> CheckResult:
-            return CheckResult(source.name, outcome, started_at, ms(), status=fetched.status,
-                               bytes=len(fetched.body), change=change)
+            return CheckResult(
+                source.name,
+                outcome,
+                started_at,
+                ms(),
+                status=fetched.status,
+                bytes=len(fetched.body),
+                change=change,
+            )
 
         if state.snapshot_hash is None:
-            return self._done(result("baseline"), validators=fetched.validators, body_hash=body_hash,
-                              snapshot=snapshot)
+            return self._done(
+                result("baseline"),
+                validators=fetched.validators,
+                body_hash=body_hash,
+                snapshot=snapshot,
+            )
         if snapshot.hash == state.snapshot_hash:
-            return self._done(result("unchanged"), validators=fetched.validators, body_hash=body_hash)
+            return self._done(
+                result("unchanged"), validators=fetched.validators, body_hash=body_hash
+            )
 
         previous = self.store.snapshot(state.snapshot_hash)
         before = tuple(previous.text.split("\n")) if previous else ()
         diff = diff_blocks(before, extracted.blocks)
         change = Change(
-            source=source.name, url=fetched.final_url, detected_at=started_at,
-            before=state.snapshot_hash, after=snapshot.hash, diff=diff,
+            source=source.name,
+            url=fetched.final_url,
+            detected_at=started_at,
+            before=state.snapshot_hash,
+            after=snapshot.hash,
+            diff=diff,
             title=extracted.title or (previous.title if previous else source.name),
             summary=summarise(diff),
         )
-        return self._done(result("changed", change), validators=fetched.validators, body_hash=body_hash,
-                          snapshot=snapshot)
+        return self._done(
+            result("changed", change),
+            validators=fetched.validators,
+            body_hash=body_hash,
+            snapshot=snapshot,
+        )
 
     def _done(
         self,
@@ -118,12 +161,19 @@ class Checker:
         snapshot: Snapshot | None = None,
     ) -> CheckResult:
         change_id = self.store.record(
-            result, validators=validators, body_hash=body_hash, snapshot=snapshot,
+            result,
+            validators=validators,
+            body_hash=body_hash,
+            snapshot=snapshot,
             targets=self.targets if result.change else (),
         )
         log.info(
             "checked",
-            extra={"source": result.source, "outcome": result.outcome, "duration_ms": result.duration_ms,
-                   "change_id": change_id},
+            extra={
+                "source": result.source,
+                "outcome": result.outcome,
+                "duration_ms": result.duration_ms,
+                "change_id": change_id,
+            },
         )
         return replace(result, change_id=change_id) if change_id is not None else result

@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from watcher.config import Config, Settings
+from watcher.config import Config, Settings, register_secrets
 from watcher.egress import Egress, EgressPolicy
-from watcher.logs import register_secret
 from watcher.models import CheckResult, Source
 from watcher.notify import Deliverer, DeliveryReport
 from watcher.pipeline import Checker, Clock, utcnow
@@ -39,16 +38,16 @@ class Runtime:
 @asynccontextmanager
 async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
     """Everything a pass needs, closed in order on exit."""
-    for target in config.targets:
-        if target.secret is not None:
-            register_secret(target.secret.reveal())
+    register_secrets(config)
     store = Store.open(config.settings.state_dir)
     try:
         store.sync_sources(config.sources, clock())
         ready = [t.name for t in config.targets if t.secret is not None]
         async with Egress(egress_policy(config.settings)) as egress:
             checker = Checker(egress=egress, store=store, targets=ready, clock=clock)
-            deliverer = Deliverer(store=store, targets={t.name: t for t in config.targets}, clock=clock)
+            deliverer = Deliverer(
+                store=store, targets={t.name: t for t in config.targets}, clock=clock
+            )
             yield Runtime(config, store, checker, deliverer)
     finally:
         store.close()

@@ -51,7 +51,9 @@ def first_run_times(
 class Daemon:
     """Runs checks on schedule until `stop()` or SIGTERM/SIGINT."""
 
-    def __init__(self, config: Config, clock: Clock = utcnow, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, config: Config, clock: Clock = utcnow, rng: random.Random | None = None
+    ) -> None:
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - spreading start times, not secrets
@@ -88,15 +90,32 @@ class Daemon:
         for s in self.config.sources:
             seconds = int(s.every.total_seconds())
             scheduler.add_job(
-                self._tracked, IntervalTrigger(seconds=seconds, jitter=int(seconds * jitter) or None),
-                args=[self._check, rt, s], id=f"source:{s.name}", next_run_time=first[s.name],
-                max_instances=1, coalesce=True, misfire_grace_time=seconds,
+                self._tracked,
+                IntervalTrigger(seconds=seconds, jitter=int(seconds * jitter) or None),
+                args=[self._check, rt, s],
+                id=f"source:{s.name}",
+                next_run_time=first[s.name],
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=seconds,
             )
             log.debug("scheduled", extra={"source": s.name, "next_run": iso(first[s.name])})
-        scheduler.add_job(self._tracked, IntervalTrigger(seconds=int(OUTBOX_EVERY.total_seconds())),
-                          args=[self._deliver, rt], id="outbox", max_instances=1, coalesce=True)
-        scheduler.add_job(self._heartbeat, IntervalTrigger(seconds=int(HEARTBEAT_EVERY.total_seconds())),
-                          args=[rt], id="heartbeat", next_run_time=now, coalesce=True)
+        scheduler.add_job(
+            self._tracked,
+            IntervalTrigger(seconds=int(OUTBOX_EVERY.total_seconds())),
+            args=[self._deliver, rt],
+            id="outbox",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            self._heartbeat,
+            IntervalTrigger(seconds=int(HEARTBEAT_EVERY.total_seconds())),
+            args=[rt],
+            id="heartbeat",
+            next_run_time=now,
+            coalesce=True,
+        )
         return scheduler
 
     async def _tracked(self, fn: object, *args: object) -> None:

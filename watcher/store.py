@@ -118,7 +118,9 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            conn = sqlite3.connect(path, timeout=10.0, check_same_thread=False, isolation_level=None)
+            conn = sqlite3.connect(
+                path, timeout=10.0, check_same_thread=False, isolation_level=None
+            )
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -212,7 +214,9 @@ class Store:
         )
 
     def snapshot(self, digest: str) -> Snapshot | None:
-        row = self.conn.execute("SELECT hash, title, text FROM snapshots WHERE hash = ?", (digest,)).fetchone()
+        row = self.conn.execute(
+            "SELECT hash, title, text FROM snapshots WHERE hash = ?", (digest,)
+        ).fetchone()
         return Snapshot(hash=row[0], title=row[1], text=row[2]) if row else None
 
     def record(
@@ -233,8 +237,16 @@ class Store:
             check_id = c.execute(
                 "INSERT INTO checks (source, started_at, duration_ms, status, bytes, outcome, "
                 "error_reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (result.source, at, result.duration_ms, result.status, result.bytes, result.outcome,
-                 result.error_reason, result.error),
+                (
+                    result.source,
+                    at,
+                    result.duration_ms,
+                    result.status,
+                    result.bytes,
+                    result.outcome,
+                    result.error_reason,
+                    result.error,
+                ),
             ).lastrowid
             if result.outcome == "error":
                 c.execute(
@@ -254,16 +266,32 @@ class Store:
                 change_id = c.execute(
                     "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
                     "title, summary, category, added, removed, diff) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (ch.source, ch.url, iso(ch.detected_at), ch.before, ch.after, check_id, ch.title,
-                     ch.summary, ch.category, json.dumps(list(ch.diff.added)),
-                     json.dumps(list(ch.diff.removed)), json.dumps(diff_to_dict(ch.diff))),
+                    (
+                        ch.source,
+                        ch.url,
+                        iso(ch.detected_at),
+                        ch.before,
+                        ch.after,
+                        check_id,
+                        ch.title,
+                        ch.summary,
+                        ch.category,
+                        json.dumps(list(ch.diff.added)),
+                        json.dumps(list(ch.diff.removed)),
+                        json.dumps(diff_to_dict(ch.diff)),
+                    ),
                 ).lastrowid
                 c.executemany(
                     "INSERT INTO outbox (change_id, target, created_at, next_attempt_at) VALUES (?,?,?,?)",
                     [(change_id, t, at, at) for t in targets],
                 )
-            sets = ["last_check_at = ?", "last_success_at = ?", "last_outcome = ?", "last_error = NULL",
-                    "error_streak = 0"]
+            sets = [
+                "last_check_at = ?",
+                "last_success_at = ?",
+                "last_outcome = ?",
+                "last_error = NULL",
+                "error_streak = 0",
+            ]
             args: list[Any] = [at, at, result.outcome]
             if validators is not None:
                 sets += ["etag = ?", "last_modified = ?"]
@@ -277,11 +305,18 @@ class Store:
             if change_id is not None:
                 sets.append("last_change_at = ?")
                 args.append(at)
-            c.execute(f"UPDATE sources SET {', '.join(sets)} WHERE name = ?", (*args, result.source))  # noqa: S608
+            c.execute(
+                # Column names come from the fixed list above, never from input.
+                f"UPDATE sources SET {', '.join(sets)} WHERE name = ?",  # noqa: S608
+                (*args, result.source),
+            )
             return change_id
 
     def changes(
-        self, source: str | None = None, since: datetime | None = None, limit: int | None = None,
+        self,
+        source: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
         ids: Sequence[int] | None = None,
     ) -> list[dict[str, Any]]:
         """Changes, newest first, with added/removed/diff decoded."""
@@ -314,7 +349,9 @@ class Store:
 
     def checks(self, source: str | None = None) -> list[dict[str, Any]]:
         if source:
-            return list(self.db.query("SELECT * FROM checks WHERE source = ? ORDER BY id", [source]))
+            return list(
+                self.db.query("SELECT * FROM checks WHERE source = ? ORDER BY id", [source])
+            )
         return list(self.db.query("SELECT * FROM checks ORDER BY id"))
 
     def count(self, table: str) -> int:

@@ -63,8 +63,13 @@ class Deliverer:
                 report.retrying += 1
             log.warning(
                 "alert not delivered",
-                extra={"target": row.target, "change_id": row.change_id, "attempts": attempts,
-                       "error": error, "dead": dead},
+                extra={
+                    "target": row.target,
+                    "change_id": row.change_id,
+                    "attempts": attempts,
+                    "error": error,
+                    "dead": dead,
+                },
             )
         return report
 
