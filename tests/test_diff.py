@@ -41,7 +41,7 @@ def test_identical_input_gives_an_empty_falsy_diff() -> None:
 def test_insert() -> None:
     after = (*BEFORE[:2], "A new workforce consultation opens in June.", *BEFORE[2:])
     diff = diff_blocks(BEFORE, after)
-    assert diff.hunks == (Hunk("insert", (), ("A new workforce consultation opens in June.",)),)
+    assert diff.hunks == (Hunk("insert", (), ("A new workforce consultation opens in June.",), (), 2, 2),)
     assert diff.added == ("A new workforce consultation opens in June.",)
     assert diff.removed == ()
     assert render_diff(diff) == "+ A new workforce consultation opens in June."
@@ -50,7 +50,7 @@ def test_insert() -> None:
 
 def test_delete() -> None:
     diff = diff_blocks(BEFORE, BEFORE[:2] + BEFORE[3:])
-    assert diff.hunks == (Hunk("delete", (BEFORE[2],), ()),)
+    assert diff.hunks == (Hunk("delete", (BEFORE[2],), (), (), 2, 2),)
     assert diff.removed == (BEFORE[2],) and diff.added == ()
     assert render_diff(diff) == "- The consultation closes on 11 May 2023."
     assert summarise(diff) == "1 block removed: The consultation closes on 11 May 2023."
@@ -235,6 +235,8 @@ def test_dict_form_is_plain_and_tolerates_missing_words() -> None:
             "before": ["a b"],
             "after": ["a c"],
             "words": [[["equal", "a "], ["delete", "b"], ["insert", "c"]]],
+            "at_before": 0,
+            "at_after": 0,
         }
     ]
     assert diff_from_dict([{"op": "insert", "before": [], "after": ["x"]}]) == Diff(

@@ -148,7 +148,7 @@ def test_title_comes_from_title_or_h1() -> None:
 
 PAGE = """<html><body>
   <div id="intro"><p>Intro text.</p></div>
-  <div class="content"><p>Keep me.</p><div class="share">Share this</div><p>And me.</p></div>
+  <div class="content"><p>Keep me.</p><div class="note">Share this</div><p>And me.</p></div>
   <div class="content"><p>Second region.</p></div>
 </body></html>"""
 
@@ -178,7 +178,7 @@ def test_select_keeps_identical_regions_apart() -> None:
 
 
 def test_exclude_removes_regions() -> None:
-    assert blocks(PAGE, select=(".content",), exclude=(".share", "#intro")) == [
+    assert blocks(PAGE, select=(".content",), exclude=(".note", "#intro")) == [
         "Keep me.",
         "And me.",
         "Second region.",
@@ -187,7 +187,7 @@ def test_exclude_removes_regions() -> None:
 
 
 def test_select_and_exclude_accept_any_iterable() -> None:
-    assert list(extract(PAGE, iter([".content"]), iter([".share"])).blocks) == [
+    assert list(extract(PAGE, iter([".content"]), iter([".note"])).blocks) == [
         "Keep me.",
         "And me.",
         "Second region.",

@@ -12,7 +12,7 @@ from watcher.diff import diff_blocks
 from watcher.errors import StoreError
 from watcher.models import Change, CheckResult, Snapshot, Source, Validators
 from watcher.pipeline import digest
-from watcher.store import Store
+from watcher.store import Store, migrations
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SOURCE = Source(
@@ -50,7 +50,7 @@ def test_pragmas_and_schema(store: Store) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
-    assert store.schema_version == 1
+    assert store.schema_version == len(migrations._migrations)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sources", "checks", "snapshots", "changes", "outbox", "meta"} <= tables
 
@@ -58,7 +58,7 @@ def test_pragmas_and_schema(store: Store) -> None:
 def test_reopening_migrates_nothing_twice(tmp_path: Path, store: Store) -> None:
     store.close()
     again = Store.open(tmp_path / "state")
-    assert again.schema_version == 1
+    assert again.schema_version == len(migrations._migrations)
     again.close()
 
 

@@ -36,7 +36,7 @@ WATCHER_KEYS = (
     "jitter",
 )
 EGRESS_KEYS = ("allow_cidrs",)
-SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude")
+SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matters")
 NOTIFY_KEYS = ("name", "env")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -380,6 +380,12 @@ class _Loader:
                         self.where.key(key, "source", index),
                         f"{what}: {key} {sel!r} is not a valid CSS selector ({str(exc).splitlines()[0]})",
                     ) from None
+        order_matters = data.get("order_matters", False)
+        if not isinstance(order_matters, bool):
+            raise self.fail(
+                self.where.key("order_matters", "source", index),
+                f"{what}: order_matters must be true or false",
+            )
         return Source(
             name=name,
             url=self.url(data["url"], what, index),
@@ -387,6 +393,7 @@ class _Loader:
             tags=tags,
             select=select,
             exclude=exclude,
+            order_matters=order_matters,
         )
 
     def target(self, data: Any, index: int) -> NotifyTarget:

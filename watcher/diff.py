@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
 from watcher.models import Diff, Hunk, WordOp
@@ -14,22 +14,27 @@ TOKENS = re.compile(r"\s+|[^\s]+")
 PAIR_RATIO = 0.4
 
 
-def diff_blocks(before: Sequence[str], after: Sequence[str]) -> Diff:
-    """Compare two block sequences; equal regions are left out."""
-    matcher = SequenceMatcher(None, list(before), list(after), autojunk=False)
+def diff_blocks(
+    before: Sequence[str], after: Sequence[str], key: Callable[[str], str] | None = None
+) -> Diff:
+    """Compare two block sequences; equal regions are left out.
+
+    With `key`, blocks are compared by `key(block)` (a normalised form) and reported as written.
+    """
+    a = [key(b) for b in before] if key else list(before)
+    b = [key(x) for x in after] if key else list(after)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
     hunks: list[Hunk] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
         old, new = tuple(before[i1:i2]), tuple(after[j1:j2])
-        if tag == "replace":
-            hunks.append(Hunk("replace", old, new, _pair_words(old, new)))
-        else:
-            hunks.append(Hunk(tag, old, new))
+        words = pair_words(old, new) if tag == "replace" else ()
+        hunks.append(Hunk(tag, old, new, words, i1, j1))
     return Diff(tuple(hunks))
 
 
-def _pair_words(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[tuple[WordOp, ...], ...]:
+def pair_words(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[tuple[WordOp, ...], ...]:
     marks = []
     for a, b in zip(old, new, strict=False):
         if similarity(a, b) >= PAIR_RATIO:
@@ -150,6 +155,8 @@ def diff_to_dict(diff: Diff) -> list[dict[str, object]]:
             "before": list(h.before),
             "after": list(h.after),
             "words": [[[w.op, w.text] for w in marks] for marks in h.words],
+            "at_before": h.at_before,
+            "at_after": h.at_after,
         }
         for h in diff.hunks
     ]
@@ -169,6 +176,8 @@ def diff_from_dict(data: list[dict[str, object]]) -> Diff:
                 tuple(h["before"]),  # type: ignore[arg-type]
                 tuple(h["after"]),  # type: ignore[arg-type]
                 words,
+                int(h.get("at_before", 0)),  # type: ignore[call-overload]
+                int(h.get("at_after", 0)),  # type: ignore[call-overload]
             )
         )
     return Diff(tuple(hunks))

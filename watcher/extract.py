@@ -91,6 +91,45 @@ BLOCK_TAGS = frozenset(
     }
 )
 CELL_TAGS = frozenset({"td", "th"})
+# Class and id words that mark page furniture rather than the article, after readability's
+# "unlikely candidates" and the ad-blocking lists' conventions. Whole words only: "ad" matches
+# class="ad-slot" but not "heading". An element holding the page's content is never dropped.
+BOILERPLATE_WORDS = frozenset(
+    {
+        "ad",
+        "ads",
+        "advert",
+        "adverts",
+        "advertisement",
+        "advertising",
+        "adsbygoogle",
+        "sponsor",
+        "sponsored",
+        "promo",
+        "promoted",
+        "related",
+        "share",
+        "sharing",
+        "social",
+        "newsletter",
+        "breadcrumb",
+        "breadcrumbs",
+        "pagination",
+        "pager",
+        "popular",
+        "trending",
+        "outbrain",
+        "taboola",
+        "widget",
+        "sidebar",
+        "comments",
+        "disqus",
+        "skiplink",
+        "masthead",
+        "signup",
+    }
+)
+WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
 HEADING_LEVEL = {f"h{n}": n for n in range(1, 7)}
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 SPACES = re.compile(r"\s+")
@@ -105,6 +144,17 @@ def normalise_line(text: str) -> str:
 def _is_banner(tag: Tag) -> bool:
     names = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
     return bool(names.strip()) and bool(BANNER_RE.search(names))
+
+
+def _words(tag: Tag) -> set[str]:
+    names = [str(tag.get("id") or ""), *(tag.get("class") or [])]
+    return {w.lower() for name in names for w in WORD_SPLIT.split(name) if w}
+
+
+def _signature(tag: Tag) -> str:
+    """The element's kind and its class words, digits out: the same slot on every version."""
+    words = sorted(w for w in (re.sub(r"\d+", "", w) for w in _words(tag)) if w)[:3]
+    return tag.name + "".join("." + w for w in words)
 
 
 def _is_hidden(tag: Tag) -> bool:
@@ -127,27 +177,38 @@ def _content_holders(soup: BeautifulSoup) -> set[int]:
     return marked
 
 
-def _should_drop(tag: Tag, holders: set[int], in_section: bool) -> bool:
+def _drop_reason(tag: Tag, holders: set[int], in_section: bool) -> str | None:
+    """Why `tag` is not page content, or None when it is."""
     if tag.name == "header" and in_section:
-        return _is_hidden(tag)
+        return "hidden" if _is_hidden(tag) else None
     if tag.name in WRAPPER_DROPS:
-        return id(tag) not in holders
+        return None if id(tag) in holders else f"<{tag.name}>"
     if tag.name in DROP_TAGS:
-        return True
-    if str(tag.get("role") or "").lower() in DROP_ROLES:
-        return True
+        return f"<{tag.name}>"
+    role = str(tag.get("role") or "").lower()
+    if role in DROP_ROLES:
+        return f"role={role}"
     if _is_hidden(tag):
-        return True
-    return _is_banner(tag) and id(tag) not in holders
+        return "hidden"
+    if id(tag) in holders:
+        return None
+    if _is_banner(tag):
+        return "cookie banner"
+    furniture = _words(tag) & BOILERPLATE_WORDS
+    if furniture:
+        return f"page furniture ({', '.join(sorted(furniture))})"
+    return None
 
 
 class _Blocks:
-    """Collects inline text into lines, breaking at block boundaries."""
+    """Collects inline text into lines, breaking at block boundaries; each line keeps its path."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.paths: list[str] = []
         self._buf: list[str] = []
         self._prefix = ""
+        self._path: list[str] = []
 
     def text(self, s: str) -> None:
         self._buf.append(s)
@@ -161,15 +222,18 @@ class _Blocks:
         self._buf = []
         if line:
             self.lines.append(self._prefix + line)
+            self.paths.append("/".join(self._path))
 
-    def start(self, prefix: str) -> str:
+    def start(self, prefix: str, signature: str) -> str:
         self.flush()
         previous, self._prefix = self._prefix, prefix
+        self._path.append(signature)
         return previous
 
     def end(self, previous: str) -> None:
         self.flush()
         self._prefix = previous
+        self._path.pop()
 
 
 class _End:
@@ -183,7 +247,9 @@ class _End:
         self.section = section
 
 
-def _walk(node: Tag, out: _Blocks, holders: set[int]) -> None:
+def _walk(
+    node: Tag, out: _Blocks, holders: set[int], ignored: list[tuple[str, str]] | None
+) -> None:
     # An explicit stack, not recursion: hostile pages nest elements thousands deep.
     stack: list[PageElement | _End] = list(reversed(node.contents))
     sections = int(any(t.name in SECTIONING for t in (node, *node.parents)))
@@ -198,22 +264,36 @@ def _walk(node: Tag, out: _Blocks, holders: set[int]) -> None:
         if isinstance(child, NavigableString):
             out.text(str(child))
             continue
-        if not isinstance(child, Tag) or _should_drop(child, holders, sections > 0):
+        if not isinstance(child, Tag):
+            continue
+        reason = _drop_reason(child, holders, sections > 0)
+        if reason:
+            if ignored is not None and child.name not in (
+                "script",
+                "style",
+                "head",
+                "link",
+                "meta",
+            ):
+                text = normalise_line(child.get_text(" "))
+                if text:
+                    ignored.append((reason, text))
             continue
         name = child.name
         if name == "br":
             out.flush()
             continue
         if name in HEADING_LEVEL:
-            stack.append(_End(out.start("#" * HEADING_LEVEL[name] + " ")))
+            stack.append(_End(out.start("#" * HEADING_LEVEL[name] + " ", _signature(child))))
         elif name == "li":
-            stack.append(_End(out.start("- ")))
+            stack.append(_End(out.start("- ", _signature(child))))
         elif name in CELL_TAGS:
             out.text(" | " if out.has_text() else "")
         elif name in BLOCK_TAGS:
             section = name in SECTIONING
             sections += section
-            stack.append(_End(out.start(out._prefix if name not in ("ul", "ol") else ""), section))
+            prefix = out._prefix if name not in ("ul", "ol") else ""
+            stack.append(_End(out.start(prefix, _signature(child)), section))
         stack.extend(reversed(child.contents))
 
 
@@ -224,10 +304,23 @@ def _title(soup: BeautifulSoup) -> str:
     return normalise_line(h1.get_text(" ")) if isinstance(h1, Tag) else ""
 
 
+def _main_region(soup: BeautifulSoup) -> Tag:
+    """The page's one <main> (or role=main), else its one <article>, else the body."""
+    for found in (
+        soup.find_all("main"),
+        soup.find_all(True, attrs={"role": "main"}),
+        soup.find_all("article"),
+    ):
+        if len(found) == 1 and isinstance(found[0], Tag) and found[0].get_text(strip=True):
+            return found[0]
+    body = soup.body
+    return body if isinstance(body, Tag) else soup
+
+
 def _roots(soup: BeautifulSoup, select: Iterable[str]) -> list[Tag]:
     selectors = list(select)
     if not selectors:
-        return [soup.body or soup]
+        return [_main_region(soup)]
     # By identity: bs4 compares tags by their markup, so two equal paragraphs would count as one.
     found: dict[int, Tag] = {}
     for sel in selectors:
@@ -237,13 +330,22 @@ def _roots(soup: BeautifulSoup, select: Iterable[str]) -> list[Tag]:
     return [t for t in found.values() if not any(id(p) in found for p in t.parents)]
 
 
-def extract(html: str, select: Iterable[str] = (), exclude: Iterable[str] = ()) -> Extracted:
-    """Readable blocks of `html`. `select` limits it to matching regions; `exclude` removes regions."""
+def extract(
+    html: str, select: Iterable[str] = (), exclude: Iterable[str] = (), explain: bool = False
+) -> Extracted:
+    """Readable blocks of `html`. `select` limits it to matching regions; `exclude` removes regions.
+
+    Without `select`, the page's main region is read (its one <main> or <article>). With
+    `explain`, the result also lists what was ignored and why.
+    """
     select, exclude = tuple(select), tuple(exclude)
     soup = BeautifulSoup(html, "lxml")
     title = _title(soup)
+    ignored: list[tuple[str, str]] | None = [] if explain else None
     for sel in exclude:
         for tag in soup.select(sel):
+            if ignored is not None:
+                ignored.append((f"exclude {sel!r}", normalise_line(tag.get_text(" "))))
             tag.decompose()
     roots = _roots(soup, select)
     if not roots:
@@ -255,12 +357,17 @@ def extract(html: str, select: Iterable[str] = (), exclude: Iterable[str] = ()) 
     out = _Blocks()
     holders = _content_holders(soup)
     for root in roots:
-        _walk(root, out, holders)
+        base = _signature(root)
+        out._path = [base]
+        _walk(root, out, holders, ignored)
         out.flush()
+        out._path = []
     lines = tuple(out.lines)
     if not lines:
         raise ExtractError("empty", "the page has no readable text (empty or script-only)")
-    return Extracted(title=title, blocks=lines)
+    return Extracted(
+        title=title, blocks=lines, paths=tuple(out.paths), ignored=tuple(ignored or ())
+    )
 
 
 def extract_text(text: str) -> Extracted:

@@ -16,6 +16,7 @@ class Source:
     tags: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    order_matters: bool = False  # a reordered list counts as a change
 
     @property
     def host(self) -> str:
@@ -57,6 +58,8 @@ class Extracted:
 
     title: str
     blocks: tuple[str, ...]
+    paths: tuple[str, ...] = ()  # per block: the element kinds above it, e.g. "main/article/p"
+    ignored: tuple[tuple[str, str], ...] = ()  # (reason, text) of dropped regions, when asked
 
     @property
     def text(self) -> str:
@@ -79,6 +82,8 @@ class Hunk:
     before: tuple[str, ...]
     after: tuple[str, ...]
     words: tuple[tuple[WordOp, ...], ...] = ()  # one line of word marks per paired block
+    at_before: int = 0  # index of the hunk's first block in the old sequence
+    at_after: int = 0  # ... and in the new one
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class Snapshot:
     hash: str
     title: str
     text: str
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,41 @@
-"""Checking one source end to end: fetch, extract, diff, then one transaction in the store."""
+"""Checking one source end to end: fetch, extract, diff, judge, then one transaction in the store.
+
+A check has two halves. `observe` does the I/O and the pure work up to a raw diff; `settle`
+judges that diff against what was learned and writes the outcome. A pass over many sources
+observes them all first, so a site's template churn is known before any page of it is judged.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from watcher import volatility as vol
 from watcher.diff import diff_blocks, summarise
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
 from watcher.extract import extract, extract_text
-from watcher.models import Change, CheckResult, Extracted, Fetched, Snapshot, Source, Validators
+from watcher.models import (
+    Change,
+    CheckResult,
+    Diff,
+    Extracted,
+    Fetched,
+    Snapshot,
+    Source,
+    SourceState,
+    Validators,
+)
+from watcher.normalise import mask
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+HostEvidence = Mapping[str, tuple[float, float]]
 
 
 def utcnow() -> datetime:
@@ -29,11 +47,34 @@ def digest(data: bytes | str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def to_text(fetched: Fetched, source: Source) -> Extracted:
+def to_text(fetched: Fetched, source: Source, explain: bool = False) -> Extracted:
     """Pick the extractor for the document's type."""
     if fetched.content_type == "text/plain":
         return extract_text(fetched.text)
-    return extract(fetched.text, select=source.select, exclude=source.exclude)
+    return extract(fetched.text, select=source.select, exclude=source.exclude, explain=explain)
+
+
+def side(snapshot: Snapshot | Extracted) -> vol.Side:
+    blocks = tuple(snapshot.text.split("\n")) if isinstance(snapshot, Snapshot) else snapshot.blocks
+    return vol.Side(blocks, snapshot.paths)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The first half of a check: everything up to a raw diff, nothing written yet."""
+
+    source: Source
+    started_at: datetime
+    t0: float
+    state: SourceState
+    result: CheckResult | None = None  # set when the check ended early (error, 304, same bytes)
+    fetched: Fetched | None = None
+    body_hash: str | None = None
+    snapshot: Snapshot | None = None
+    previous: Snapshot | None = None
+    diff: Diff | None = None
+    observation: vol.Observation | None = None
+    learned_now: vol.Observation | None = None  # from the second fetch of a new source
 
 
 @dataclass
@@ -44,113 +85,190 @@ class Checker:
     store: Store
     targets: Sequence[str] = ()
     clock: Clock = utcnow
+    learn_on_first_check: bool = True
 
     async def check(self, source: Source) -> CheckResult:
+        """Observe and settle one source, with the site evidence stored so far."""
+        observed = await self.observe(source)
+        host = dict(self.store.host_evidence(source.host))
+        for obs in (observed.observation, observed.learned_now):
+            if obs is not None:
+                host = vol.host_update(host, obs)
+        result = self.settle(observed, host)
+        if host:
+            self.store.save_host_evidence(source.host, host)
+        return result
+
+    async def observe(self, source: Source) -> Observed:
         started_at = self.clock()
         t0 = time.monotonic()
         state = self.store.state(source.name)
-
-        def ms() -> int:
-            return int((time.monotonic() - t0) * 1000)
-
-        def failed(
-            reason: str, message: str, status: int | None = None, size: int = 0
-        ) -> CheckResult:
-            result = CheckResult(
-                source.name,
-                "error",
-                started_at,
-                ms(),
-                status=status,
-                bytes=size,
-                error_reason=reason,
-                error=message,
-            )
-            self.store.record(result)
-            log.warning(
-                "check failed",
-                extra={
-                    "source": source.name,
-                    "reason": reason,
-                    "error": message,
-                    "duration_ms": result.duration_ms,
-                },
-            )
-            return result
-
+        base = Observed(source, started_at, t0, state)
         try:
             # Validators are only worth sending when we hold the text they vouch for.
             fetched = await self.egress.fetch(
                 source.url, state.validators if state.snapshot_hash else None
             )
         except FetchError as exc:
-            return failed(exc.reason, str(exc), exc.status)
-
+            return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
         if fetched.not_modified:
-            return self._done(
-                CheckResult(source.name, "not_modified", started_at, ms(), status=304),
-                validators=fetched.validators,
+            result = CheckResult(
+                source.name, "not_modified", started_at, self._ms(base), status=304
             )
-
+            return replace(base, result=result, fetched=fetched)
         body_hash = digest(fetched.body)
         if state.snapshot_hash and body_hash == state.body_hash:
             # Same bytes as last time: skip parsing, the expensive part of a pass.
-            return self._done(
-                CheckResult(
-                    source.name, "unchanged", started_at, ms(), fetched.status, len(fetched.body)
-                ),
-                validators=fetched.validators,
-                body_hash=body_hash,
+            result = CheckResult(
+                source.name,
+                "unchanged",
+                started_at,
+                self._ms(base),
+                fetched.status,
+                len(fetched.body),
             )
+            return replace(base, result=result, fetched=fetched, body_hash=body_hash)
         try:
             extracted = to_text(fetched, source)
         except ExtractError as exc:
-            return failed(exc.reason, str(exc), fetched.status, len(fetched.body))
+            result = self._failed(base, exc.reason, str(exc), fetched.status, len(fetched.body))
+            return replace(base, result=result)
+        observed = replace(
+            base, fetched=fetched, body_hash=body_hash, snapshot=_snapshot(extracted)
+        )
+        if state.snapshot_hash is None:
+            return (
+                await self._learn_from_refetch(observed, extracted)
+                if self.learn_on_first_check
+                else observed
+            )
+        assert observed.snapshot is not None
+        if observed.snapshot.hash == state.snapshot_hash:
+            return observed
+        previous = self.store.snapshot(state.snapshot_hash)
+        old = side(previous) if previous else vol.Side((), ())
+        diff = diff_blocks(old.blocks, extracted.blocks, key=mask)
+        obs = vol.observe(old, side(extracted), diff)
+        return replace(observed, previous=previous, diff=diff, observation=obs)
 
-        snapshot = Snapshot(hash=digest(extracted.text), title=extracted.title, text=extracted.text)
+    async def _learn_from_refetch(self, observed: Observed, first: Extracted) -> Observed:
+        """Fetch a new source once more: whatever differs between two fetches is volatile."""
+        try:
+            again = await self.egress.fetch(observed.source.url)
+            second = to_text(again, observed.source)
+        except (FetchError, ExtractError):
+            return observed  # the first fetch stands as the baseline; learning waits
+        if second.text == first.text:
+            return observed
+        diff = diff_blocks(first.blocks, second.blocks, key=mask)
+        return replace(
+            observed,
+            fetched=again,
+            body_hash=digest(again.body),
+            snapshot=_snapshot(second),
+            learned_now=vol.observe(side(first), side(second), diff),
+        )
+
+    def settle(self, observed: Observed, host: HostEvidence) -> CheckResult:
+        """Judge the observed diff and write the check's rows in one transaction."""
+        source, fetched = observed.source, observed.fetched
+        if observed.result is not None:
+            if observed.result.outcome == "error":
+                return observed.result  # already recorded
+            validators = fetched.validators if fetched else None
+            return self._done(observed.result, validators=validators, body_hash=observed.body_hash)
+        assert fetched is not None and observed.snapshot is not None
+        snapshot = observed.snapshot
 
         def result(outcome: str, change: Change | None = None) -> CheckResult:
             return CheckResult(
                 source.name,
                 outcome,
-                started_at,
-                ms(),
+                observed.started_at,
+                self._ms(observed),
                 status=fetched.status,
                 bytes=len(fetched.body),
                 change=change,
             )
 
-        if state.snapshot_hash is None:
+        comparisons, slots = self.store.learned(source.name)
+        learned = vol.Learned(comparisons, slots, host)
+        if observed.state.snapshot_hash is None:
+            if observed.learned_now is not None:
+                learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
             return self._done(
                 result("baseline"),
                 validators=fetched.validators,
-                body_hash=body_hash,
+                body_hash=observed.body_hash,
                 snapshot=snapshot,
+                slots=dict(learned.slots),
             )
-        if snapshot.hash == state.snapshot_hash:
+        if observed.diff is None or observed.observation is None:
             return self._done(
-                result("unchanged"), validators=fetched.validators, body_hash=body_hash
+                result("unchanged"), validators=fetched.validators, body_hash=observed.body_hash
             )
 
-        previous = self.store.snapshot(state.snapshot_hash)
-        before = tuple(previous.text.split("\n")) if previous else ()
-        diff = diff_blocks(before, extracted.blocks)
+        learned = vol.learn(learned, observed.observation)
+        previous = observed.previous
+        old = side(previous) if previous else vol.Side((), ())
+        verdict = vol.judge(
+            old, side(snapshot), observed.diff, learned, order_matters=source.order_matters
+        )
+        rows = dict(
+            validators=fetched.validators,
+            body_hash=observed.body_hash,
+            snapshot=snapshot,
+            slots=dict(learned.slots),
+            comparisons=learned.comparisons,
+            suppressed=len(verdict.suppressed),
+        )
+        if not verdict.diff:
+            return self._done(result("volatile"), **rows)  # type: ignore[arg-type]
         change = Change(
             source=source.name,
             url=fetched.final_url,
-            detected_at=started_at,
-            before=state.snapshot_hash,
+            detected_at=observed.started_at,
+            before=observed.state.snapshot_hash,
             after=snapshot.hash,
-            diff=diff,
-            title=extracted.title or (previous.title if previous else source.name),
-            summary=summarise(diff),
+            diff=verdict.diff,
+            title=snapshot.title or (previous.title if previous else source.name),
+            summary=summarise(verdict.diff),
         )
-        return self._done(
-            result("changed", change),
-            validators=fetched.validators,
-            body_hash=body_hash,
-            snapshot=snapshot,
+        return self._done(result("changed", change), **rows)  # type: ignore[arg-type]
+
+    def _ms(self, observed: Observed) -> int:
+        return int((time.monotonic() - observed.t0) * 1000)
+
+    def _failed(
+        self,
+        observed: Observed,
+        reason: str,
+        message: str,
+        status: int | None = None,
+        size: int = 0,
+    ) -> CheckResult:
+        name = observed.source.name
+        result = CheckResult(
+            name,
+            "error",
+            observed.started_at,
+            self._ms(observed),
+            status=status,
+            bytes=size,
+            error_reason=reason,
+            error=message,
         )
+        self.store.record(result)
+        log.warning(
+            "check failed",
+            extra={
+                "source": name,
+                "reason": reason,
+                "error": message,
+                "duration_ms": result.duration_ms,
+            },
+        )
+        return result
 
     def _done(
         self,
@@ -159,6 +277,9 @@ class Checker:
         validators: Validators | None = None,
         body_hash: str | None = None,
         snapshot: Snapshot | None = None,
+        slots: Mapping[str, float] | None = None,
+        comparisons: int | None = None,
+        suppressed: int = 0,
     ) -> CheckResult:
         change_id = self.store.record(
             result,
@@ -166,6 +287,9 @@ class Checker:
             body_hash=body_hash,
             snapshot=snapshot,
             targets=self.targets if result.change else (),
+            slots=slots,
+            comparisons=comparisons,
+            suppressed=suppressed,
         )
         log.info(
             "checked",
@@ -174,6 +298,16 @@ class Checker:
                 "outcome": result.outcome,
                 "duration_ms": result.duration_ms,
                 "change_id": change_id,
+                "suppressed": suppressed or None,
             },
         )
         return replace(result, change_id=change_id) if change_id is not None else result
+
+
+def _snapshot(extracted: Extracted) -> Snapshot:
+    return Snapshot(
+        hash=digest(extracted.text),
+        title=extracted.title,
+        text=extracted.text,
+        paths=extracted.paths,
+    )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from watcher import volatility
 from watcher.config import Config, Settings, register_secrets
 from watcher.egress import Egress, EgressPolicy
 from watcher.models import CheckResult, Source
@@ -56,8 +57,23 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
 async def check_once(
     config: Config, sources: Sequence[Source] | None = None, clock: Clock = utcnow
 ) -> tuple[list[CheckResult], DeliveryReport]:
-    """One pass over `sources` (all by default), then deliver what is due."""
+    """One pass over `sources` (all by default), then deliver what is due.
+
+    Every source is observed before any is judged, so a site's template churn seen across its
+    pages in this pass is known when each of them is judged.
+    """
+    chosen = list(sources or config.sources)
     async with open_runtime(config, clock) as rt:
-        results = await asyncio.gather(*(rt.checker.check(s) for s in (sources or config.sources)))
+        observed = await asyncio.gather(*(rt.checker.observe(s) for s in chosen))
+        hosts: dict[str, dict[str, tuple[float, float]]] = {}
+        for o in observed:
+            evidence = hosts.setdefault(o.source.host, rt.store.host_evidence(o.source.host))
+            for obs in (o.observation, o.learned_now):
+                if obs is not None:
+                    hosts[o.source.host] = evidence = volatility.host_update(evidence, obs)
+        results = [rt.checker.settle(o, hosts[o.source.host]) for o in observed]
+        for host, evidence in hosts.items():
+            if evidence:
+                rt.store.save_host_evidence(host, evidence)
         report = await rt.deliverer.deliver_due()
-    return list(results), report
+    return results, report

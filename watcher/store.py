@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +100,25 @@ def m001_initial(db: Database) -> None:
         );
         CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+
+
+@migrations()
+def m002_volatility(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE snapshots ADD COLUMN paths TEXT;
+        ALTER TABLE sources ADD COLUMN comparisons INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE changes ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE checks ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE volatility (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            seen REAL NOT NULL,
+            churned REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (scope, key)
+        );
         """
     )
 
@@ -215,9 +234,40 @@ class Store:
 
     def snapshot(self, digest: str) -> Snapshot | None:
         row = self.conn.execute(
-            "SELECT hash, title, text FROM snapshots WHERE hash = ?", (digest,)
+            "SELECT hash, title, text, paths FROM snapshots WHERE hash = ?", (digest,)
         ).fetchone()
-        return Snapshot(hash=row[0], title=row[1], text=row[2]) if row else None
+        if row is None:
+            return None
+        return Snapshot(
+            hash=row[0], title=row[1], text=row[2], paths=tuple(json.loads(row[3] or "[]"))
+        )
+
+    def learned(self, name: str) -> tuple[int, dict[str, float]]:
+        """A source's comparison count and its slots' replacement counts."""
+        row = self.conn.execute(
+            "SELECT comparisons FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+        slots = dict(
+            self.conn.execute(
+                "SELECT key, seen FROM volatility WHERE scope = ?", (f"source:{name}",)
+            ).fetchall()
+        )
+        return (row[0] if row else 0), slots
+
+    def host_evidence(self, host: str) -> dict[str, tuple[float, float]]:
+        """A site's template evidence: element path -> (pages seen, pages that turned it over)."""
+        rows = self.conn.execute(
+            "SELECT key, seen, churned FROM volatility WHERE scope = ?", (f"host:{host}",)
+        ).fetchall()
+        return {key: (seen, churned) for key, seen, churned in rows}
+
+    def save_host_evidence(self, host: str, evidence: Mapping[str, tuple[float, float]]) -> None:
+        with self._write() as c:
+            c.executemany(
+                "INSERT INTO volatility (scope, key, seen, churned) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(scope, key) DO UPDATE SET seen = excluded.seen, churned = excluded.churned",
+                [(f"host:{host}", k, seen, churned) for k, (seen, churned) in evidence.items()],
+            )
 
     def record(
         self,
@@ -227,6 +277,9 @@ class Store:
         validators: Validators | None = None,
         body_hash: str | None = None,
         targets: Sequence[str] = (),
+        slots: Mapping[str, float] | None = None,
+        comparisons: int | None = None,
+        suppressed: int = 0,
     ) -> int | None:
         """Write one check's rows (check, snapshot, change, outbox, source state) in one transaction.
 
@@ -236,7 +289,7 @@ class Store:
         with self._write() as c:
             check_id = c.execute(
                 "INSERT INTO checks (source, started_at, duration_ms, status, bytes, outcome, "
-                "error_reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "error_reason, error, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     result.source,
                     at,
@@ -246,6 +299,7 @@ class Store:
                     result.outcome,
                     result.error_reason,
                     result.error,
+                    suppressed,
                 ),
             ).lastrowid
             if result.outcome == "error":
@@ -257,15 +311,23 @@ class Store:
                 return None
             if snapshot is not None:
                 c.execute(
-                    "INSERT OR IGNORE INTO snapshots (hash, title, text, created_at) VALUES (?, ?, ?, ?)",
-                    (snapshot.hash, snapshot.title, snapshot.text, at),
+                    "INSERT OR IGNORE INTO snapshots (hash, title, text, created_at, paths) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        snapshot.hash,
+                        snapshot.title,
+                        snapshot.text,
+                        at,
+                        json.dumps(list(snapshot.paths)),
+                    ),
                 )
             change_id = None
             if result.change is not None:
                 ch = result.change
                 change_id = c.execute(
                     "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
-                    "title, summary, category, added, removed, diff) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "title, summary, category, added, removed, diff, suppressed) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         ch.source,
                         ch.url,
@@ -279,6 +341,7 @@ class Store:
                         json.dumps(list(ch.diff.added)),
                         json.dumps(list(ch.diff.removed)),
                         json.dumps(diff_to_dict(ch.diff)),
+                        suppressed,
                     ),
                 ).lastrowid
                 c.executemany(
@@ -305,6 +368,15 @@ class Store:
             if change_id is not None:
                 sets.append("last_change_at = ?")
                 args.append(at)
+            if comparisons is not None:
+                sets.append("comparisons = ?")
+                args.append(comparisons)
+            if slots:
+                c.executemany(
+                    "INSERT INTO volatility (scope, key, seen) VALUES (?, ?, ?) "
+                    "ON CONFLICT(scope, key) DO UPDATE SET seen = excluded.seen",
+                    [(f"source:{result.source}", k, v) for k, v in slots.items()],
+                )
             c.execute(
                 # Column names come from the fixed list above, never from input.
                 f"UPDATE sources SET {', '.join(sets)} WHERE name = ?",  # noqa: S608
