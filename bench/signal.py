@@ -36,6 +36,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from collections import Counter  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -46,10 +47,17 @@ REPO = Path(_HERE).parent
 DEFAULT_GENERATOR = REPO.parent / "shared" / "pages" / "make_pages.py"
 DEFAULT_URLWATCH_VENV = REPO / "bench" / ".venv-urlwatch"
 LOOPBACK = "127.0.0.1"
+WORKDIR = [tempfile.gettempdir()]  # set to the work folder once it exists: the tools' cwd
 SOURCE_NAME_BAD = re.compile(r"[^A-Za-z0-9._-]")
-WATCHER_OUTCOME = re.compile(r"^(CHANGED|baseline|same \(304\)|same|ERROR)\s+(\S+)")
+WATCHER_OUTCOME = re.compile(r"^(same \(304\)|\S+)\s+(\S+)")  # "<outcome> <source>  <summary>"
 URLWATCH_LINE = re.compile(r"^(NEW|CHANGED|UNCHANGED|ERROR): (\S+)")
 PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"}
+
+
+def code_stamp() -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and mtimes of watcher's modules: others may edit them while the bench runs."""
+    files = sorted((REPO / "watcher").rglob("*.py"))
+    return tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file())
 
 
 class BenchError(Exception):
@@ -262,6 +270,7 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
         if k.lower() not in PROXY_VARS and not k.startswith("WATCHER_")
     }
     env["NO_PROXY"] = env["no_proxy"] = f"{LOOPBACK},localhost"
+    env["BENCH_WORKDIR"] = WORKDIR[0]
     env.update(extra or {})
     return env
 
@@ -274,7 +283,10 @@ def last_line(text: str) -> str:
 def run_tool(cmd: list[str], env: dict[str, str], timeout: float, what: str) -> tuple[str, float]:
     start = time.monotonic()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+        # cwd: the work folder, never the repository (python -c would import ./watcher from it)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=env["BENCH_WORKDIR"]
+        )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"{what} did not finish within {timeout:.0f}s") from exc
     seconds = time.monotonic() - start
@@ -295,12 +307,23 @@ class WatcherTool:
         self.pages = pages
         self.server = server
         self.timeout = args.timeout
-        self.config = workdir / "watcher" / "sources.toml"
+        self.config = workdir / "watcher-run" / "sources.toml"
         self.config.parent.mkdir(parents=True)
         exe = REPO / ".venv" / "bin" / "watcher"
         self.cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "watcher.cli"]
         self.seen: set[int] = set()
+        self.env = clean_env()
+        if args.snapshot_code:
+            # Others edit watcher/ while the bench runs: run a copy taken now, so that every pass
+            # measures the same code. PYTHONPATH comes before the editable install's finder.
+            code = workdir / "watcher-run" / "code"
+            shutil.copytree(
+                REPO / "watcher", code / "watcher", ignore=shutil.ignore_patterns("__pycache__")
+            )
+            self.env = clean_env({"PYTHONPATH": str(code)})
         self.version = self.query_version()
+        if args.snapshot_code:
+            self.version += f" (code snapshot of {time.strftime('%H:%M:%S')})"
         lines = [
             "[watcher]",
             f"state_dir = {toml_str(str(workdir / 'watcher' / 'state'))}",
@@ -317,12 +340,21 @@ class WatcherTool:
         self.config.write_text("\n".join(lines) + "\n")
 
     def query_version(self) -> str:
-        out, _ = run_tool([*self.cmd, "--version"], clean_env(), 60, "watcher --version")
+        probe = "import watcher, sys; print(watcher.__file__, file=sys.stderr)"
+        proc = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "python"), "-c", probe],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=self.env["BENCH_WORKDIR"],
+        )
+        self.code_file = proc.stderr.strip()
+        out, _ = run_tool([*self.cmd, "--version"], self.env, 60, "watcher --version")
         return out.strip()
 
     def run_pass(self, version: int) -> Pass:
         cmd = [*self.cmd, "check", "--config", str(self.config), "--no-diff"]
-        out, seconds = run_tool(cmd, clean_env(), self.timeout, f"watcher check (v{version})")
+        out, seconds = run_tool(cmd, self.env, self.timeout, f"watcher check (v{version})")
         (self.config.parent / f"check-v{version}.txt").write_text(out)  # kept with --keep
         result = Pass(version, seconds, http=self.server.take_counts())
         for line in out.splitlines():
@@ -332,7 +364,7 @@ class WatcherTool:
                 result.outcomes[file] = m.group(1)
                 result.errors += m.group(1) == "ERROR"
         cmd = [*self.cmd, "changes", "--config", str(self.config), "--format", "json"]
-        out, _ = run_tool(cmd, clean_env(), self.timeout, f"watcher changes (v{version})")
+        out, _ = run_tool(cmd, self.env, self.timeout, f"watcher changes (v{version})")
         try:
             changes = json.loads(out)
         except ValueError as exc:
@@ -361,7 +393,7 @@ class UrlwatchTool:
         venv = Path(args.urlwatch_venv)
         self.exe = venv / "bin" / "urlwatch"
         ensure_urlwatch(venv)
-        self.dir = workdir / "urlwatch"
+        self.dir = workdir / "urlwatch-run"
         home = self.dir / "home"  # keeps urlwatch away from the user's own ~/.config/urlwatch
         home.mkdir(parents=True)
         self.env = clean_env(
@@ -490,6 +522,7 @@ def tool_figures(passes: list[Pass], pages: PageSet) -> dict[str, Any]:
                 "errors": p.errors,
                 "seconds": round(p.seconds, 3),
                 "http": {str(k): v for k, v in sorted(p.http.items())},
+                "outcomes": dict(sorted(Counter(p.outcomes.values()).items())),
             }
         )
     return {
@@ -527,10 +560,11 @@ def print_table(figures: dict[str, Any], verbose: bool) -> None:
         return
     print()
     print(f"{'tool':<9} {'version':<7} {'real':>5} {'alerts':>6} {'true':>5} {'false':>6} ", end="")
-    print(f"{'missed':>7} {'errors':>6} {'seconds':>8}  http")
+    print(f"{'missed':>7} {'errors':>6} {'seconds':>8}  http; outcomes")
     for tool, t in figures["tools"].items():
         for v in t["per_version"]:
             http = " ".join(f"{k}x{n}" for k, n in v["http"].items())
+            http += "; " + ", ".join(f"{k} {n}" for k, n in v["outcomes"].items())
             print(
                 f"{tool:<9} v{v['version']:<6} {v['real_changes']:>5} {v['alerts']:>6} {v['true']:>5} "
                 f"{v['false']:>6} {v['missed']:>7} {v['errors']:>6} {v['seconds']:>8.1f}  {http}"
@@ -610,6 +644,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=str(DEFAULT_URLWATCH_VENV),
         help="venv holding urlwatch (created when absent)",
     )
+    ap.add_argument(
+        "--snapshot-code",
+        action="store_true",
+        help="run a copy of watcher/ taken at the start (others may be editing it)",
+    )
     ap.add_argument("--concurrency", type=int, default=8, help="watcher's concurrency (8)")
     ap.add_argument(
         "--timeout", type=float, default=None, help="seconds a tool's pass may take (auto)"
@@ -669,6 +708,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if "urlwatch" in args.tools:
             tools.append(UrlwatchTool(workdir, pages, server, args))
         passes: dict[str, list[Pass]] = {t.name: [] for t in tools}
+        stamp = code_stamp()
         for v in range(pages.versions):
             switch_version(root, v)
             server.take_counts()
@@ -687,6 +727,12 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     f"{p.seconds:.1f}s",
                     file=sys.stderr,
                 )
+        code_changed = code_stamp() != stamp and not args.snapshot_code
+        if code_changed:
+            print(
+                "  warning: watcher's code changed during the run; its figures mix versions",
+                file=sys.stderr,
+            )
     finally:
         server.shutdown()
         server.server_close()
@@ -707,6 +753,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "truth_counts": {f"v{v}": len(t) for v, t in pages.truth.items()},
         },
         "versions": {t.name: t.version for t in tools},
+        "watcher_code_changed_during_run": code_changed,
+        "watcher_code": next((t.code_file for t in tools if t.name == "watcher"), None),
         "tools": {name: tool_figures(ps, pages) for name, ps in passes.items()},
         "_passes": passes,
         "_pages": pages,
@@ -718,11 +766,16 @@ def main(argv: list[str]) -> int:
     workdir: Path | None = None
     try:
         workdir = make_workdir(args)
+        WORKDIR[0] = str(workdir)
         figures = run(args, workdir)
         passes, pages = figures.pop("_passes"), figures.pop("_pages")
         print(file=sys.stderr)
         print_table(figures, args.verbose)
         print("tools: " + ", ".join(figures["versions"].values()))
+        if args.verbose and figures["watcher_code"]:
+            print(f"watcher code: {figures['watcher_code']}")
+        if figures["watcher_code_changed_during_run"]:
+            print("note: watcher's code changed during the run; its figures mix versions")
         if args.show_false and "watcher" in passes:
             show_false(passes["watcher"], pages, args.show_false)
         if args.json:

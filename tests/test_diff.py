@@ -41,7 +41,9 @@ def test_identical_input_gives_an_empty_falsy_diff() -> None:
 def test_insert() -> None:
     after = (*BEFORE[:2], "A new workforce consultation opens in June.", *BEFORE[2:])
     diff = diff_blocks(BEFORE, after)
-    assert diff.hunks == (Hunk("insert", (), ("A new workforce consultation opens in June.",), (), 2, 2),)
+    assert diff.hunks == (
+        Hunk("insert", (), ("A new workforce consultation opens in June.",), (), 2, 2),
+    )
     assert diff.added == ("A new workforce consultation opens in June.",)
     assert diff.removed == ()
     assert render_diff(diff) == "+ A new workforce consultation opens in June."

@@ -32,7 +32,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "clock",
         re.compile(
-            r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s?[ap]\.?m\.?)?(?:\s?(?:Z|UTC|GMT|BST|[+-]\d{2}:?\d{2}))?\b",
+            r"(?<!\d)\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s?[ap]\.?m\.?)?(?:\s?(?:Z|UTC|GMT|BST|[+-]\d{2}:?\d{2}))?\b",
             re.I,
         ),
         "<clock>",
@@ -77,7 +77,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "token",
         re.compile(
-            r"(?<![\w/])(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{20,}={0,2}(?![\w/])"
+            # 20+ letters and digits, with three upper-case letters or digits after the first
+            # character: session ids and nonces look so, words and names do not.
+            r"(?<![\w/-])(?=[A-Za-z0-9_]*[a-z])[A-Za-z0-9_](?=(?:[a-z_]*[A-Z0-9]){3})[A-Za-z0-9_]{19,}={0,2}(?![\w/-])"
         ),
         "<token>",
     ),
@@ -110,7 +112,7 @@ def masked_by(text: str) -> list[str]:
 
 
 MONEY = re.compile(
-    r"[£$€]\s?\d[\d,.]*(?:\s?(?:bn|billion|m|million|k|thousand))?|\b\d[\d,.]*\s?(?:pounds|euros|dollars)\b",
+    r"[£$€]\s?\d[\d,.]*(?:\s?(?:billion|bn|million|m|thousand|k)\b)?|\b\d[\d,.]*\s?(?:pounds|euros|dollars)\b",
     re.I,
 )
 MONTHS = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"

@@ -148,7 +148,7 @@ class Checker:
         previous = self.store.snapshot(state.snapshot_hash)
         old = side(previous) if previous else vol.Side((), ())
         diff = diff_blocks(old.blocks, extracted.blocks, key=mask)
-        obs = vol.observe(old, side(extracted), diff)
+        obs = vol.observe(old, side(extracted), diff, source.order_matters)
         return replace(observed, previous=previous, diff=diff, observation=obs)
 
     async def _learn_from_refetch(self, observed: Observed, first: Extracted) -> Observed:

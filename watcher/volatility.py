@@ -17,11 +17,12 @@ volatile when the change at hand alters a money amount or a date: those are what
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from watcher.diff import pair_words
+from watcher.diff import PAIR_RATIO, pair_words, similarity
 from watcher.models import Diff, Hunk
 from watcher.normalise import facts, mask
 
@@ -31,6 +32,7 @@ HOST_MIN_PAGES = 8.0  # template churn needs this many pages of a host observed 
 HOST_MIN_SHARE = 0.5  # ... with the path turning over on at least this share of them
 TURNOVER = 0.5  # a path "turns over" on a page when this share of its blocks changed
 DECAY = 0.95  # host evidence fades, so a redesigned template is relearned
+WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Observation:
     replaced_slots: frozenset[str]  # slots whose text was replaced
     guarded_slots: frozenset[str]  # ... of which the change moved money or a date
     turnover: Mapping[str, float]  # element path -> share of its blocks that changed
+    present_shapes: frozenset[str] = frozenset()  # shapes of the new version's blocks
+    replaced_shapes: frozenset[str] = frozenset()  # shapes replaced by a block of the same shape
 
 
 @dataclass(frozen=True)
@@ -74,72 +78,148 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
 
 
-def slot(side: Side, index: int, at: int) -> str:
-    """The slot of block `index` of a hunk starting at `at`: its path and its anchor."""
-    anchor = mask(side.blocks[at - 1]) if at > 0 else "^"
-    return f"{side.path(index)}|{_digest(anchor)}"
+def _anchor(side: Side, at: int) -> str:
+    """The stable block just before a hunk, which names where in the page the hunk sits."""
+    return _digest(mask(side.blocks[at - 1])) if at > 0 else "^"
 
 
-def moved_out(diff: Diff, key: Callable[[str], str] = mask) -> Diff:
-    """The diff without blocks that were only moved: removed in one place, added back in another."""
-    removed = Counter(key(line) for h in diff.hunks for line in h.before)
-    added = Counter(key(line) for h in diff.hunks for line in h.after)
-    moved = removed & added
-    if not moved:
-        return diff
-    take_before, take_after = Counter(moved), Counter(moved)
-    hunks = []
+def shape(path: str, text: str) -> str | None:
+    """A block's element path and first words, numbers and volatile tokens aside.
+
+    "Quote of the week: Story 12" and "Quote of the week: Story 80" share a shape; a site whose
+    pages replace a block by another of the same shape, page after page, is rotating it.
+    """
+    words = WORD.findall(mask(text).lower())[:3]
+    return f"{path}~{' '.join(words)}" if len(words) >= 2 else None
+
+
+def moved(old: Side, new: Side, diff: Diff) -> tuple[set[int], set[int]]:
+    """Indices (old, new) of blocks that were only moved: removed in one place, added in another."""
+    removed = [
+        (i, mask(old.blocks[i]))
+        for h in diff.hunks
+        for i in range(h.at_before, h.at_before + len(h.before))
+    ]
+    added = [
+        (j, mask(new.blocks[j]))
+        for h in diff.hunks
+        for j in range(h.at_after, h.at_after + len(h.after))
+    ]
+    both = Counter(k for _, k in removed) & Counter(k for _, k in added)
+    return _spend(removed, Counter(both)), _spend(added, Counter(both))
+
+
+def _spend(items: list[tuple[int, str]], budget: Counter[str]) -> set[int]:
+    out = set()
+    for index, key in items:
+        if budget[key] > 0:
+            budget[key] -= 1
+            out.add(index)
+    return out
+
+
+@dataclass(frozen=True)
+class _Region:
+    """One hunk's blocks that are left once moved blocks are set aside, by index."""
+
+    hunk: Hunk
+    old: list[int]
+    new: list[int]
+    anchor: str
+
+
+def _regions(
+    old: Side, new: Side, diff: Diff, order_matters: bool
+) -> tuple[list[_Region], set[int], set[int]]:
+    gone, came = (set(), set()) if order_matters else moved(old, new, diff)
+    regions = []
     for h in diff.hunks:
-        before = tuple(line for line in h.before if not _take(take_before, key(line)))
-        after = tuple(line for line in h.after if not _take(take_after, key(line)))
-        rebuilt = _rebuild(h, before, after)
-        if rebuilt:
-            hunks.append(rebuilt)
-    return Diff(tuple(hunks))
+        bi = [i for i in range(h.at_before, h.at_before + len(h.before)) if i not in gone]
+        aj = [j for j in range(h.at_after, h.at_after + len(h.after)) if j not in came]
+        regions.append(_Region(h, bi, aj, _anchor(new, h.at_after)))
+    return regions, gone, came
 
 
-def _take(budget: Counter[str], k: str) -> bool:
-    if budget[k] > 0:
-        budget[k] -= 1
-        return True
-    return False
+def _matched(old: Side, new: Side, r: _Region) -> tuple[set[int], set[int]]:
+    """Blocks of a region that were swapped for a counterpart that moves no money or date.
+
+    Only these can be a slot's rotation; a block removed or added beside them is an edit, and a
+    pair whose amounts or dates differ is an edit too. Equal counts pair by position; otherwise
+    each new block takes the old one of its shape, or the most similar one.
+    """
+    pairs: list[tuple[int, int]] = []
+    if len(r.old) == len(r.new):
+        pairs = list(zip(r.old, r.new, strict=True))
+    else:
+        used: set[int] = set()
+        for j in r.new:
+            shape_j = shape(new.path(j), new.blocks[j])
+            best, best_score = None, PAIR_RATIO
+            for i in r.old:
+                if i in used:
+                    continue
+                if shape_j is not None and shape(old.path(i), old.blocks[i]) == shape_j:
+                    best = i
+                    break
+                score = similarity(old.blocks[i], new.blocks[j])
+                if score >= best_score:
+                    best, best_score = i, score
+            if best is not None:
+                used.add(best)
+                pairs.append((best, j))
+    kept = [(i, j) for i, j in pairs if facts(old.blocks[i]) == facts(new.blocks[j])]
+    return {i for i, _ in kept}, {j for _, j in kept}
 
 
-def _rebuild(h: Hunk, before: tuple[str, ...], after: tuple[str, ...]) -> Hunk | None:
-    if not before and not after:
-        return None
-    if before and after:
-        return Hunk("replace", before, after, pair_words(before, after), h.at_before, h.at_after)
-    return Hunk("delete" if before else "insert", before, after, (), h.at_before, h.at_after)
+def _pairs(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
+    """(old index, new index, shape) of blocks replaced by a block of the same shape."""
+    out = []
+    for i, j in zip(r.old, r.new, strict=False):
+        a = shape(old.path(i), old.blocks[i])
+        if a is not None and a == shape(new.path(j), new.blocks[j]):
+            out.append((i, j, a))
+    return out
 
 
-def observe(old: Side, new: Side, diff: Diff) -> Observation:
-    """Which slots were replaced and how much each element path turned over."""
+def _moves_facts(before: Sequence[str], after: Sequence[str]) -> bool:
+    return Counter(f for b in before for f in facts(b)) != Counter(
+        f for a in after for f in facts(a)
+    )
+
+
+def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Observation:
+    """Which slots were replaced, which shapes rotated, and how much each element path turned over."""
     replaced: set[str] = set()
     guarded: set[str] = set()
     changed: Counter[str] = Counter()
-    for h in diff.hunks:
-        for k in range(len(h.before)):
-            changed[old.path(h.at_before + k)] += 1
-        for k in range(len(h.after)):
-            changed[new.path(h.at_after + k)] += 1
-        if h.before and h.after:
-            key = slot(new, h.at_after, h.at_after)
-            replaced.add(key)
-            if _moves_facts(h.before, h.after):
-                guarded.add(key)
+    replaced_shapes: set[str] = set()
+    regions, _, _ = _regions(old, new, diff, order_matters)
+    for r in regions:
+        replaced_shapes.update(s for _, _, s in _pairs(old, new, r))
+        for i in r.old:
+            changed[old.path(i)] += 1
+        for j in r.new:
+            changed[new.path(j)] += 1
+        if r.old and r.new:
+            keys = {f"{old.path(i)}|{r.anchor}" for i in r.old} | {
+                f"{new.path(j)}|{r.anchor}" for j in r.new
+            }
+            replaced.update(keys)
+            if _moves_facts([old.blocks[i] for i in r.old], [new.blocks[j] for j in r.new]):
+                guarded.update(keys)
     sizes_old = Counter(old.path(i) for i in range(len(old.blocks)))
     sizes_new = Counter(new.path(i) for i in range(len(new.blocks)))
     turnover = {}
     for path in set(sizes_old) | set(sizes_new):
         size = max(sizes_old[path], sizes_new[path])
         turnover[path] = min(1.0, changed[path] / (2 * size)) if size else 0.0
-    return Observation(frozenset(replaced), frozenset(guarded), turnover)
-
-
-def _moves_facts(before: Sequence[str], after: Sequence[str]) -> bool:
-    return Counter(f for b in before for f in facts(b)) != Counter(
-        f for a in after for f in facts(a)
+    present = {s for i, b in enumerate(new.blocks) if (s := shape(new.path(i), b))}
+    return Observation(
+        frozenset(replaced),
+        frozenset(guarded),
+        turnover,
+        frozenset(present),
+        frozenset(replaced_shapes),
     )
 
 
@@ -154,16 +234,22 @@ def learn(learned: Learned, obs: Observation, weight: int = 1) -> Learned:
 def host_update(
     host: Mapping[str, tuple[float, float]], obs: Observation
 ) -> dict[str, tuple[float, float]]:
-    """Fold one page's turnover into a host's template evidence."""
+    """Fold one page's turnover and rotations into a host's template evidence."""
     out = dict(host)
     for path, share in obs.turnover.items():
         seen, churned = out.get(path, (0.0, 0.0))
         out[path] = (seen * DECAY + 1.0, churned * DECAY + (1.0 if share >= TURNOVER else 0.0))
+    for key in obs.present_shapes:
+        seen, churned = out.get(key, (0.0, 0.0))
+        out[key] = (
+            seen * DECAY + 1.0,
+            churned * DECAY + (1.0 if key in obs.replaced_shapes else 0.0),
+        )
     return out
 
 
-def _host_volatile(learned: Learned, path: str) -> bool:
-    seen, churned = learned.host.get(path, (0.0, 0.0))
+def _host_volatile(learned: Learned, key: str) -> bool:
+    seen, churned = learned.host.get(key, (0.0, 0.0))
     return seen >= HOST_MIN_PAGES and churned / seen >= HOST_MIN_SHARE
 
 
@@ -177,48 +263,43 @@ def judge(
 ) -> Verdict:
     """Take out of `diff` what is volatile by what was learned, and what only moved."""
     suppressed: list[tuple[str, str]] = []
+    regions, gone, came = _regions(old, new, diff, order_matters)
+    suppressed += [("moved", old.blocks[i]) for i in sorted(gone)]
+    suppressed += [("moved", new.blocks[j]) for j in sorted(came)]
     hunks: list[Hunk] = []
-    for h in diff.hunks:
-        key = slot(new, h.at_after, h.at_after)
-        guarded = _moves_facts(h.before, h.after)
-        slot_noise = bool(h.before and h.after) and not guarded and _slot_volatile(learned, key)
-        before = []
-        for k, line in enumerate(h.before):
-            path = old.path(h.at_before + k)
-            reason = _reason(learned, path, slot_noise)
-            if reason:
-                suppressed.append((reason, line))
-            else:
-                before.append(line)
-        after = []
-        for k, line in enumerate(h.after):
-            path = new.path(h.at_after + k)
-            reason = _reason(learned, path, slot_noise)
-            if reason:
-                suppressed.append((reason, line))
-            else:
-                after.append(line)
-        rebuilt = _rebuild(h, tuple(before), tuple(after))
-        if rebuilt:
-            hunks.append(rebuilt)
-    kept = Diff(tuple(hunks))
-    if not order_matters:
-        unmoved = moved_out(kept)
-        if unmoved != kept:
-            left = Counter(line for hh in unmoved.hunks for line in (*hh.before, *hh.after))
-            for hh in kept.hunks:
-                for line in (*hh.before, *hh.after):
-                    if left[line] > 0:
-                        left[line] -= 1
-                    else:
-                        suppressed.append(("moved", line))
-            kept = unmoved
-    return Verdict(kept, tuple(suppressed))
+    for r in regions:
+        before, after = _judge_region(old, new, r, learned, suppressed)
+        if before or after:
+            b = tuple(old.blocks[i] for i in before)
+            a = tuple(new.blocks[j] for j in after)
+            op = "replace" if b and a else ("delete" if b else "insert")
+            words = pair_words(b, a) if op == "replace" else ()
+            at_b = before[0] if before else r.hunk.at_before
+            at_a = after[0] if after else r.hunk.at_after
+            hunks.append(Hunk(op, b, a, words, at_b, at_a))
+    return Verdict(Diff(tuple(hunks)), tuple(suppressed))
 
 
-def _reason(learned: Learned, path: str, slot_noise: bool) -> str | None:
-    if _host_volatile(learned, path):
-        return f"template churn across the site ({path})"
-    if slot_noise:
-        return "learned volatile: replaced on most checks"
-    return None
+def _judge_region(
+    old: Side, new: Side, r: _Region, learned: Learned, suppressed: list[tuple[str, str]]
+) -> tuple[list[int], list[int]]:
+    """The indices of a region's blocks that stay in the diff; the rest go to `suppressed`."""
+    rotating = [(i, j) for i, j, s in _pairs(old, new, r) if _host_volatile(learned, s)]
+    rotated = ({i for i, _ in rotating}, {j for _, j in rotating})
+    matched = _matched(old, new, r) if r.old and r.new else (set(), set())
+    kept: tuple[list[int], list[int]] = ([], [])
+    for k, (side, indices) in enumerate(((old, r.old), (new, r.new))):
+        for index in indices:
+            path = side.path(index)
+            why = None
+            if index in rotated[k]:
+                why = "rotating across the site"
+            elif _host_volatile(learned, path):
+                why = f"template churn across the site ({path})"
+            elif index in matched[k] and _slot_volatile(learned, f"{path}|{r.anchor}"):
+                why = "learned volatile: replaced on most checks"
+            if why:
+                suppressed.append((why, side.blocks[index]))
+            else:
+                kept[k].append(index)
+    return kept

@@ -1,0 +1,184 @@
+"""Volatility learning: what changes by nature is learned and suppressed; what matters never is."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+
+from tests.conftest import PageServer, write_config
+from watcher import volatility as vol
+from watcher.config import load_config
+from watcher.diff import diff_blocks
+from watcher.normalise import mask
+from watcher.runtime import check_once
+from watcher.store import Store
+
+P = "main/article/p"
+STABLE = [
+    "The Government has published its response to the Independent Review.",
+    "It commits £200 million over the next two years to begin reform.",
+    "The consultation closes on 11 May 2023.",
+    "Local authorities will pilot family help from next year.",
+]
+
+
+def page(rotating: str, body: list[str] = STABLE) -> vol.Side:
+    blocks = (body[0], rotating, *body[1:])
+    return vol.Side(tuple(blocks), tuple(P for _ in blocks))
+
+
+class Source:
+    """Runs comparisons of one page the way the pipeline does, with no site evidence."""
+
+    def __init__(self) -> None:
+        self.learned = vol.Learned()
+        self.previous: vol.Side | None = None
+
+    def compare(self, side: vol.Side, host: dict | None = None) -> vol.Verdict | None:  # type: ignore[type-arg]
+        if self.previous is None:
+            self.previous = side
+            return None
+        diff = diff_blocks(self.previous.blocks, side.blocks, key=mask)
+        obs = vol.observe(self.previous, side, diff)
+        self.learned = vol.learn(self.learned, obs)
+        verdict = vol.judge(
+            self.previous,
+            side,
+            diff,
+            vol.Learned(self.learned.comparisons, self.learned.slots, host or {}),
+        )
+        self.previous = side
+        return verdict
+
+
+def test_a_block_replaced_on_every_check_is_suppressed_after_learning() -> None:
+    src = Source()
+    src.compare(page("Quote of the week: Story 1 about families"))
+    first = src.compare(page("Read next: a guide to fostering allowances"))
+    assert first is not None and first.diff  # nothing learned yet: reported once
+    for n in range(3, 8):
+        verdict = src.compare(page(f"Read next: story number {n * 37} on adoption support"))
+        assert verdict is not None
+        assert not verdict.diff, f"check {n}: a slot replaced on every check is volatile"
+        assert verdict.suppressed[0][0].startswith("learned volatile")
+
+
+def test_an_amount_change_in_a_stable_paragraph_still_alerts_after_learning() -> None:
+    src = Source()
+    for n in range(6):
+        src.compare(page(f"Read next: story {n} of {n * 7} on care"))
+    edited = [STABLE[0], STABLE[1].replace("£200 million", "£250 million"), *STABLE[2:]]
+    verdict = src.compare(page("Read next: story 99 of 3 on care", edited))
+    assert verdict is not None
+    assert verdict.diff.added == (
+        "It commits £250 million over the next two years to begin reform.",
+    )
+    assert verdict.diff.removed == (STABLE[1],)
+
+
+def test_the_same_amount_edited_again_and_again_is_never_learned_away() -> None:
+    src = Source()
+    src.compare(page("x", STABLE))
+    for amount in (250, 300, 350, 400, 450):
+        body = [
+            STABLE[0],
+            f"It commits £{amount} million over the next two years to begin reform.",
+            *STABLE[2:],
+        ]
+        verdict = src.compare(page("x", body))
+        assert verdict is not None and verdict.diff.added == (body[1],), amount
+
+
+def test_a_moved_deadline_in_a_volatile_slot_still_alerts() -> None:
+    src = Source()
+    for n in range(5):
+        src.compare(page(f"Rotating banner number {n} for readers"))
+    verdict = src.compare(page("The consultation now closes on 18 May 2023."))
+    assert verdict is not None and verdict.diff, "a date appearing is never learned away"
+
+
+def test_a_paragraph_removed_beside_a_rotating_block_is_kept() -> None:
+    src = Source()
+    for n in range(5):
+        src.compare(page(f"Read next: story {n} on care"))
+    shorter = [STABLE[0], STABLE[2], STABLE[3]]
+    verdict = src.compare(page("Read next: story 77 on care", shorter))
+    assert verdict is not None
+    assert verdict.diff.removed == (STABLE[1],)
+
+
+def test_site_template_rotation_is_known_in_the_first_pass() -> None:
+    """Ten pages of one site swap a same-shaped block at once; one of them also has a real edit."""
+    host: dict[str, tuple[float, float]] = {}
+    pairs = []
+    for i in range(10):
+        body = [f"Page {i} introduction about kinship care.", *STABLE]
+        old = page(f"Quote of the week: Story {i} about families", body)
+        new_body = body + (
+            ["A new paragraph announcing £3 million for kinship carers."] if i == 4 else []
+        )
+        new = page(f"Quote of the week: Story {i + 50} about families", new_body)
+        diff = diff_blocks(old.blocks, new.blocks, key=mask)
+        host = vol.host_update(host, vol.observe(old, new, diff))
+        pairs.append((old, new, diff))
+    for i, (old, new, diff) in enumerate(pairs):
+        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        if i == 4:
+            assert verdict.diff.added == (
+                "A new paragraph announcing £3 million for kinship carers.",
+            )
+        else:
+            assert not verdict.diff, f"page {i}"
+
+
+def test_reordered_blocks_are_not_a_change_unless_order_matters() -> None:
+    items = ["- Apply for a place", "- Read the guidance", "- Get support"]
+    old = vol.Side(("Steps", *items), ("p", "li", "li", "li"))
+    new = vol.Side(("Steps", *reversed(items)), ("p", "li", "li", "li"))
+    diff = diff_blocks(old.blocks, new.blocks, key=mask)
+    assert diff
+    assert not vol.judge(old, new, diff, vol.Learned()).diff
+    assert vol.judge(old, new, diff, vol.Learned(), order_matters=True).diff
+
+
+def test_pipeline_learns_from_the_second_fetch_of_a_new_source(
+    tmp_path: Path, site: PageServer
+) -> None:
+    """A block that differs between two fetches minutes apart is volatile from the first check."""
+    counter = itertools.count()
+    state = {"extra": ""}
+
+    def handler(h) -> None:  # type: ignore[no-untyped-def]
+        n = next(counter)
+        body = (
+            "<html><body><main><h1>Kinship strategy</h1>"
+            f"<p>{STABLE[0]}</p><p>Featured: story {n * 13} picked for you today</p>"
+            f"<p>{STABLE[1]}</p>{state['extra']}</main></body></html>"
+        ).encode()
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html; charset=utf-8")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    site.set("/k", handler=handler)
+    config = load_config(
+        write_config(tmp_path / "sources.toml", [{"name": "k", "url": site.url("/k")}]), environ={}
+    )
+    results = [asyncio.run(check_once(config))[0][0] for _ in range(3)]
+    assert [r.outcome for r in results] == ["baseline", "volatile", "volatile"]
+    state["extra"] = "<p>A consultation on the National Framework closes on 11 May 2023.</p>"
+    changed = asyncio.run(check_once(config))[0][0]
+    assert changed.outcome == "changed"
+    assert changed.change is not None
+    assert changed.change.diff.added == (
+        "A consultation on the National Framework closes on 11 May 2023.",
+    )
+    assert changed.change.diff.removed == ()
+    store = Store.open(config.settings.state_dir)
+    try:
+        assert store.count("changes") == 1
+        assert [c["suppressed"] for c in store.checks("k")][1:] == [1 * 2, 2, 2]
+    finally:
+        store.close()
