@@ -326,7 +326,7 @@ class WatcherTool:
             self.version += f" (code snapshot of {time.strftime('%H:%M:%S')})"
         lines = [
             "[watcher]",
-            f"state_dir = {toml_str(str(workdir / 'watcher' / 'state'))}",
+            f"state_dir = {toml_str(str(workdir / 'watcher-run' / 'state'))}",
             'per_host_gap = "0s"',
             f"concurrency = {args.concurrency}",
             'timeout = "20s"',
@@ -341,8 +341,10 @@ class WatcherTool:
 
     def query_version(self) -> str:
         probe = "import watcher, sys; print(watcher.__file__, file=sys.stderr)"
+        venv_python = REPO / ".venv" / "bin" / "python"
+        python = str(venv_python) if venv_python.exists() else sys.executable
         proc = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "python"), "-c", probe],
+            [python, "-c", probe],
             capture_output=True,
             text=True,
             env=self.env,

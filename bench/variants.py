@@ -106,7 +106,7 @@ def main() -> None:
                     paras,
                     i,
                     v,
-                    i in changed or (i % 100) < args.fraction * 100 and v > 0,
+                    i in changed,
                     args.plain,
                     args.seed,
                 )

@@ -212,6 +212,49 @@ def sources(config: Config, fmt: str) -> None:
         )
 
 
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@common_options
+def explain(config: Config, name: str, fmt: str) -> None:
+    """Fetch source NAME now and show what is read, what is ignored, and why."""
+    from dataclasses import asdict
+
+    from watcher.explain import explain as explain_source
+
+    result = asyncio.run(explain_source(config, config.source(name)))
+    if fmt == "json":
+        data = asdict(result)
+        for block, note in zip(data["blocks"], result.blocks, strict=True):
+            block["watched"] = note.watched
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.source}: {result.url}")
+    click.echo(f"reads {result.region}; title: {result.title}")
+    click.echo(
+        f"learned from {result.comparisons} comparisons: {result.learned_slots} volatile slots, "
+        f"{len(result.site_rules)} site-wide rules"
+    )
+    click.echo(
+        f"\nwatched text ({sum(b.watched for b in result.blocks)} of {len(result.blocks)} blocks):"
+    )
+    for block in result.blocks:
+        mark = "  " if block.watched else "~ "
+        click.echo(f"{mark}{_cut(block.text, 110)}")
+        for why in block.notes:
+            click.echo(f"      [{why}]")
+    if result.ignored:
+        click.echo(f"\nignored regions ({len(result.ignored)}):")
+        for reason, text in result.ignored:
+            click.echo(f"  {reason}: {_cut(text, 90)}")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _change_json(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": r["id"],

@@ -90,13 +90,13 @@ class Checker:
     async def check(self, source: Source) -> CheckResult:
         """Observe and settle one source, with the site evidence stored so far."""
         observed = await self.observe(source)
-        host = dict(self.store.host_evidence(source.host))
+        stored = self.store.host_evidence(source.host)
+        host = dict(stored)
         for obs in (observed.observation, observed.learned_now):
             if obs is not None:
                 host = vol.host_update(host, obs)
         result = self.settle(observed, host)
-        if host:
-            self.store.save_host_evidence(source.host, host)
+        self.store.save_host_evidence(source.host, changed_evidence(stored, host))
         return result
 
     async def observe(self, source: Source) -> Observed:
@@ -302,6 +302,11 @@ class Checker:
             },
         )
         return replace(result, change_id=change_id) if change_id is not None else result
+
+
+def changed_evidence(stored: HostEvidence, now: HostEvidence) -> dict[str, tuple[float, float]]:
+    """Only the entries a check moved: the rest need no write."""
+    return {k: v for k, v in now.items() if stored.get(k) != v}
 
 
 def _snapshot(extracted: Extracted) -> Snapshot:

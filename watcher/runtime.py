@@ -12,7 +12,7 @@ from watcher.config import Config, Settings, register_secrets
 from watcher.egress import Egress, EgressPolicy
 from watcher.models import CheckResult, Source
 from watcher.notify import Deliverer, DeliveryReport
-from watcher.pipeline import Checker, Clock, utcnow
+from watcher.pipeline import Checker, Clock, changed_evidence, utcnow
 from watcher.store import Store
 
 
@@ -65,15 +65,14 @@ async def check_once(
     chosen = list(sources or config.sources)
     async with open_runtime(config, clock) as rt:
         observed = await asyncio.gather(*(rt.checker.observe(s) for s in chosen))
-        hosts: dict[str, dict[str, tuple[float, float]]] = {}
+        stored = {o.source.host: rt.store.host_evidence(o.source.host) for o in observed}
+        hosts = {host: dict(evidence) for host, evidence in stored.items()}
         for o in observed:
-            evidence = hosts.setdefault(o.source.host, rt.store.host_evidence(o.source.host))
             for obs in (o.observation, o.learned_now):
                 if obs is not None:
-                    hosts[o.source.host] = evidence = volatility.host_update(evidence, obs)
+                    hosts[o.source.host] = volatility.host_update(hosts[o.source.host], obs)
         results = [rt.checker.settle(o, hosts[o.source.host]) for o in observed]
         for host, evidence in hosts.items():
-            if evidence:
-                rt.store.save_host_evidence(host, evidence)
+            rt.store.save_host_evidence(host, changed_evidence(stored[host], evidence))
         report = await rt.deliverer.deliver_due()
     return results, report

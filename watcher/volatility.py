@@ -78,7 +78,7 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
 
 
-def _anchor(side: Side, at: int) -> str:
+def anchor(side: Side, at: int) -> str:
     """The stable block just before a hunk, which names where in the page the hunk sits."""
     return _digest(mask(side.blocks[at - 1])) if at > 0 else "^"
 
@@ -136,7 +136,7 @@ def _regions(
     for h in diff.hunks:
         bi = [i for i in range(h.at_before, h.at_before + len(h.before)) if i not in gone]
         aj = [j for j in range(h.at_after, h.at_after + len(h.after)) if j not in came]
-        regions.append(_Region(h, bi, aj, _anchor(new, h.at_after)))
+        regions.append(_Region(h, bi, aj, anchor(new, h.at_after)))
     return regions, gone, came
 
 
@@ -240,6 +240,10 @@ def host_update(
         seen, churned = out.get(path, (0.0, 0.0))
         out[path] = (seen * DECAY + 1.0, churned * DECAY + (1.0 if share >= TURNOVER else 0.0))
     for key in obs.present_shapes:
+        # Shapes are followed from the first time one is replaced: a site's every paragraph
+        # would otherwise be a row.
+        if key not in out and key not in obs.replaced_shapes:
+            continue
         seen, churned = out.get(key, (0.0, 0.0))
         out[key] = (
             seen * DECAY + 1.0,
@@ -248,12 +252,14 @@ def host_update(
     return out
 
 
-def _host_volatile(learned: Learned, key: str) -> bool:
+def host_volatile(learned: Learned, key: str) -> bool:
+    """Whether a site path or block shape turns over on most pages of its host."""
     seen, churned = learned.host.get(key, (0.0, 0.0))
     return seen >= HOST_MIN_PAGES and churned / seen >= HOST_MIN_SHARE
 
 
-def _slot_volatile(learned: Learned, key: str) -> bool:
+def slot_volatile(learned: Learned, key: str) -> bool:
+    """Whether a slot of one source was replaced on most of its checks."""
     count = learned.slots.get(key, 0.0)
     return count >= SLOT_MIN_REPLACED and count >= SLOT_MIN_SHARE * max(learned.comparisons, 1)
 
@@ -284,7 +290,7 @@ def _judge_region(
     old: Side, new: Side, r: _Region, learned: Learned, suppressed: list[tuple[str, str]]
 ) -> tuple[list[int], list[int]]:
     """The indices of a region's blocks that stay in the diff; the rest go to `suppressed`."""
-    rotating = [(i, j) for i, j, s in _pairs(old, new, r) if _host_volatile(learned, s)]
+    rotating = [(i, j) for i, j, s in _pairs(old, new, r) if host_volatile(learned, s)]
     rotated = ({i for i, _ in rotating}, {j for _, j in rotating})
     matched = _matched(old, new, r) if r.old and r.new else (set(), set())
     kept: tuple[list[int], list[int]] = ([], [])
@@ -294,9 +300,9 @@ def _judge_region(
             why = None
             if index in rotated[k]:
                 why = "rotating across the site"
-            elif _host_volatile(learned, path):
+            elif host_volatile(learned, path):
                 why = f"template churn across the site ({path})"
-            elif index in matched[k] and _slot_volatile(learned, f"{path}|{r.anchor}"):
+            elif index in matched[k] and slot_volatile(learned, f"{path}|{r.anchor}"):
                 why = "learned volatile: replaced on most checks"
             if why:
                 suppressed.append((why, side.blocks[index]))

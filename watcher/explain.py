@@ -1,0 +1,85 @@
+"""What watcher reads on a page, what it ignores, and why: for `watcher explain` and the web page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from watcher import volatility as vol
+from watcher.config import Config
+from watcher.egress import Egress
+from watcher.models import Source
+from watcher.normalise import masked_by
+from watcher.pipeline import to_text
+from watcher.runtime import egress_policy
+from watcher.store import Store
+
+
+@dataclass(frozen=True)
+class BlockNote:
+    text: str
+    path: str
+    notes: tuple[str, ...]  # why parts of it cannot make a change, if any
+
+    @property
+    def watched(self) -> bool:
+        return not any(n.startswith(("ignored", "learned", "site")) for n in self.notes)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    source: str
+    url: str
+    region: str  # where the text was read from
+    title: str
+    blocks: tuple[BlockNote, ...]
+    ignored: tuple[tuple[str, str], ...]  # (reason, text) of regions dropped by extraction
+    comparisons: int = 0
+    learned_slots: int = 0
+    site_rules: tuple[str, ...] = field(default_factory=tuple)
+
+
+def block_notes(side: vol.Side, learned: vol.Learned) -> tuple[BlockNote, ...]:
+    """Each block with the rules and learned volatility that apply to it. Pure."""
+    notes = []
+    for i, text in enumerate(side.blocks):
+        path = side.path(i)
+        why = [f"masked: {', '.join(rules)}" for rules in [masked_by(text)] if rules]
+        shape = vol.shape(path, text)
+        if learned.host and vol.host_volatile(learned, path):
+            why.append("site template churn: this element turns over on most pages of the site")
+        elif shape and vol.host_volatile(learned, shape):
+            why.append("site rotation: blocks of this shape are swapped on most pages of the site")
+        anchor = vol.anchor(side, i)
+        if vol.slot_volatile(learned, f"{path}|{anchor}"):
+            why.append("learned volatile: replaced on most checks of this source")
+        notes.append(BlockNote(text, path, tuple(why)))
+    return tuple(notes)
+
+
+async def explain(config: Config, source: Source) -> Explanation:
+    """Fetch `source` now and say what is extracted, what is ignored and why."""
+    store = Store.open(config.settings.state_dir)
+    try:
+        comparisons, slots = store.learned(source.name)
+        host = store.host_evidence(source.host)
+    finally:
+        store.close()
+    async with Egress(egress_policy(config.settings)) as egress:
+        fetched = await egress.fetch(source.url)
+    extracted = to_text(fetched, source, explain=True)
+    learned = vol.Learned(comparisons, slots, host)
+    region = f"select {', '.join(source.select)}" if source.select else "the page's main region"
+    if source.exclude:
+        region += f", minus {', '.join(source.exclude)}"
+    site_rules = tuple(sorted(k for k in host if vol.host_volatile(learned, k)))
+    return Explanation(
+        source=source.name,
+        url=fetched.final_url,
+        region=region,
+        title=extracted.title,
+        blocks=block_notes(vol.Side(extracted.blocks, extracted.paths), learned),
+        ignored=extracted.ignored,
+        comparisons=comparisons,
+        learned_slots=sum(1 for k in slots if vol.slot_volatile(learned, k)),
+        site_rules=site_rules,
+    )
