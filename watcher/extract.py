@@ -306,15 +306,19 @@ def _title(soup: BeautifulSoup) -> str:
 
 def _main_region(soup: BeautifulSoup) -> Tag:
     """The page's one <main> (or role=main), else its one <article>, else the body."""
-    for found in (
-        soup.find_all("main"),
-        soup.find_all(True, attrs={"role": "main"}),
-        soup.find_all("article"),
-    ):
-        if len(found) == 1 and isinstance(found[0], Tag) and found[0].get_text(strip=True):
+    mains: list[Tag] = []
+    articles: list[Tag] = []
+    for tag in soup.find_all(_is_region):  # one walk of the tree, not three
+        (articles if tag.name == "article" and tag.get("role") != "main" else mains).append(tag)
+    for found in (mains, articles):
+        if len(found) == 1 and found[0].get_text(strip=True):
             return found[0]
     body = soup.body
     return body if isinstance(body, Tag) else soup
+
+
+def _is_region(tag: Tag) -> bool:
+    return tag.name in ("main", "article") or tag.get("role") == "main"
 
 
 def _roots(soup: BeautifulSoup, select: Iterable[str]) -> list[Tag]:

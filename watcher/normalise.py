@@ -10,6 +10,7 @@ Money, dates, deadlines and other numbers are never masked: they are what matter
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+@lru_cache(maxsize=65536)  # a pass compares, shapes and anchors the same blocks several times
 def mask(text: str) -> str:
     """The comparison form of a block: volatile tokens replaced by placeholders."""
     for rule in RULES:
