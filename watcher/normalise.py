@@ -10,9 +10,9 @@ Money, dates, deadlines and other numbers are never masked: they are what matter
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 COUNTED = (
     r"comments?|views?|page\s?views|shares?|likes?|reads?|replies|repl(?:y|ies)|followers?|reactions?|"

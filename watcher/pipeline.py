@@ -155,6 +155,8 @@ class Checker:
         """Fetch a new source once more: whatever differs between two fetches is volatile."""
         try:
             again = await self.egress.fetch(observed.source.url)
+            if digest(again.body) == observed.body_hash:
+                return observed  # same bytes: nothing to learn, nothing to parse
             second = to_text(again, observed.source)
         except (FetchError, ExtractError):
             return observed  # the first fetch stands as the baseline; learning waits
