@@ -1,13 +1,14 @@
 """Replay sets unlike the shared generator's, to check that noise suppression is general.
 
-Usage: variants.py OUTDIR [--n 200] [--versions 4] [--fraction 0.1] [--plain] [--seed S]
+Usage: variants.py OUTDIR [--n 200] [--versions 4] [--fraction 0.1] [--plain | --pool] [--seed S]
 
 Same layout as ../shared/pages/make_pages.py (OUTDIR/v0.., truth.json, current), but:
 - noise sits inside the article under neutral class names (no "ad", "related" or "sidebar"
   words for a furniture rule to catch): a rotating "quote of the week" box, a rotating list of
   linked stories, a "last updated N minutes ago · N views" line, a list whose items are shuffled
   every version, and a session token; with --plain the rotating quote is a bare <p> among the
-  article's own paragraphs, the hardest case;
+  article's own paragraphs; with --pool it is a bare <p> holding a real paragraph drawn from a
+  pool of other pages' text, with nothing in its words to mark it (the hardest case);
 - real edits are of four kinds, cycling per page and version: an amount changed inside a stable
   paragraph, a closing date moved, a new paragraph, a paragraph removed. The same page is edited
   in every version, so the same paragraph's amount changes again and again.
@@ -36,7 +37,15 @@ def seeds() -> list[list[str]]:
     ]
 
 
-def page(paras: list[str], i: int, v: int, changed: bool, plain: bool, salt: str) -> str:
+def page(
+    paras: list[str],
+    i: int,
+    v: int,
+    changed: bool,
+    plain: bool,
+    salt: str,
+    pool: list[str] | None = None,
+) -> str:
     rnd = random.Random(f"{salt}:{i}")
     body = list(rnd.choice(paras))
     rnd.shuffle(body)
@@ -69,7 +78,9 @@ def page(paras: list[str], i: int, v: int, changed: bool, plain: bool, salt: str
     steps = vr.sample(STEPS, len(STEPS))
     token = "".join(vr.choice(string.ascii_letters + string.digits) for _ in range(32))
     paras_html = [f"<p>{html.escape(p)}</p>" for p in body]
-    if plain:
+    if pool:
+        paras_html.insert(5, f"<p>{html.escape(vr.choice(pool))}</p>")
+    elif plain:
         paras_html.insert(5, f"<p>{html.escape(quote)}</p>")
     else:
         paras_html.insert(5, f'<div class="box-2">{html.escape(quote)}</div>')
@@ -92,9 +103,12 @@ def main() -> None:
     ap.add_argument("--versions", type=int, default=4)
     ap.add_argument("--fraction", type=float, default=0.1)
     ap.add_argument("--plain", action="store_true")
+    ap.add_argument("--pool", action="store_true")
     ap.add_argument("--seed", default="variant")
     args = ap.parse_args()
     paras = seeds()
+    # Sentences from the generator's own texts: rotating noise that reads like the article.
+    pool = [p for text in paras for p in text[10:]] if args.pool else None
     truth: dict[str, list[str]] = {}
     for v in range(args.versions):
         d = args.outdir / f"v{v}"
@@ -109,6 +123,7 @@ def main() -> None:
                     i in changed,
                     args.plain,
                     args.seed,
+                    pool,
                 )
             )
         truth[f"v{v}"] = [f"p{i}.html" for i in changed]

@@ -182,3 +182,33 @@ def test_pipeline_learns_from_the_second_fetch_of_a_new_source(
         assert [c["suppressed"] for c in store.checks("k")][1:] == [1 * 2, 2, 2]
     finally:
         store.close()
+
+
+def test_unrelated_text_swapped_on_most_pages_is_noise_but_amount_edits_still_alert() -> None:
+    """A bare paragraph drawn from a pool of real sentences, swapped on every page of a site."""
+    pool = [
+        "Become praised the proposed new Care Standards and the steps towards ending the care cliff.",
+        "Alliance calls on leaders to provide political and financial support to the workforce.",
+        "Like others in the sector, ADCS said it wanted to work through the detail of the report.",
+        "The need for a new eco-social world: building trust between people and services.",
+    ]
+    host: dict[str, tuple[float, float]] = {}
+    pairs = []
+    for i in range(12):
+        body = [f"Page {i} opens with its own introduction.", *STABLE]
+        old = page(pool[i % 4], body)
+        new_body = list(body)
+        if i == 3:
+            new_body[2] = new_body[2].replace("£200 million", "£260 million")
+        new = page(pool[(i + 1) % 4], new_body)
+        diff = diff_blocks(old.blocks, new.blocks, key=mask)
+        host = vol.host_update(host, vol.observe(old, new, diff))
+        pairs.append((old, new, diff))
+    for i, (old, new, diff) in enumerate(pairs):
+        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        if i == 3:
+            assert verdict.diff.added == (
+                "It commits £260 million over the next two years to begin reform.",
+            )
+        else:
+            assert not verdict.diff, f"page {i}: {verdict.diff}"

@@ -33,6 +33,10 @@ HOST_MIN_SHARE = 0.5  # ... with the path turning over on at least this share of
 TURNOVER = 0.5  # a path "turns over" on a page when this share of its blocks changed
 DECAY = 0.95  # host evidence fades, so a redesigned template is relearned
 WORD = re.compile(r"[a-z]+")
+# Below this share of words kept, a replacement is a swap of unrelated text, not an edit; an
+# amount or a date changed in a sentence keeps far more (0.9 and up).
+SWAP_SIMILARITY = 0.7
+CROSS_REACH = 4  # how far apart (in blocks) a deletion and an addition may be to pair as a swap
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class Observation:
     turnover: Mapping[str, float]  # element path -> share of its blocks that changed
     present_shapes: frozenset[str] = frozenset()  # shapes of the new version's blocks
     replaced_shapes: frozenset[str] = frozenset()  # shapes replaced by a block of the same shape
+    swapped_paths: frozenset[str] = (
+        frozenset()
+    )  # paths where a block was replaced by unrelated text
 
 
 @dataclass(frozen=True)
@@ -140,35 +147,80 @@ def _regions(
     return regions, gone, came
 
 
+def _counterparts(old: Side, new: Side, r: _Region) -> list[tuple[int, int]]:
+    """Which old block each new block of a region replaced: by position when the counts are
+    equal, otherwise the old block of the same shape, or the most similar one."""
+    if len(r.old) == len(r.new):
+        return list(zip(r.old, r.new, strict=True))
+    pairs: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for j in r.new:
+        shape_j = shape(new.path(j), new.blocks[j])
+        best, best_score = None, PAIR_RATIO
+        for i in r.old:
+            if i in used:
+                continue
+            if shape_j is not None and shape(old.path(i), old.blocks[i]) == shape_j:
+                best = i
+                break
+            score = similarity(old.blocks[i], new.blocks[j])
+            if score >= best_score:
+                best, best_score = i, score
+        if best is not None:
+            used.add(best)
+            pairs.append((best, j))
+    return pairs
+
+
 def _matched(old: Side, new: Side, r: _Region) -> tuple[set[int], set[int]]:
-    """Blocks of a region that were swapped for a counterpart that moves no money or date.
+    """Blocks of a region swapped for a counterpart that moves no money or date.
 
     Only these can be a slot's rotation; a block removed or added beside them is an edit, and a
-    pair whose amounts or dates differ is an edit too. Equal counts pair by position; otherwise
-    each new block takes the old one of its shape, or the most similar one.
+    pair whose amounts or dates differ is an edit too.
     """
-    pairs: list[tuple[int, int]] = []
-    if len(r.old) == len(r.new):
-        pairs = list(zip(r.old, r.new, strict=True))
-    else:
-        used: set[int] = set()
-        for j in r.new:
-            shape_j = shape(new.path(j), new.blocks[j])
-            best, best_score = None, PAIR_RATIO
-            for i in r.old:
-                if i in used:
-                    continue
-                if shape_j is not None and shape(old.path(i), old.blocks[i]) == shape_j:
-                    best = i
-                    break
-                score = similarity(old.blocks[i], new.blocks[j])
-                if score >= best_score:
-                    best, best_score = i, score
-            if best is not None:
-                used.add(best)
-                pairs.append((best, j))
-    kept = [(i, j) for i, j in pairs if facts(old.blocks[i]) == facts(new.blocks[j])]
+    kept = [
+        (i, j)
+        for i, j in _counterparts(old, new, r)
+        if facts(old.blocks[i]) == facts(new.blocks[j])
+    ]
     return {i for i, _ in kept}, {j for _, j in kept}
+
+
+def _swaps(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
+    """(old, new, path) of blocks replaced whole by unrelated text in the same element."""
+    out = []
+    for i, j in _counterparts(old, new, r):
+        path = new.path(j)
+        if old.path(i) == path and similarity(old.blocks[i], new.blocks[j]) < SWAP_SIMILARITY:
+            out.append((i, j, path))
+    return out
+
+
+def _cross_swaps(old: Side, new: Side, regions: list[_Region]) -> list[tuple[int, int, str]]:
+    """Swaps the diff split across hunks: a block deleted in one hunk and unrelated text added in
+    the same element close by, in another (a chance match between them splits the hunk)."""
+    paired_old: set[int] = set()
+    paired_new: set[int] = set()
+    for r in regions:
+        for i, j in _counterparts(old, new, r):
+            paired_old.add(i)
+            paired_new.add(j)
+    lone_new = [j for r in regions for j in r.new if j not in paired_new]
+    out = []
+    for i in (i for r in regions for i in r.old if i not in paired_old):
+        path = old.path(i)
+        near = [
+            j
+            for j in lone_new
+            if new.path(j) == path
+            and abs(j - i) <= CROSS_REACH
+            and similarity(old.blocks[i], new.blocks[j]) < SWAP_SIMILARITY
+        ]
+        if near:
+            j = min(near, key=lambda j: abs(j - i))
+            lone_new.remove(j)
+            out.append((i, j, path))
+    return out
 
 
 def _pairs(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
@@ -193,9 +245,11 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
     guarded: set[str] = set()
     changed: Counter[str] = Counter()
     replaced_shapes: set[str] = set()
+    swapped: set[str] = set()
     regions, _, _ = _regions(old, new, diff, order_matters)
     for r in regions:
         replaced_shapes.update(s for _, _, s in _pairs(old, new, r))
+        swapped.update(p for _, _, p in _swaps(old, new, r))
         for i in r.old:
             changed[old.path(i)] += 1
         for j in r.new:
@@ -207,6 +261,7 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
             replaced.update(keys)
             if _moves_facts([old.blocks[i] for i in r.old], [new.blocks[j] for j in r.new]):
                 guarded.update(keys)
+    swapped.update(p for _, _, p in _cross_swaps(old, new, regions))
     sizes_old = Counter(old.path(i) for i in range(len(old.blocks)))
     sizes_new = Counter(new.path(i) for i in range(len(new.blocks)))
     turnover = {}
@@ -220,6 +275,7 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
         turnover,
         frozenset(present),
         frozenset(replaced_shapes),
+        frozenset(swapped),
     )
 
 
@@ -239,6 +295,10 @@ def host_update(
     for path, share in obs.turnover.items():
         seen, churned = out.get(path, (0.0, 0.0))
         out[path] = (seen * DECAY + 1.0, churned * DECAY + (1.0 if share >= TURNOVER else 0.0))
+    for path in obs.turnover:
+        seen, churned = out.get(f"swap:{path}", (0.0, 0.0))
+        swapped = 1.0 if path in obs.swapped_paths else 0.0
+        out[f"swap:{path}"] = (seen * DECAY + 1.0, churned * DECAY + swapped)
     for key in obs.present_shapes:
         # Shapes are followed from the first time one is replaced: a site's every paragraph
         # would otherwise be a row.
@@ -273,8 +333,12 @@ def judge(
     suppressed += [("moved", old.blocks[i]) for i in sorted(gone)]
     suppressed += [("moved", new.blocks[j]) for j in sorted(came)]
     hunks: list[Hunk] = []
+    cross = [
+        (i, j) for i, j, p in _cross_swaps(old, new, regions) if host_volatile(learned, f"swap:{p}")
+    ]
+    swapped = ({i for i, _ in cross}, {j for _, j in cross})
     for r in regions:
-        before, after = _judge_region(old, new, r, learned, suppressed)
+        before, after = _judge_region(old, new, r, learned, suppressed, swapped)
         if before or after:
             b = tuple(old.blocks[i] for i in before)
             a = tuple(new.blocks[j] for j in after)
@@ -287,11 +351,17 @@ def judge(
 
 
 def _judge_region(
-    old: Side, new: Side, r: _Region, learned: Learned, suppressed: list[tuple[str, str]]
+    old: Side,
+    new: Side,
+    r: _Region,
+    learned: Learned,
+    suppressed: list[tuple[str, str]],
+    swapped: tuple[set[int], set[int]],
 ) -> tuple[list[int], list[int]]:
     """The indices of a region's blocks that stay in the diff; the rest go to `suppressed`."""
     rotating = [(i, j) for i, j, s in _pairs(old, new, r) if host_volatile(learned, s)]
-    rotated = ({i for i, _ in rotating}, {j for _, j in rotating})
+    rotating += [(i, j) for i, j, p in _swaps(old, new, r) if host_volatile(learned, f"swap:{p}")]
+    rotated = ({i for i, _ in rotating} | swapped[0], {j for _, j in rotating} | swapped[1])
     matched = _matched(old, new, r) if r.old and r.new else (set(), set())
     kept: tuple[list[int], list[int]] = ([], [])
     for k, (side, indices) in enumerate(((old, r.old), (new, r.new))):
