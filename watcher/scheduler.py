@@ -13,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.config import Config
+from watcher.errors import StoreError
 from watcher.models import Source
 from watcher.pipeline import Clock, utcnow
 from watcher.runtime import Runtime, open_runtime
@@ -130,8 +131,12 @@ class Daemon:
             self._inflight.discard(task)
 
     async def _check(self, rt: Runtime, source: Source) -> None:
-        await rt.checker.check(source)
-        await rt.deliverer.deliver_due()
+        try:
+            await rt.checker.check(source)
+            await rt.deliverer.deliver_due()
+        except StoreError as exc:
+            # The daemon keeps running: the next check tries again once space is back.
+            log.error("state not written", extra={"source": source.name, "error": str(exc)})
 
     async def _deliver(self, rt: Runtime) -> None:
         await rt.deliverer.deliver_due()

@@ -197,14 +197,22 @@ class Store:
     def _write(self) -> Iterator[sqlite3.Connection]:
         # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that upgrades later can
         # fail with SQLITE_BUSY without waiting, which db.atomic() would give us.
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.rollback()
-            raise
-        else:
-            self.conn.commit()
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+                self.conn.commit()
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                raise
+        except sqlite3.OperationalError as exc:
+            # Disk full, I/O error, read-only file, lock held too long: nothing of this
+            # transaction is kept, and what was stored before is untouched.
+            raise StoreError(
+                f"{self.path}: could not write ({exc}); free disk space, check permissions, "
+                "or stop the other process using it; nothing was lost"
+            ) from None
 
     def sync_sources(self, sources: Sequence[Source], now: datetime) -> None:
         """Make sure each configured source has a row; existing state is kept."""
