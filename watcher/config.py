@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import soupsieve
 from watcher import PROJECT_URL, __version__
 from watcher.errors import ConfigError
 from watcher.logs import register_secret
-from watcher.models import Source
+from watcher.models import EgressPolicy, Source
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -91,14 +91,8 @@ class Settings:
     """Global `[watcher]` and `[egress]` settings."""
 
     state_dir: Path
-    user_agent: str
-    concurrency: int = 4
-    timeout: float = 30.0
-    max_bytes: int = 5_000_000
-    per_host_gap: float = 2.0
-    max_redirects: int = 5
+    egress: EgressPolicy
     jitter: float = 0.1
-    allow_cidrs: tuple[IPNetwork, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -298,14 +292,16 @@ class _Loader:
             state_dir=(base / state_dir).resolve()
             if not Path(state_dir).is_absolute()
             else Path(state_dir),
-            user_agent=user_agent.strip(),
-            concurrency=int(number("concurrency", 4, 1, 64, whole=True)),
-            timeout=seconds("timeout", "30s", 1, 600),
-            max_bytes=int(number("max_bytes", 5_000_000, 10_000, 200_000_000, whole=True)),
-            per_host_gap=seconds("per_host_gap", "2s", 0, 3600),
-            max_redirects=int(number("max_redirects", 5, 0, 20, whole=True)),
+            egress=EgressPolicy(
+                user_agent=user_agent.strip(),
+                concurrency=int(number("concurrency", 4, 1, 64, whole=True)),
+                timeout=seconds("timeout", "30s", 1, 600),
+                max_bytes=int(number("max_bytes", 5_000_000, 10_000, 200_000_000, whole=True)),
+                per_host_gap=seconds("per_host_gap", "2s", 0, 3600),
+                max_redirects=int(number("max_redirects", 5, 0, 20, whole=True)),
+                allow_cidrs=tuple(cidrs),
+            ),
             jitter=number("jitter", 0.1, 0, 0.5),
-            allow_cidrs=tuple(cidrs),
         )
         return settings, default_every
 
@@ -478,7 +474,7 @@ def load_config(
             )
     settings, default_every = loader.settings(watcher_table, egress_table)
     if state_dir:
-        settings = Settings(**{**settings.__dict__, "state_dir": Path(state_dir).resolve()})
+        settings = replace(settings, state_dir=Path(state_dir).resolve())
 
     raw_sources = raw.get("source", [])
     if not isinstance(raw_sources, list):

@@ -20,7 +20,6 @@ import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -29,7 +28,7 @@ import httpcore
 import httpx
 
 from watcher.errors import EgressDenied, FetchError
-from watcher.models import Fetched, Validators
+from watcher.models import EgressPolicy, Fetched, Validators
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +61,6 @@ LATIN_FAMILY = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
 NOT_WEB_CODECS = frozenset(
     {"utf-7", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "undefined"}
 )
-
-
-@dataclass(frozen=True)
-class EgressPolicy:
-    """Limits for every request; built from `[watcher]` and `[egress]` settings."""
-
-    user_agent: str
-    timeout: float = 30.0
-    max_bytes: int = 5_000_000
-    max_redirects: int = 5
-    per_host_gap: float = 2.0
-    concurrency: int = 4
-    allow_cidrs: tuple[IPNetwork, ...] = ()
 
 
 def _unwrap(ip: IPAddress) -> IPAddress:

@@ -10,7 +10,6 @@ from watcher.egress import Egress
 from watcher.models import Source
 from watcher.normalise import masked_by
 from watcher.pipeline import to_text
-from watcher.runtime import egress_policy
 from watcher.store import Store
 
 
@@ -64,7 +63,7 @@ async def explain(config: Config, source: Source) -> Explanation:
         host = store.host_evidence(source.host)
     finally:
         store.close()
-    async with Egress(egress_policy(config.settings)) as egress:
+    async with Egress(config.settings.egress) as egress:
         fetched = await egress.fetch(source.url)
     extracted = to_text(fetched, source, explain=True)
     learned = vol.Learned(comparisons, slots, host)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -165,3 +166,16 @@ class SourceState:
     snapshot_hash: str | None = None
     last_check_at: datetime | None = None
     error_streak: int = 0
+
+
+@dataclass(frozen=True)
+class EgressPolicy:
+    """Limits for every outbound request, from `[watcher]` and `[egress]` in sources.toml."""
+
+    user_agent: str
+    timeout: float = 30.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    per_host_gap: float = 2.0
+    concurrency: int = 4
+    allow_cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()

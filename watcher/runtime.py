@@ -8,24 +8,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from watcher import volatility
-from watcher.config import Config, Settings, register_secrets
-from watcher.egress import Egress, EgressPolicy
+from watcher.config import Config, register_secrets
+from watcher.egress import Egress
 from watcher.models import CheckResult, Source
 from watcher.notify import Deliverer, DeliveryReport
 from watcher.pipeline import Checker, Clock, changed_evidence, utcnow
 from watcher.store import Store
-
-
-def egress_policy(settings: Settings) -> EgressPolicy:
-    return EgressPolicy(
-        user_agent=settings.user_agent,
-        timeout=settings.timeout,
-        max_bytes=settings.max_bytes,
-        max_redirects=settings.max_redirects,
-        per_host_gap=settings.per_host_gap,
-        concurrency=settings.concurrency,
-        allow_cidrs=settings.allow_cidrs,
-    )
 
 
 @dataclass
@@ -44,7 +32,7 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
     try:
         store.sync_sources(config.sources, clock())
         ready = [t.name for t in config.targets if t.secret is not None]
-        async with Egress(egress_policy(config.settings)) as egress:
+        async with Egress(config.settings.egress) as egress:
             checker = Checker(egress=egress, store=store, targets=ready, clock=clock)
             deliverer = Deliverer(
                 store=store, targets={t.name: t for t in config.targets}, clock=clock
