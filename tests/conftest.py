@@ -144,6 +144,17 @@ def receiver() -> Iterator[PageServer]:
     server.stop()
 
 
+def respond(h: BaseHTTPRequestHandler, body: bytes, status: int = 200, **headers: str) -> None:
+    """Write a whole HTML response from a `Page.handler`."""
+    h.send_response(status)
+    h.send_header("Content-Type", headers.pop("content_type", "text/html; charset=utf-8"))
+    for name, value in headers.items():
+        h.send_header(name.replace("_", "-"), value)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import PageServer, write_config
+from tests.conftest import PageServer, respond, write_config
 from watcher.config import load_config
 from watcher.runtime import check_once
 
@@ -29,11 +29,7 @@ def test_explain_names_ignored_regions_masks_and_learned_slots(
             "<div class='related'>Related: other news</div>"
             "<p>The consultation closes on 11 May 2023.</p></main></body></html>"
         ).encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "text/html; charset=utf-8")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        respond(h, body)
 
     site.set("/k", handler=handler)
     path = write_config(tmp_path / "sources.toml", [{"name": "k", "url": site.url("/k")}])

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from pathlib import Path
 
-from tests.conftest import PageServer, write_config
+from tests.conftest import PageServer, respond, write_config
 from watcher import volatility as vol
 from watcher.config import load_config
 from watcher.diff import diff_blocks
@@ -156,11 +156,7 @@ def test_pipeline_learns_from_the_second_fetch_of_a_new_source(
             f"<p>{STABLE[0]}</p><p>Featured: story {n * 13} picked for you today</p>"
             f"<p>{STABLE[1]}</p>{state['extra']}</main></body></html>"
         ).encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "text/html; charset=utf-8")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        respond(h, body)
 
     site.set("/k", handler=handler)
     config = load_config(
