@@ -1,6 +1,6 @@
 """Replay sets unlike the shared generator's, to check that noise suppression is general.
 
-Usage: variants.py OUTDIR [--n 200] [--versions 4] [--fraction 0.1] [--plain | --pool] [--seed S]
+Usage: variants.py OUTDIR [--n 200] [--versions 4] [--fraction 0.1] [--plain | --pool] [--grow] [--seed S]
 
 Same layout as ../shared/pages/make_pages.py (OUTDIR/v0.., truth.json, current), but:
 - noise sits inside the article under neutral class names (no "ad", "related" or "sidebar"
@@ -8,7 +8,8 @@ Same layout as ../shared/pages/make_pages.py (OUTDIR/v0.., truth.json, current),
   linked stories, a "last updated N minutes ago · N views" line, a list whose items are shuffled
   every version, and a session token; with --plain the rotating quote is a bare <p> among the
   article's own paragraphs; with --pool it is a bare <p> holding a real paragraph drawn from a
-  pool of other pages' text, with nothing in its words to mark it (the hardest case);
+  pool of other pages' text, with nothing in its words to mark it (the hardest case); with --grow
+  a reader-comment thread under a neutral class gains one to three comments every version;
 - real edits are of four kinds, cycling per page and version: an amount changed inside a stable
   paragraph, a closing date moved, a new paragraph, a paragraph removed. The same page is edited
   in every version, so the same paragraph's amount changes again and again.
@@ -45,6 +46,7 @@ def page(
     plain: bool,
     salt: str,
     pool: list[str] | None = None,
+    grow: bool = False,
 ) -> str:
     rnd = random.Random(f"{salt}:{i}")
     body = list(rnd.choice(paras))
@@ -91,6 +93,12 @@ def page(
     )
     paras_html.append("<ol class='steps'>" + "".join(f"<li>{s}</li>" for s in steps) + "</ol>")
     paras_html.append(f"<p class='small'>Session {token}</p>")
+    if grow:
+        counts = random.Random(f"{salt}:{i}:count")
+        count = sum(counts.randint(1, 3) for _ in range(v + 1))
+        cr = random.Random(f"{salt}:{i}:thread")  # the same stream each version: old comments stay
+        thread = "".join(f"<p>{cr.choice(POOL)} (reader {k})</p>" for k in range(count))
+        paras_html.append(f'<div class="thread">{thread}</div>')
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Variant page {i}</title></head>
 <body><div class="top"><a href="/">Home</a></div><div class="wrap"><div class="col">
 <h1>Kinship and fostering update {i}</h1>{"".join(paras_html)}</div></div></body></html>"""
@@ -104,6 +112,7 @@ def main() -> None:
     ap.add_argument("--fraction", type=float, default=0.1)
     ap.add_argument("--plain", action="store_true")
     ap.add_argument("--pool", action="store_true")
+    ap.add_argument("--grow", action="store_true")
     ap.add_argument("--seed", default="variant")
     args = ap.parse_args()
     paras = seeds()
@@ -124,6 +133,7 @@ def main() -> None:
                     args.plain,
                     args.seed,
                     pool,
+                    args.grow,
                 )
             )
         truth[f"v{v}"] = [f"p{i}.html" for i in changed]

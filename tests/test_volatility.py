@@ -208,3 +208,28 @@ def test_unrelated_text_swapped_on_most_pages_is_noise_but_amount_edits_still_al
             )
         else:
             assert not verdict.diff, f"page {i}: {verdict.diff}"
+
+
+def test_a_thread_growing_on_most_pages_is_noise_but_a_new_paragraph_is_not() -> None:
+    host: dict[str, tuple[float, float]] = {}
+    pairs = []
+    for i in range(12):
+        body = [f"Page {i} opens with its own introduction.", *STABLE]
+        comments = [f"Reader {k} wrote about page {i}" for k in range(3)]
+        old = vol.Side((*body, *comments), (*[P] * len(body), *["main/div.thread/p"] * 3))
+        new_body = (
+            [*body, "A new paragraph: the pilot will reach 12 more councils."] if i == 5 else body
+        )
+        more = [*comments, f"Reader 9 wrote about page {i}"]
+        new = vol.Side((*new_body, *more), (*[P] * len(new_body), *["main/div.thread/p"] * 4))
+        diff = diff_blocks(old.blocks, new.blocks, key=mask)
+        host = vol.host_update(host, vol.observe(old, new, diff))
+        pairs.append((old, new, diff))
+    for i, (old, new, diff) in enumerate(pairs):
+        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        if i == 5:
+            assert verdict.diff.added == (
+                "A new paragraph: the pilot will reach 12 more councils.",
+            )
+        else:
+            assert not verdict.diff, f"page {i}: {verdict.diff}"

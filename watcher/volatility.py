@@ -59,9 +59,9 @@ class Observation:
     turnover: Mapping[str, float]  # element path -> share of its blocks that changed
     present_shapes: frozenset[str] = frozenset()  # shapes of the new version's blocks
     replaced_shapes: frozenset[str] = frozenset()  # shapes replaced by a block of the same shape
-    swapped_paths: frozenset[str] = (
-        frozenset()
-    )  # paths where a block was replaced by unrelated text
+    # Paths where a block was replaced by unrelated text, and where one was only added or removed.
+    swapped_paths: frozenset[str] = frozenset()
+    grown_paths: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,22 @@ def _swaps(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
     return out
 
 
+def _lone(old: Side, new: Side, regions: list[_Region]) -> tuple[list[int], list[int]]:
+    """Blocks only removed or only added: no counterpart in their hunk, and no swap partner."""
+    paired_old: set[int] = set()
+    paired_new: set[int] = set()
+    for r in regions:
+        for i, j in _counterparts(old, new, r):
+            paired_old.add(i)
+            paired_new.add(j)
+    for i, j, _ in _cross_swaps(old, new, regions):
+        paired_old.add(i)
+        paired_new.add(j)
+    lone_old = [i for r in regions for i in r.old if i not in paired_old]
+    lone_new = [j for r in regions for j in r.new if j not in paired_new]
+    return lone_old, lone_new
+
+
 def _cross_swaps(old: Side, new: Side, regions: list[_Region]) -> list[tuple[int, int, str]]:
     """Swaps the diff split across hunks: a block deleted in one hunk and unrelated text added in
     the same element close by, in another (a chance match between them splits the hunk)."""
@@ -262,6 +278,8 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
             if _moves_facts([old.blocks[i] for i in r.old], [new.blocks[j] for j in r.new]):
                 guarded.update(keys)
     swapped.update(p for _, _, p in _cross_swaps(old, new, regions))
+    lone_old, lone_new = _lone(old, new, regions)
+    grown = {old.path(i) for i in lone_old} | {new.path(j) for j in lone_new}
     sizes_old = Counter(old.path(i) for i in range(len(old.blocks)))
     sizes_new = Counter(new.path(i) for i in range(len(new.blocks)))
     turnover = {}
@@ -276,6 +294,7 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
         frozenset(present),
         frozenset(replaced_shapes),
         frozenset(swapped),
+        frozenset(grown),
     )
 
 
@@ -296,9 +315,10 @@ def host_update(
         seen, churned = out.get(path, (0.0, 0.0))
         out[path] = (seen * DECAY + 1.0, churned * DECAY + (1.0 if share >= TURNOVER else 0.0))
     for path in obs.turnover:
-        seen, churned = out.get(f"swap:{path}", (0.0, 0.0))
-        swapped = 1.0 if path in obs.swapped_paths else 0.0
-        out[f"swap:{path}"] = (seen * DECAY + 1.0, churned * DECAY + swapped)
+        for kind, paths in (("swap", obs.swapped_paths), ("grow", obs.grown_paths)):
+            seen, churned = out.get(f"{kind}:{path}", (0.0, 0.0))
+            hit = 1.0 if path in paths else 0.0
+            out[f"{kind}:{path}"] = (seen * DECAY + 1.0, churned * DECAY + hit)
     for key in obs.present_shapes:
         # Shapes are followed from the first time one is replaced: a site's every paragraph
         # would otherwise be a row.
@@ -337,6 +357,11 @@ def judge(
         (i, j) for i, j, p in _cross_swaps(old, new, regions) if host_volatile(learned, f"swap:{p}")
     ]
     swapped = ({i for i, _ in cross}, {j for _, j in cross})
+    # Blocks added or removed where most pages of the site add or remove some (a growing
+    # comment list, a feed of latest items): a new paragraph on one page in ten is not that.
+    lone_old, lone_new = _lone(old, new, regions)
+    swapped[0].update(i for i in lone_old if host_volatile(learned, f"grow:{old.path(i)}"))
+    swapped[1].update(j for j in lone_new if host_volatile(learned, f"grow:{new.path(j)}"))
     for r in regions:
         before, after = _judge_region(old, new, r, learned, suppressed, swapped)
         if before or after:
@@ -369,7 +394,7 @@ def _judge_region(
             path = side.path(index)
             why = None
             if index in rotated[k]:
-                why = "rotating across the site"
+                why = "changes like this on most pages of the site"
             elif host_volatile(learned, path):
                 why = f"template churn across the site ({path})"
             elif index in matched[k] and slot_volatile(learned, f"{path}|{r.anchor}"):
