@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
-PURE = ["extract.py", "diff.py", "models.py", "notify/render.py"]
+PURE = [
+    "extract.py",
+    "diff.py",
+    "models.py",
+    "normalise.py",
+    "volatility.py",
+    "notify/render.py",
+    "classify/evidence.py",
+]
 IO_MODULES = {
     "httpx",
     "httpcore",

@@ -1,0 +1,194 @@
+"""Facts in a change's text: money amounts, dates and deadlines, named documents, organisations. Pure.
+
+Each fact keeps its span in the text it came from, so a page or an alert can quote it exactly.
+UK formats: £1.5bn, £200m, £27 million, £45,000; 11 May 2023, 11th May, 11/05/2023 (day first),
+May 2023, "by the end of the year".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+SCALE = {"bn": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "thousand": 1e3}
+PERIOD = (
+    r"(?:\s+(?:over|across|during|in|for)\s+(?:the\s+)?(?:next\s+|coming\s+|first\s+)?"
+    r"(?:\w+\s+)?(?:years?|months?|weeks?|spending\s+review(?:\s+period)?|parliament)"
+    r"|\s+(?:a|per|each|every)\s+(?:year|annum|month|week)"
+    r"|\s+(?:from|by|until|to)\s+(?:\d{4}(?:[-–/]\d{2,4})?|(?:the\s+)?end\s+of\s+\d{4}))?"
+)
+MONEY = re.compile(
+    rf"£\s?(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)(?:\s?(?P<scale>bn|billion|m|million|k|thousand)\b)?{PERIOD}",
+    re.I,
+)
+DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+DATE_DMY = re.compile(
+    rf"\b{DAY}\s+(?:of\s+)?(?P<month>{MONTH})\b(?:,?\s+(?P<year>(?:19|20)\d{{2}}))?", re.I
+)
+DATE_MDY = re.compile(rf"\b(?P<month>{MONTH})\s+{DAY}\b(?:,?\s+(?P<year>(?:19|20)\d{{2}}))?", re.I)
+DATE_NUM = re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[01]?\d)/(?P<year>(?:19|20)?\d{2})\b")
+DATE_ISO = re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
+MONTH_YEAR = re.compile(rf"\b(?P<month>{MONTH})\s+(?P<year>(?:19|20)\d{{2}})\b", re.I)
+VAGUE = re.compile(
+    r"\b(?:by|before|until)\s+the\s+end\s+of\s+(?:the\s+|this\s+|next\s+)?(?:year|month|(?:19|20)\d{2}|spring|summer|autumn|winter)\b"
+    r"|\b(?:later|early|earlier)\s+(?:this|next)\s+year\b|\bin\s+the\s+coming\s+(?:weeks|months)\b",
+    re.I,
+)
+DEADLINE_CUE = re.compile(
+    r"(?:clos(?:e|es|ing|ed)|deadline|due|responses?\s+(?:by|before)|respond\s+by|submit\w*\s+by|"
+    r"ends?|until|no\s+later\s+than|by)\s*(?:date\s*)?(?:is|was|for\s+\w+(?:\s+\w+){0,4}\s+is|on|at|:)?\s*"
+    r"(?:\d{1,2}(?::\d{2})?\s?(?:am|pm)\s+(?:on\s+)?)?(?:the\s+)?(?:\w+day,?\s+)?$",
+    re.I,
+)
+DOC_WORDS = (
+    r"Strategy|Framework|Review|Plan|Programme|Bill|Act|Guidance|Report|Fund|Consultation|"
+    r"White\s+Paper|Green\s+Paper|Standards|Dashboard|Pathfinder|Reforms?|Response|Regulations"
+)
+CAP = r"(?:[A-Z][\w’'-]*|of|for|the|on|in|to|&)"
+DOCUMENT = re.compile(rf"\b(?:[A-Z][\w’'-]*\s+)(?:{CAP}\s+){{0,6}}(?:{DOC_WORDS})\b")
+# Names that carry punctuation a title-case pattern cannot span; a default, extended per team later.
+KNOWN_NAMES = (
+    "Stable Homes, Built on Love",
+    "Championing Kinship Care",
+    "Families First for Children",
+    "Keeping Children Safe in Education",
+    "Working Together to Safeguard Children",
+)
+KNOWN = re.compile("|".join(re.escape(n) for n in KNOWN_NAMES), re.I)
+QUOTED = re.compile(r"[“\"‘']([A-Z][^“”\"‘’']{3,80}?)[”\"’'](?!\w)")
+ORG = re.compile(
+    r"\b(?:Department\s+(?:for|of)\s+(?:[A-Z][\w,]*(?:\s+(?:and\s+)?[A-Z][\w]*)*)|"
+    r"Ministry\s+of\s+[A-Z]\w+(?:\s+(?:and\s+)?[A-Z]\w+)*|"
+    r"(?:HM\s+)?Treasury|Ofsted|Cabinet\s+Office|Home\s+Office|Local\s+Government\s+Association|"
+    r"(?:[A-Z][\w’'-]*\s+){1,4}(?:Council|Foundation|Trust|Network|Association|Alliance|Commission|Group|Charity|Society))\b"
+    r"|\b(?:DfE|DHSC|DLUHC|MHCLG|LGA|ADCS|NSPCC|CoramBAAF|Become|Kinship)\b"
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One extracted fact: what kind, the exact text and where it sits, and its normalised value."""
+
+    kind: str  # money | date | deadline | document | organisation
+    text: str
+    start: int
+    end: int
+    value: str = ""  # money: pounds as a number string; dates: ISO (year may be missing: --MM-DD)
+
+
+def _money(text: str) -> list[Fact]:
+    out = []
+    for m in MONEY.finditer(text):
+        number = float(m.group("num").replace(",", ""))
+        scale = SCALE.get((m.group("scale") or "").lower(), 1.0)
+        out.append(
+            Fact(
+                "money",
+                m.group(0).strip(),
+                m.start(),
+                m.start() + len(m.group(0).rstrip()),
+                f"{number * scale:.0f}",
+            )
+        )
+    return out
+
+
+def _iso(year: str | None, month: int, day: int) -> str | None:
+    if year and len(year) == 2:
+        year = "20" + year
+    try:
+        if year:
+            return date(int(year), month, day).isoformat()
+        date(2000, month, day)  # a leap year, so 29 February stands
+        return f"--{month:02d}-{day:02d}"
+    except ValueError:
+        return None
+
+
+def _dates(text: str) -> list[Fact]:
+    found: list[Fact] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(m: re.Match[str], month: int, day: int, year: str | None) -> None:
+        if any(m.start() < e and s < m.end() for s, e in taken):
+            return
+        iso = _iso(year, month, day)
+        if iso is None:
+            return
+        taken.append((m.start(), m.end()))
+        found.append(Fact("date", m.group(0), m.start(), m.end(), iso))
+
+    for m in DATE_ISO.finditer(text):
+        add(m, int(m.group("month")), int(m.group("day")), m.group("year"))
+    for m in DATE_NUM.finditer(text):
+        add(m, int(m.group("month")), int(m.group("day")), m.group("year"))
+    for rx in (DATE_DMY, DATE_MDY):
+        for m in rx.finditer(text):
+            add(m, MONTHS[m.group("month").lower()[:3]], int(m.group("day")), m.group("year"))
+    for m in MONTH_YEAR.finditer(text):
+        if not any(m.start() < e and s < m.end() for s, e in taken):
+            taken.append((m.start(), m.end()))
+            found.append(
+                Fact(
+                    "date",
+                    m.group(0),
+                    m.start(),
+                    m.end(),
+                    f"{m.group('year')}-{MONTHS[m.group('month').lower()[:3]]:02d}",
+                )
+            )
+    for m in VAGUE.finditer(text):
+        if not any(m.start() < e and s < m.end() for s, e in taken):
+            found.append(Fact("date", m.group(0), m.start(), m.end(), ""))
+    # A date after a closing cue ("closes on", "the deadline ... is", "responses by") is a deadline.
+    return [
+        Fact("deadline", f.text, f.start, f.end, f.value)
+        if DEADLINE_CUE.search(text[max(0, f.start - 60) : f.start])
+        else f
+        for f in found
+    ]
+
+
+def _names(text: str) -> list[Fact]:
+    out = [Fact("document", m.group(0), m.start(), m.end()) for m in KNOWN.finditer(text)]
+    for m in QUOTED.finditer(text):
+        if any(f.start <= m.start(1) < f.end for f in out):
+            continue
+        words = m.group(1).split()
+        if 2 <= len(words) <= 12:
+            out.append(Fact("document", m.group(1), m.start(1), m.end(1)))
+    for m in DOCUMENT.finditer(text):
+        if not any(f.start <= m.start() < f.end for f in out):
+            out.append(Fact("document", m.group(0), m.start(), m.end()))
+    for m in ORG.finditer(text):
+        out.append(Fact("organisation", m.group(0), m.start(), m.end()))
+    return out
+
+
+def extract_facts(text: str) -> tuple[Fact, ...]:
+    """Every money amount, date, deadline, named document and organisation in `text`, in order."""
+    facts = _money(text) + _dates(text) + _names(text)
+    return tuple(sorted(facts, key=lambda f: (f.start, -f.end)))
