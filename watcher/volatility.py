@@ -127,37 +127,65 @@ def _spend(items: list[tuple[int, str]], budget: Counter[str]) -> set[int]:
 
 @dataclass(frozen=True)
 class _Region:
-    """One hunk's blocks that are left once moved blocks are set aside, by index."""
+    """One hunk's blocks that are left once moved blocks are set aside, by index, and which old
+    block each new one replaced."""
 
     hunk: Hunk
     old: list[int]
     new: list[int]
     anchor: str
+    pairs: list[tuple[int, int]]
 
 
-def _regions(
-    old: Side, new: Side, diff: Diff, order_matters: bool
-) -> tuple[list[_Region], set[int], set[int]]:
+@dataclass(frozen=True)
+class _Comparison:
+    """Everything observe and judge need to know about a diff, worked out once."""
+
+    regions: list[_Region]
+    gone: set[int]  # old blocks only moved
+    came: set[int]  # new blocks only moved
+    cross: list[tuple[int, int, str]]  # swaps the diff split across two hunks: (old, new, path)
+    lone_old: list[int]  # blocks only removed: no counterpart, no swap partner
+    lone_new: list[int]  # blocks only added
+
+
+def _compare(old: Side, new: Side, diff: Diff, order_matters: bool) -> _Comparison:
     gone, came = (set(), set()) if order_matters else moved(old, new, diff)
     regions = []
     for h in diff.hunks:
         bi = [i for i in range(h.at_before, h.at_before + len(h.before)) if i not in gone]
         aj = [j for j in range(h.at_after, h.at_after + len(h.after)) if j not in came]
-        regions.append(_Region(h, bi, aj, anchor(new, h.at_after)))
-    return regions, gone, came
+        regions.append(_Region(h, bi, aj, anchor(new, h.at_after), _counterparts(old, new, bi, aj)))
+    paired_old = {i for r in regions for i, _ in r.pairs}
+    paired_new = {j for r in regions for _, j in r.pairs}
+    lone_old = [i for r in regions for i in r.old if i not in paired_old]
+    lone_new = [j for r in regions for j in r.new if j not in paired_new]
+    cross = _cross_swaps(old, new, lone_old, lone_new)
+    crossed_old = {i for i, _, _ in cross}
+    crossed_new = {j for _, j, _ in cross}
+    return _Comparison(
+        regions,
+        gone,
+        came,
+        cross,
+        [i for i in lone_old if i not in crossed_old],
+        [j for j in lone_new if j not in crossed_new],
+    )
 
 
-def _counterparts(old: Side, new: Side, r: _Region) -> list[tuple[int, int]]:
-    """Which old block each new block of a region replaced: by position when the counts are
+def _counterparts(old: Side, new: Side, bi: list[int], aj: list[int]) -> list[tuple[int, int]]:
+    """Which old block each new block of a hunk replaced: by position when the counts are
     equal, otherwise the old block of the same shape, or the most similar one."""
-    if len(r.old) == len(r.new):
-        return list(zip(r.old, r.new, strict=True))
+    if not bi or not aj:
+        return []
+    if len(bi) == len(aj):
+        return list(zip(bi, aj, strict=True))
     pairs: list[tuple[int, int]] = []
     used: set[int] = set()
-    for j in r.new:
+    for j in aj:
         shape_j = shape(new.path(j), new.blocks[j])
         best, best_score = None, PAIR_RATIO
-        for i in r.old:
+        for i in bi:
             if i in used:
                 continue
             if shape_j is not None and shape(old.path(i), old.blocks[i]) == shape_j:
@@ -172,77 +200,53 @@ def _counterparts(old: Side, new: Side, r: _Region) -> list[tuple[int, int]]:
     return pairs
 
 
-def _matched(old: Side, new: Side, r: _Region) -> tuple[set[int], set[int]]:
-    """Blocks of a region swapped for a counterpart that moves no money or date.
-
-    Only these can be a slot's rotation; a block removed or added beside them is an edit, and a
-    pair whose amounts or dates differ is an edit too.
-    """
-    kept = [
-        (i, j)
-        for i, j in _counterparts(old, new, r)
-        if facts(old.blocks[i]) == facts(new.blocks[j])
-    ]
-    return {i for i, _ in kept}, {j for _, j in kept}
-
-
-def _swaps(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
-    """(old, new, path) of blocks replaced whole by unrelated text in the same element."""
-    out = []
-    for i, j in _counterparts(old, new, r):
-        path = new.path(j)
-        if old.path(i) == path and similarity(old.blocks[i], new.blocks[j]) < SWAP_SIMILARITY:
-            out.append((i, j, path))
-    return out
-
-
-def _lone(old: Side, new: Side, regions: list[_Region]) -> tuple[list[int], list[int]]:
-    """Blocks only removed or only added: no counterpart in their hunk, and no swap partner."""
-    paired_old: set[int] = set()
-    paired_new: set[int] = set()
-    for r in regions:
-        for i, j in _counterparts(old, new, r):
-            paired_old.add(i)
-            paired_new.add(j)
-    for i, j, _ in _cross_swaps(old, new, regions):
-        paired_old.add(i)
-        paired_new.add(j)
-    lone_old = [i for r in regions for i in r.old if i not in paired_old]
-    lone_new = [j for r in regions for j in r.new if j not in paired_new]
-    return lone_old, lone_new
-
-
-def _cross_swaps(old: Side, new: Side, regions: list[_Region]) -> list[tuple[int, int, str]]:
+def _cross_swaps(
+    old: Side, new: Side, lone_old: list[int], lone_new: list[int]
+) -> list[tuple[int, int, str]]:
     """Swaps the diff split across hunks: a block deleted in one hunk and unrelated text added in
     the same element close by, in another (a chance match between them splits the hunk)."""
-    paired_old: set[int] = set()
-    paired_new: set[int] = set()
-    for r in regions:
-        for i, j in _counterparts(old, new, r):
-            paired_old.add(i)
-            paired_new.add(j)
-    lone_new = [j for r in regions for j in r.new if j not in paired_new]
+    free = list(lone_new)
     out = []
-    for i in (i for r in regions for i in r.old if i not in paired_old):
+    for i in lone_old:
         path = old.path(i)
         near = [
             j
-            for j in lone_new
+            for j in free
             if new.path(j) == path
             and abs(j - i) <= CROSS_REACH
             and similarity(old.blocks[i], new.blocks[j]) < SWAP_SIMILARITY
         ]
         if near:
             j = min(near, key=lambda j: abs(j - i))
-            lone_new.remove(j)
+            free.remove(j)
             out.append((i, j, path))
     return out
 
 
-def _pairs(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
+def _matched(old: Side, new: Side, r: _Region) -> tuple[set[int], set[int]]:
+    """Blocks of a region swapped for a counterpart that moves no money or date.
+
+    Only these can be a slot's rotation; a block removed or added beside them is an edit, and a
+    pair whose amounts or dates differ is an edit too.
+    """
+    kept = [(i, j) for i, j in r.pairs if facts(old.blocks[i]) == facts(new.blocks[j])]
+    return {i for i, _ in kept}, {j for _, j in kept}
+
+
+def _swaps(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
+    """(old, new, path) of blocks replaced whole by unrelated text in the same element."""
+    out = []
+    for i, j in r.pairs:
+        path = new.path(j)
+        if old.path(i) == path and similarity(old.blocks[i], new.blocks[j]) < SWAP_SIMILARITY:
+            out.append((i, j, path))
+    return out
+
+
+def _same_shape(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
     """(old index, new index, shape) of blocks replaced by a block of the same shape."""
     out = []
-    for i, j in zip(r.old, r.new, strict=False):
+    for i, j in r.pairs:
         a = shape(old.path(i), old.blocks[i])
         if a is not None and a == shape(new.path(j), new.blocks[j]):
             out.append((i, j, a))
@@ -262,9 +266,9 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
     changed: Counter[str] = Counter()
     replaced_shapes: set[str] = set()
     swapped: set[str] = set()
-    regions, _, _ = _regions(old, new, diff, order_matters)
-    for r in regions:
-        replaced_shapes.update(s for _, _, s in _pairs(old, new, r))
+    cmp = _compare(old, new, diff, order_matters)
+    for r in cmp.regions:
+        replaced_shapes.update(s for _, _, s in _same_shape(old, new, r))
         swapped.update(p for _, _, p in _swaps(old, new, r))
         for i in r.old:
             changed[old.path(i)] += 1
@@ -277,9 +281,8 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
             replaced.update(keys)
             if _moves_facts([old.blocks[i] for i in r.old], [new.blocks[j] for j in r.new]):
                 guarded.update(keys)
-    swapped.update(p for _, _, p in _cross_swaps(old, new, regions))
-    lone_old, lone_new = _lone(old, new, regions)
-    grown = {old.path(i) for i in lone_old} | {new.path(j) for j in lone_new}
+    swapped.update(p for _, _, p in cmp.cross)
+    grown = {old.path(i) for i in cmp.lone_old} | {new.path(j) for j in cmp.lone_new}
     sizes_old = Counter(old.path(i) for i in range(len(old.blocks)))
     sizes_new = Counter(new.path(i) for i in range(len(new.blocks)))
     turnover = {}
@@ -349,20 +352,17 @@ def judge(
 ) -> Verdict:
     """Take out of `diff` what is volatile by what was learned, and what only moved."""
     suppressed: list[tuple[str, str]] = []
-    regions, gone, came = _regions(old, new, diff, order_matters)
-    suppressed += [("moved", old.blocks[i]) for i in sorted(gone)]
-    suppressed += [("moved", new.blocks[j]) for j in sorted(came)]
+    cmp = _compare(old, new, diff, order_matters)
+    suppressed += [("moved", old.blocks[i]) for i in sorted(cmp.gone)]
+    suppressed += [("moved", new.blocks[j]) for j in sorted(cmp.came)]
     hunks: list[Hunk] = []
-    cross = [
-        (i, j) for i, j, p in _cross_swaps(old, new, regions) if host_volatile(learned, f"swap:{p}")
-    ]
+    cross = [(i, j) for i, j, p in cmp.cross if host_volatile(learned, f"swap:{p}")]
     swapped = ({i for i, _ in cross}, {j for _, j in cross})
     # Blocks added or removed where most pages of the site add or remove some (a growing
     # comment list, a feed of latest items): a new paragraph on one page in ten is not that.
-    lone_old, lone_new = _lone(old, new, regions)
-    swapped[0].update(i for i in lone_old if host_volatile(learned, f"grow:{old.path(i)}"))
-    swapped[1].update(j for j in lone_new if host_volatile(learned, f"grow:{new.path(j)}"))
-    for r in regions:
+    swapped[0].update(i for i in cmp.lone_old if host_volatile(learned, f"grow:{old.path(i)}"))
+    swapped[1].update(j for j in cmp.lone_new if host_volatile(learned, f"grow:{new.path(j)}"))
+    for r in cmp.regions:
         before, after = _judge_region(old, new, r, learned, suppressed, swapped)
         if before or after:
             b = tuple(old.blocks[i] for i in before)
@@ -384,10 +384,10 @@ def _judge_region(
     swapped: tuple[set[int], set[int]],
 ) -> tuple[list[int], list[int]]:
     """The indices of a region's blocks that stay in the diff; the rest go to `suppressed`."""
-    rotating = [(i, j) for i, j, s in _pairs(old, new, r) if host_volatile(learned, s)]
+    rotating = [(i, j) for i, j, s in _same_shape(old, new, r) if host_volatile(learned, s)]
     rotating += [(i, j) for i, j, p in _swaps(old, new, r) if host_volatile(learned, f"swap:{p}")]
     rotated = ({i for i, _ in rotating} | swapped[0], {j for _, j in rotating} | swapped[1])
-    matched = _matched(old, new, r) if r.old and r.new else (set(), set())
+    matched = _matched(old, new, r)
     kept: tuple[list[int], list[int]] = ([], [])
     for k, (side, indices) in enumerate(((old, r.old), (new, r.new))):
         for index in indices:
