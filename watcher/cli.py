@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -251,6 +251,43 @@ def explain(config: Config, name: str, fmt: str) -> None:
             click.echo(f"  {reason}: {_cut(text, 90)}")
 
 
+@cli.command()
+@click.option("--all", "show_all", is_flag=True, help="Include deadlines that have passed.")
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@common_options
+def deadlines(config: Config, show_all: bool, fmt: str) -> None:
+    """Consultation closing dates found in changes, soonest first."""
+    today = datetime.now(UTC).date()
+    store = Store.open(config.settings.state_dir)
+    try:
+        rows = store.deadlines(None if show_all else today.isoformat())
+    finally:
+        store.close()
+    items = [
+        {
+            "source": r["source"],
+            "due": r["due"],
+            "days_left": (date.fromisoformat(r["due"]) - today).days,
+            "text": r["text"],
+            "sentence": r["sentence"],
+            "change_id": r["change_id"],
+            "reminded": json.loads(r["reminded"]),
+        }
+        for r in rows
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    for item in items:
+        click.echo(
+            f"{item['due']}  ({item['days_left']:>3} days)  {item['source']}  {_cut(item['sentence'], 90)}"
+        )
+    if not items:
+        click.echo("no upcoming deadlines", err=True)
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -266,6 +303,8 @@ def _change_json(r: dict[str, Any]) -> dict[str, Any]:
         "summary": r["summary"],
         "added": r["added"],
         "removed": r["removed"],
+        "confidence": None,  # set once changes are classified
+        "evidence": r["evidence"],
         "before": r["before_hash"],
         "after": r["after_hash"],
         "diff": r["diff"],

@@ -34,6 +34,7 @@ WATCHER_KEYS = (
     "max_redirects",
     "default_every",
     "jitter",
+    "remind_days",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matters")
@@ -93,6 +94,7 @@ class Settings:
     state_dir: Path
     egress: EgressPolicy
     jitter: float = 0.1
+    remind_days: tuple[int, ...] = (7, 1)  # reminders this many days before a deadline
 
 
 @dataclass(frozen=True)
@@ -302,8 +304,19 @@ class _Loader:
                 allow_cidrs=tuple(cidrs),
             ),
             jitter=number("jitter", 0.1, 0, 0.5),
+            remind_days=self.remind_days(data.get("remind_days", [7, 1])),
         )
         return settings, default_every
+
+    def remind_days(self, value: Any) -> tuple[int, ...]:
+        if not isinstance(value, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 365 for d in value
+        ):
+            raise self.fail(
+                self.where.key("remind_days", "watcher"),
+                "[watcher]: remind_days must be a list of whole days from 0 to 365, like [7, 1]",
+            )
+        return tuple(sorted(set(value), reverse=True))
 
     def url(self, value: Any, what: str, index: int) -> str:
         line = self.where.key("url", "source", index)

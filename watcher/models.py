@@ -116,6 +116,35 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One extracted fact: what kind, the exact text and where it sits, and its normalised value."""
+
+    kind: str  # money | date | deadline | document | organisation
+    text: str
+    start: int
+    end: int
+    value: str = ""  # money: pounds as a number string; dates: ISO (year may be missing: --MM-DD)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a change says, quoted: the sentences that carry facts, and the facts."""
+
+    sentences: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()  # spans are within the sentence of the same index in `of`
+    of: tuple[int, ...] = ()  # for each fact, the index of its sentence
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A closing date found in a change."""
+
+    due: str  # ISO date
+    text: str  # as written, e.g. "11 May 2023"
+    sentence: str
+
+
+@dataclass(frozen=True)
 class Change:
     """A detected change, ready to be stored and alerted on."""
 
@@ -128,6 +157,7 @@ class Change:
     title: str
     summary: str
     category: str | None = None
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from watcher import classify
 from watcher import volatility as vol
 from watcher.diff import diff_blocks, summarise
 from watcher.egress import Egress
@@ -22,6 +23,7 @@ from watcher.extract import extract, extract_text
 from watcher.models import (
     Change,
     CheckResult,
+    Deadline,
     Diff,
     Extracted,
     Fetched,
@@ -226,6 +228,7 @@ class Checker:
         )
         if not verdict.diff:
             return self._done(result("volatile"), **rows)  # type: ignore[arg-type]
+        evidence = classify.gather(verdict.diff.added)
         change = Change(
             source=source.name,
             url=fetched.final_url,
@@ -235,8 +238,10 @@ class Checker:
             diff=verdict.diff,
             title=snapshot.title or (previous.title if previous else source.name),
             summary=summarise(verdict.diff),
+            evidence=evidence,
         )
-        return self._done(result("changed", change), **rows)  # type: ignore[arg-type]
+        found = classify.deadlines(evidence, observed.started_at)
+        return self._done(result("changed", change), deadlines=found, **rows)  # type: ignore[arg-type]
 
     def _ms(self, observed: Observed) -> int:
         return int((time.monotonic() - observed.t0) * 1000)
@@ -282,6 +287,7 @@ class Checker:
         slots: Mapping[str, float] | None = None,
         comparisons: int | None = None,
         suppressed: int = 0,
+        deadlines: Sequence[Deadline] = (),
     ) -> CheckResult:
         change_id = self.store.record(
             result,
@@ -292,6 +298,7 @@ class Checker:
             slots=slots,
             comparisons=comparisons,
             suppressed=suppressed,
+            deadlines=deadlines,
         )
         log.info(
             "checked",

@@ -42,6 +42,13 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
         store.close()
 
 
+def queue_reminders(rt: Runtime, clock: Clock = utcnow) -> int:
+    """Queue reminders for deadlines entering a reminder window, for every target that is on."""
+    return rt.store.queue_reminders(
+        clock(), rt.config.settings.remind_days, list(rt.checker.targets)
+    )
+
+
 async def check_once(
     config: Config, sources: Sequence[Source] | None = None, clock: Clock = utcnow
 ) -> tuple[list[CheckResult], DeliveryReport]:
@@ -62,5 +69,6 @@ async def check_once(
         results = [rt.checker.settle(o, hosts[o.source.host]) for o in observed]
         for host, evidence in hosts.items():
             rt.store.save_host_evidence(host, changed_evidence(stored[host], evidence))
+        queue_reminders(rt, clock)
         report = await rt.deliverer.deliver_due()
     return results, report

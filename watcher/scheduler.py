@@ -16,7 +16,7 @@ from watcher.config import Config
 from watcher.errors import StoreError
 from watcher.models import Source
 from watcher.pipeline import Clock, utcnow
-from watcher.runtime import Runtime, open_runtime
+from watcher.runtime import Runtime, open_runtime, queue_reminders
 from watcher.store import iso
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,7 @@ class Daemon:
             log.error("state not written", extra={"source": source.name, "error": str(exc)})
 
     async def _deliver(self, rt: Runtime) -> None:
+        queue_reminders(rt, self.clock)
         await rt.deliverer.deliver_due()
 
     async def _heartbeat(self, rt: Runtime) -> None:

@@ -16,10 +16,38 @@ from sqlite_utils.migrations import Migrations
 
 from watcher.diff import diff_to_dict
 from watcher.errors import StoreError
-from watcher.models import CheckResult, Snapshot, Source, SourceState, Validators
+from watcher.models import (
+    CheckResult,
+    Deadline,
+    Evidence,
+    Snapshot,
+    Source,
+    SourceState,
+    Validators,
+)
 
 DB_NAME = "watcher.db"
 migrations = Migrations("watcher")
+
+
+def evidence_to_dict(evidence: Evidence | None) -> dict[str, Any]:
+    """Evidence as stored and exported: sentences, and facts with their spans in them."""
+    if evidence is None:
+        return {}
+    return {
+        "sentences": list(evidence.sentences),
+        "facts": [
+            {
+                "kind": f.kind,
+                "text": f.text,
+                "value": f.value,
+                "sentence": i,
+                "start": f.start,
+                "end": f.end,
+            }
+            for f, i in zip(evidence.facts, evidence.of, strict=True)
+        ],
+    }
 
 
 def iso(dt: datetime) -> str:
@@ -31,9 +59,17 @@ def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def _run(db: Database, script: str) -> None:
+    """Each statement on its own: executescript() would commit the migration's transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 @migrations()
 def m001_initial(db: Database) -> None:
-    db.executescript(
+    _run(
+        db,
         """
         CREATE TABLE sources (
             name TEXT PRIMARY KEY,
@@ -100,13 +136,14 @@ def m001_initial(db: Database) -> None:
         );
         CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        """
+        """,
     )
 
 
 @migrations()
 def m002_volatility(db: Database) -> None:
-    db.executescript(
+    _run(
+        db,
         """
         ALTER TABLE snapshots ADD COLUMN paths TEXT;
         ALTER TABLE sources ADD COLUMN comparisons INTEGER NOT NULL DEFAULT 0;
@@ -119,7 +156,51 @@ def m002_volatility(db: Database) -> None:
             churned REAL NOT NULL DEFAULT 0,
             PRIMARY KEY (scope, key)
         );
+        """,
+    )
+
+
+@migrations()
+def m003_evidence_and_deadlines(db: Database) -> None:
+    _run(
+        db,
         """
+        ALTER TABLE changes ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}';
+        CREATE TABLE deadlines (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            source TEXT NOT NULL,
+            due TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sentence TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            reminded TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (source, due)
+        );
+        CREATE INDEX deadlines_due ON deadlines(due);
+        CREATE TABLE outbox_v3 (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'change',
+            deadline_id INTEGER REFERENCES deadlines(id),
+            days INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            last_error TEXT,
+            UNIQUE (change_id, target, kind, days)
+        );
+        INSERT INTO outbox_v3 (id, change_id, target, status, attempts, created_at, next_attempt_at,
+            sent_at, last_error)
+            SELECT id, change_id, target, status, attempts, created_at, next_attempt_at, sent_at,
+            last_error FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_v3 RENAME TO outbox;
+        CREATE INDEX outbox_due ON outbox(status, next_attempt_at)
+        """,
     )
 
 
@@ -129,6 +210,9 @@ class OutboxRow:
     change_id: int
     target: str
     attempts: int
+    kind: str = "change"
+    deadline_id: int | None = None
+    days: int | None = None
 
 
 class Store:
@@ -288,6 +372,7 @@ class Store:
         slots: Mapping[str, float] | None = None,
         comparisons: int | None = None,
         suppressed: int = 0,
+        deadlines: Sequence[Deadline] = (),
     ) -> int | None:
         """Write one check's rows (check, snapshot, change, outbox, source state) in one transaction.
 
@@ -334,8 +419,8 @@ class Store:
                 ch = result.change
                 change_id = c.execute(
                     "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
-                    "title, summary, category, added, removed, diff, suppressed) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "title, summary, category, added, removed, diff, suppressed, evidence) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         ch.source,
                         ch.url,
@@ -350,11 +435,18 @@ class Store:
                         json.dumps(list(ch.diff.removed)),
                         json.dumps(diff_to_dict(ch.diff)),
                         suppressed,
+                        json.dumps(evidence_to_dict(ch.evidence)),
                     ),
                 ).lastrowid
                 c.executemany(
                     "INSERT INTO outbox (change_id, target, created_at, next_attempt_at) VALUES (?,?,?,?)",
                     [(change_id, t, at, at) for t in targets],
+                )
+                # A closing date already known for this source keeps its first finding.
+                c.executemany(
+                    "INSERT OR IGNORE INTO deadlines (change_id, source, due, text, sentence, created_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    [(change_id, ch.source, d.due, d.text, d.sentence, at) for d in deadlines],
                 )
             sets = [
                 "last_check_at = ?",
@@ -419,7 +511,7 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         rows = []
         for row in self.db.query(sql, args):
-            for key in ("added", "removed", "diff"):
+            for key in ("added", "removed", "diff", "evidence"):
                 row[key] = json.loads(row[key])
             rows.append(row)
         return rows
@@ -439,11 +531,58 @@ class Store:
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         rows = self.conn.execute(
-            "SELECT id, change_id, target, attempts FROM outbox WHERE status = 'pending' "
+            "SELECT id, change_id, target, attempts, kind, deadline_id, days FROM outbox "
+            "WHERE status = 'pending' "
             "AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (iso(now), limit),
         ).fetchall()
         return [OutboxRow(*r) for r in rows]
+
+    def deadlines(self, today: str | None = None) -> list[dict[str, Any]]:
+        """Closing dates, soonest first; only those on or after `today` (ISO date) when given."""
+        if today:
+            return list(
+                self.db.query("SELECT * FROM deadlines WHERE due >= ? ORDER BY due, id", [today])
+            )
+        return list(self.db.query("SELECT * FROM deadlines ORDER BY due, id"))
+
+    def queue_reminders(self, now: datetime, days: Sequence[int], targets: Sequence[str]) -> int:
+        """Queue one reminder per target for each deadline entering a reminder window; returns
+        how many deadlines got one. Each window (7 days, 1 day...) is used once per deadline."""
+        today = now.astimezone(UTC).date()
+        queued = 0
+        with self._write() as c:
+            rows = c.execute(
+                "SELECT id, change_id, due, reminded, created_at FROM deadlines WHERE due >= ?",
+                (today.isoformat(),),
+            ).fetchall()
+            for deadline_id, change_id, due, reminded_json, created_at in rows:
+                due_day = datetime.fromisoformat(due).date()
+                left = (due_day - today).days
+                # A window the deadline was found inside of was covered by the change's own alert.
+                found_left = (
+                    due_day - datetime.fromisoformat(created_at).astimezone(UTC).date()
+                ).days
+                done = set(json.loads(reminded_json)) | {d for d in days if found_left <= d}
+                windows = [d for d in days if left <= d and d not in done]
+                if windows:
+                    window = min(windows)  # several windows open at once: one reminder, the nearest
+                    at = iso(now)
+                    c.executemany(
+                        "INSERT OR IGNORE INTO outbox (change_id, target, kind, deadline_id, days, "
+                        "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?)",
+                        [(change_id, t, "reminder", deadline_id, window, at, at) for t in targets],
+                    )
+                    queued += 1
+                c.execute(
+                    "UPDATE deadlines SET reminded = ? WHERE id = ?",
+                    (json.dumps(sorted(done | set(windows))), deadline_id),
+                )
+        return queued
+
+    def deadline(self, deadline_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM deadlines WHERE id = ?", [deadline_id]))
+        return rows[0] if rows else None
 
     def outbox(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM outbox ORDER BY id"))

@@ -8,8 +8,9 @@ May 2023, "by the end of the year".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+
+from watcher.models import Deadline, Evidence, Fact
 
 MONTHS = {
     name: number
@@ -86,17 +87,6 @@ ORG = re.compile(
     r"(?:[A-Z][\w’'-]*\s+){1,4}(?:Council|Foundation|Trust|Network|Association|Alliance|Commission|Group|Charity|Society))\b"
     r"|\b(?:DfE|DHSC|DLUHC|MHCLG|LGA|ADCS|NSPCC|CoramBAAF|Become|Kinship)\b"
 )
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One extracted fact: what kind, the exact text and where it sits, and its normalised value."""
-
-    kind: str  # money | date | deadline | document | organisation
-    text: str
-    start: int
-    end: int
-    value: str = ""  # money: pounds as a number string; dates: ISO (year may be missing: --MM-DD)
 
 
 def _money(text: str) -> list[Fact]:
@@ -192,3 +182,67 @@ def extract_facts(text: str) -> tuple[Fact, ...]:
     """Every money amount, date, deadline, named document and organisation in `text`, in order."""
     facts = _money(text) + _dates(text) + _names(text)
     return tuple(sorted(facts, key=lambda f: (f.start, -f.end)))
+
+
+SENTENCE = re.compile(r"[^.!?;]*(?:[.!?;]+|$)")
+CONSULTATION = re.compile(
+    r"consult|call for evidence|respon[ds]|submissions?|closes|closing date|deadline", re.I
+)
+MAX_SENTENCES = 3
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut into sentences; a decimal point or "£1.5bn" does not end one."""
+    out, buf = [], ""
+    for part in SENTENCE.findall(text):
+        buf += part
+        if re.search(r"\d\.$", buf.rstrip()) and not buf.rstrip().endswith(".."):
+            continue  # "£1." + "5bn": keep going
+        if buf.strip():
+            out.append(buf.strip())
+        buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def gather(lines: tuple[str, ...]) -> Evidence:
+    """The sentences of `lines` that carry money, dates or deadlines, with their facts (pure)."""
+    kept: list[str] = []
+    facts: list[Fact] = []
+    of: list[int] = []
+    for line in lines:
+        for sentence in sentences(line.lstrip("#- ")):
+            found = [f for f in extract_facts(sentence) if f.kind in ("money", "date", "deadline")]
+            if not found or len(kept) >= MAX_SENTENCES:
+                continue
+            named = [f for f in extract_facts(sentence) if f.kind in ("document", "organisation")]
+            kept.append(sentence)
+            for fact in sorted(found + named, key=lambda f: f.start):
+                facts.append(fact)
+                of.append(len(kept) - 1)
+    return Evidence(tuple(kept), tuple(facts), tuple(of))
+
+
+def deadlines(evidence: Evidence, detected_at: datetime) -> list[Deadline]:
+    """Closing dates in `evidence`: deadline facts in a sentence about responding or consulting.
+
+    A date written without its year ("closes on 11th May") is taken as its next occurrence.
+    """
+    out = []
+    for fact, index in zip(evidence.facts, evidence.of, strict=True):
+        sentence = evidence.sentences[index]
+        if fact.kind != "deadline" or not fact.value or not CONSULTATION.search(sentence):
+            continue
+        due = fact.value
+        if due.startswith("--"):
+            month, day = int(due[2:4]), int(due[5:7])
+            year = detected_at.year
+            if (month, day) < (detected_at.month, detected_at.day):
+                year += 1
+            try:
+                due = date(year, month, day).isoformat()
+            except ValueError:
+                continue
+        out.append(Deadline(due=due, text=fact.text, sentence=sentence))
+    return out

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import apprise
 
 from watcher.config import NotifyTarget
-from watcher.notify.render import render_alert
+from watcher.notify.render import render_alert, render_reminder
 from watcher.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,14 @@ class Deliverer:
         found = self.store.changes(ids=[row.change_id])
         if not found:
             return f"change {row.change_id} no longer exists"
-        title, body = render_alert(found[0])
+        if row.kind == "reminder" and row.deadline_id is not None:
+            deadline = self.store.deadline(row.deadline_id)
+            if deadline is None:
+                return f"deadline {row.deadline_id} no longer exists"
+            today = self.clock().astimezone(UTC).date().isoformat()
+            title, body = render_reminder(deadline, found[0], row.days or 0, today)
+        else:
+            title, body = render_alert(found[0])
         return await asyncio.to_thread(_notify, target, title, body)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from watcher.diff import diff_from_dict, render_diff
@@ -20,11 +21,15 @@ def render_alert(change: Mapping[str, Any], link: str | None = None) -> tuple[st
     """(title, plain-text body) for one change row as `Store.changes` returns it."""
     label = (change.get("category") or "change").replace("_", " ").capitalize()
     page = change.get("title") or change["source"]
-    title = _cap(f"[{label}] {change['source']}: {page}", MAX_TITLE_CHARS)
+    evidence = change.get("evidence") or {}
+    title = _cap(f"[{label}] {change['source']}: {page}{_headline(evidence)}", MAX_TITLE_CHARS)
     diff_text = render_diff(diff_from_dict(change["diff"]), max_lines=MAX_DIFF_LINES)
-    lines = [
-        change["summary"],
-        "",
+    lines = [change["summary"], ""]
+    for sentence in evidence.get("sentences", [])[:2]:
+        lines.append(f"Evidence: {sentence}")
+    if evidence.get("sentences"):
+        lines.append("")
+    lines += [
         diff_text,
         "",
         f"Page: {change['url']}",
@@ -32,4 +37,33 @@ def render_alert(change: Mapping[str, Any], link: str | None = None) -> tuple[st
     ]
     if link:
         lines.append(f"Change: {link}")
+    return title, _cap("\n".join(lines), MAX_BODY_CHARS)
+
+
+def _headline(evidence: Mapping[str, Any]) -> str:
+    """The decisive fact for a title: a closing date first, else the first amount."""
+    facts = evidence.get("facts", [])
+    for kind, lead in (("deadline", "closes "), ("money", "")):
+        for fact in facts:
+            if fact["kind"] == kind:
+                return f": {lead}{fact['text']}"
+    return ""
+
+
+def render_reminder(
+    deadline: Mapping[str, Any], change: Mapping[str, Any], days: int, today: str
+) -> tuple[str, str]:
+    """(title, body) reminding that a deadline found in a change is near."""
+    left = (date.fromisoformat(deadline["due"]) - date.fromisoformat(today)).days
+    when = "today" if left <= 0 else ("tomorrow" if left == 1 else f"in {left} days")
+    title = _cap(
+        f"[Reminder] {change['source']}: closes {when} ({deadline['text']})", MAX_TITLE_CHARS
+    )
+    lines = [
+        f"{deadline['sentence']}",
+        "",
+        f"Closing date: {deadline['due']} ({when}); reminder set {days} day{'s' if days != 1 else ''} ahead.",
+        f"Page: {change['url']}",
+        f"Found in the change detected {change['detected_at']}.",
+    ]
     return title, _cap("\n".join(lines), MAX_BODY_CHARS)
