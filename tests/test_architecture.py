@@ -16,6 +16,7 @@ PURE = [
     "volatility.py",
     "notify/render.py",
     "classify/evidence.py",
+    "classify/rules.py",
 ]
 IO_MODULES = {
     "httpx",

@@ -251,6 +251,69 @@ def explain(config: Config, name: str, fmt: str) -> None:
             click.echo(f"  {reason}: {_cut(text, 90)}")
 
 
+@cli.command(name="classify")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--title", default="", help="The page's title, which weighs in.")
+@click.option(
+    "--url", default="", help="The page's URL, whose path weighs in (e.g. /consultations/)."
+)
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Read JSON lines {"id", "title", "text"}; write one JSON line each.',
+)
+def classify_command(source: Any, title: str, url: str, jsonl: bool) -> None:
+    """Categories, confidence and evidence of a text (FILE, or standard input)."""
+    from watcher.classify import classify, gather
+
+    def result(text: str, title: str, url: str) -> dict[str, Any]:
+        categories = classify(text, title=title, url=url)
+        evidence = gather(tuple(text.splitlines()))
+        return {
+            "categories": [{"label": c.label, "confidence": c.confidence} for c in categories],
+            "evidence": {
+                "sentences": list(
+                    dict.fromkeys(
+                        [c.sentence for c in categories if c.sentence] + list(evidence.sentences)
+                    )
+                ),
+                "facts": [
+                    {"kind": f.kind, "text": f.text, "value": f.value} for f in evidence.facts
+                ],
+            },
+        }
+
+    if jsonl:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                out = {
+                    "id": item.get("id"),
+                    **result(
+                        str(item.get("text", "")),
+                        str(item.get("title", "")),
+                        str(item.get("url", "")),
+                    ),
+                }
+            except (json.JSONDecodeError, AttributeError) as exc:
+                raise click.BadParameter(
+                    f"line {number} is not a JSON object ({exc})", param_hint="SOURCE"
+                ) from None
+            click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    out = result(source.read(), title, url)
+    for c in out["categories"]:
+        click.echo(f"{c['label']:<22} {c['confidence']:.2f}")
+    for sentence in out["evidence"]["sentences"]:
+        click.echo(f"  evidence: {_cut(sentence, 120)}")
+    for fact in out["evidence"]["facts"]:
+        click.echo(
+            f"  {fact['kind']}: {fact['text']}" + (f" = {fact['value']}" if fact["value"] else "")
+        )
+
+
 @cli.command()
 @click.option("--all", "show_all", is_flag=True, help="Include deadlines that have passed.")
 @click.option(
@@ -303,12 +366,17 @@ def _change_json(r: dict[str, Any]) -> dict[str, Any]:
         "summary": r["summary"],
         "added": r["added"],
         "removed": r["removed"],
-        "confidence": None,  # set once changes are classified
+        "confidence": _top_confidence(r["evidence"]),
         "evidence": r["evidence"],
         "before": r["before_hash"],
         "after": r["after_hash"],
         "diff": r["diff"],
     }
+
+
+def _top_confidence(evidence: dict[str, Any]) -> float | None:
+    categories = evidence.get("categories") or []
+    return float(categories[0]["confidence"]) if categories else None
 
 
 def _parse_since(text: str | None) -> datetime | None:

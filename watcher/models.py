@@ -133,6 +133,7 @@ class Evidence:
     sentences: tuple[str, ...] = ()
     facts: tuple[Fact, ...] = ()  # spans are within the sentence of the same index in `of`
     of: tuple[int, ...] = ()  # for each fact, the index of its sentence
+    categories: tuple[tuple[str, float, str], ...] = ()  # (label, confidence, triggering sentence)
 
 
 @dataclass(frozen=True)

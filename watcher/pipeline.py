@@ -228,7 +228,17 @@ class Checker:
         )
         if not verdict.diff:
             return self._done(result("volatile"), **rows)  # type: ignore[arg-type]
-        evidence = classify.gather(verdict.diff.added)
+        added = "\n".join(verdict.diff.added)
+        categories = classify.classify(
+            added,
+            title=snapshot.title,
+            url=fetched.final_url,
+            removed="\n".join(verdict.diff.removed),
+        )
+        evidence = replace(
+            classify.gather(verdict.diff.added),
+            categories=tuple((c.label, c.confidence, c.sentence) for c in categories),
+        )
         change = Change(
             source=source.name,
             url=fetched.final_url,
@@ -238,6 +248,7 @@ class Checker:
             diff=verdict.diff,
             title=snapshot.title or (previous.title if previous else source.name),
             summary=summarise(verdict.diff),
+            category=categories[0].label if categories else None,
             evidence=evidence,
         )
         found = classify.deadlines(evidence, observed.started_at)

@@ -35,6 +35,10 @@ def evidence_to_dict(evidence: Evidence | None) -> dict[str, Any]:
     if evidence is None:
         return {}
     return {
+        "categories": [
+            {"label": label, "confidence": confidence, "sentence": sentence}
+            for label, confidence, sentence in evidence.categories
+        ],
         "sentences": list(evidence.sentences),
         "facts": [
             {

@@ -192,12 +192,14 @@ MAX_SENTENCES = 3
 
 
 def sentences(text: str) -> list[str]:
-    """`text` cut into sentences; a decimal point or "£1.5bn" does not end one."""
+    """`text` cut into sentences; the point in "£1.5bn" or "2.5%" does not end one."""
+    parts = [p for p in SENTENCE.findall(text) if p]
     out, buf = [], ""
-    for part in SENTENCE.findall(text):
+    for k, part in enumerate(parts):
         buf += part
-        if re.search(r"\d\.$", buf.rstrip()) and not buf.rstrip().endswith(".."):
-            continue  # "£1." + "5bn": keep going
+        following = parts[k + 1] if k + 1 < len(parts) else ""
+        if re.search(r"\d\.$", buf) and following[:1].isdigit():
+            continue
         if buf.strip():
             out.append(buf.strip())
         buf = ""

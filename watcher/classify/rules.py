@@ -1,0 +1,175 @@
+"""Explainable categories for a change, from cue phrases of each kind of publication. Pure.
+
+A first, rules-only classifier: each category has general cues (how a consultation, a strategy
+or a funding announcement is worded), read in the change's added text, its title and its URL.
+Every category comes with the sentence that triggered it. A statistical model trained on the
+labelled corpus is to be combined with these (see the closing note of issue 5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from watcher.classify.evidence import extract_facts, sentences
+
+IC = re.I
+LABELS = (
+    "strategy",
+    "consultation_open",
+    "consultation_outcome",
+    "funding",
+    "guidance",
+    "report",
+    "legislation",
+    "news",
+    "minor",
+)
+CUES: dict[str, tuple[re.Pattern[str], ...]] = {
+    "strategy": (
+        re.compile(r"\b(?:national\s+)?strateg(?:y|ies)\b", IC),
+        re.compile(r"\bpolicy\s+paper\b|\b(?:white|green)\s+paper\b", IC),
+        re.compile(
+            r"\bimplementation\s+(?:plan|strategy)\b|\bplan\s+for\s+\w+(?:\s+\w+){0,3}\s+reform\b",
+            IC,
+        ),
+        re.compile(
+            r"\bsets?\s+out\s+(?:its|the|our|their)\s+(?:plans?|vision|approach|ambitions?)\b", IC
+        ),
+    ),
+    "consultation_open": (
+        re.compile(
+            r"\b(?:launch(?:ed|es)?|open(?:ed|s)?)\b[^.]{0,60}\b(?:consultations?|call\s+for\s+evidence)\b",
+            IC,
+        ),
+        re.compile(
+            r"\b(?:consultations?|call\s+for\s+evidence)\b[^.]{0,40}\b(?:is\s+open|opens|closes|will\s+close|runs\s+until)\b",
+            IC,
+        ),
+        re.compile(
+            r"\bdeadline\s+for\s+respon\w+|\brespond\s+(?:by|before|online)\b|\bhave\s+your\s+say\b",
+            IC,
+        ),
+        re.compile(
+            r"\b(?:seeking|inviting|welcomes?)\s+(?:your\s+)?(?:views|evidence|responses)\b", IC
+        ),
+    ),
+    "consultation_outcome": (
+        re.compile(r"\bconsultation\s+(?:has\s+)?(?:closed|concluded|outcome|response)\b", IC),
+        re.compile(
+            r"\bgovernment(?:['’]s)?\s+response\b|\bresponse\s+to\s+(?:the|this|our)\s+consultation\b",
+            IC,
+        ),
+        re.compile(r"\b(?:summary|analysis)\s+of\s+(?:the\s+)?responses\b", IC),
+    ),
+    "funding": (
+        re.compile(
+            r"\b(?:backed|funded)\s+by\s+£|\bworth\s+£|\b(?:investment|injection|allocation)\s+of\s+(?:around\s+)?£",
+            IC,
+        ),
+        re.compile(
+            r"£[\d.,]+\s*(?:bn|billion|m|million)?\s+(?:of\s+)?(?:new\s+)?(?:funding|investment|grants?)\b",
+            IC,
+        ),
+        re.compile(
+            r"\b(?:grant|fund(?:ing)?)\s+(?:scheme|programme|round|competition)\b|\bapply\s+for\s+(?:a\s+)?(?:grant|funding)\b",
+            IC,
+        ),
+    ),
+    "guidance": (
+        re.compile(
+            r"\b(?:statutory\s+)?guidance\s+(?:has\s+been\s+|was\s+)?(?:updated|published|revised|amended)\b",
+            IC,
+        ),
+        re.compile(r"\b(?:updated|new|revised|statutory)\s+guidance\b", IC),
+        re.compile(r"\b(?:local\s+authorities|providers|you)\s+(?:must|should)\b", IC),
+    ),
+    "report": (
+        re.compile(
+            r"\b(?:final\s+)?report\s+(?:was\s+|has\s+been\s+)?(?:published|finds|found|shows|sets\s+out)\b",
+            IC,
+        ),
+        re.compile(
+            r"\bpublished\s+(?:its|their|the)\s+(?:final\s+)?(?:report|review|evaluation|research|statistics)\b",
+            IC,
+        ),
+        re.compile(
+            r"\b(?:official\s+)?statistics\b|\b(?:research|evaluation)\s+(?:report|findings)\b|\bsurvey\s+(?:found|finds)\b",
+            IC,
+        ),
+    ),
+    "legislation": (
+        re.compile(
+            r"\b(?:bill|act)\s+(?:receives?|received|has\s+received)\s+royal\s+assent\b|\bsecond\s+reading\b",
+            IC,
+        ),
+        re.compile(
+            r"\bstatutory\s+instrument\b|\bregulations\s+(?:come|came)\s+into\s+force\b|\b[A-Z]\w+\s+Bill\b"
+        ),
+    ),
+    "news": (
+        re.compile(r"\b(?:said|says|added|commented)\b[:,]?|[“\"][^”\"]{20,}[”\"]", IC),
+        re.compile(
+            r"\b(?:welcomes?d?|reacts?|reaction|responds?\s+to|urges?|calls?\s+(?:on|for)|criticis\w+)\b",
+            IC,
+        ),
+        re.compile(r"\bpress\s+release\b|\bnews\s+story\b|\bannounced\s+today\b", IC),
+    ),
+}
+TITLE_CUES: dict[str, re.Pattern[str]] = {
+    "strategy": re.compile(r"\bstrateg|\bplan\b|\bpolicy\s+paper\b|white\s+paper", IC),
+    "consultation_open": re.compile(r"\bconsultation\b|\bcall\s+for\s+evidence\b", IC),
+    "consultation_outcome": re.compile(r"\bresponse\b|\boutcome\b", IC),
+    "funding": re.compile(r"\bfund|\bgrant", IC),
+    "guidance": re.compile(r"\bguidance\b|\bguide\b", IC),
+    "report": re.compile(r"\breport\b|\bstatistics\b|\bresearch\b|\breview\b", IC),
+    "news": re.compile(
+        r"\breaction\b|\bresponds?\b|\bsaying\b|\bsays\b|\bcomment|\bnews\b|\bfeature", IC
+    ),
+}
+URL_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"/consultations?/"), "consultation_open"),
+    (re.compile(r"/guidance/|/guide/"), "guidance"),
+    (re.compile(r"/statistics/|/research/"), "report"),
+    (re.compile(r"/news/|/speeches/|/press-releases?/|/blog/"), "news"),
+)
+
+
+@dataclass(frozen=True)
+class Category:
+    label: str
+    confidence: float
+    sentence: str  # what triggered it ("" when only the title or URL did)
+
+
+def classify(text: str, title: str = "", url: str = "", removed: str = "") -> tuple[Category, ...]:
+    """Categories of a change (its added `text`), strongest first, each with its evidence sentence."""
+    scores: dict[str, float] = {}
+    found: dict[str, str] = {}
+    for sentence in sentences(text):
+        for label, cues in CUES.items():
+            hits = sum(1 for cue in cues if cue.search(sentence))
+            if hits:
+                scores[label] = scores.get(label, 0.0) + min(hits, 2)
+                found.setdefault(label, sentence)
+    for label, cue in TITLE_CUES.items():
+        if title and cue.search(title):
+            scores[label] = scores.get(label, 0.0) + 1.5
+    for cue, label in URL_CUES:
+        if cue.search(url):
+            scores[label] = scores.get(label, 0.0) + 1.0
+    if not scores and _minor(text, removed):
+        return (Category("minor", 0.6, ""),)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    return tuple(
+        Category(label, round(min(0.95, score / (score + 1.5)), 2), found.get(label, ""))
+        for label, score in ranked
+        if score >= 1.0
+    )
+
+
+def _minor(added: str, removed: str) -> bool:
+    """A few words changed and no amount or date among them: a typo or formatting edit."""
+    a, r = set(added.split()), set(removed.split())
+    money_or_dates = [f for f in extract_facts(added) if f.kind in ("money", "deadline", "date")]
+    return len(a ^ r) <= 4 and not money_or_dates
