@@ -31,8 +31,11 @@ FALLBACK = "guidance"
 
 
 def predict(item: dict[str, str]) -> str:
-    text = "\n".join(x for x in (item.get("description") or "", item.get("text") or "") if x)
-    categories = classify(text, title=item.get("title") or "")
+    categories = classify(
+        item.get("text") or "",
+        title=item.get("title") or "",
+        description=item.get("description") or "",
+    )
     return categories[0].label if categories else FALLBACK
 
 

@@ -17,6 +17,7 @@ PURE = [
     "notify/render.py",
     "classify/evidence.py",
     "classify/rules.py",
+    "classify/pagetype.py",
 ]
 IO_MODULES = {
     "httpx",

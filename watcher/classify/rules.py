@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from watcher.classify.evidence import extract_facts, sentences
+from watcher.classify.pagetype import page_type
 
 IC = re.I
 LABELS = (
@@ -142,10 +143,25 @@ class Category:
     sentence: str  # what triggered it ("" when only the title or URL did)
 
 
-def classify(text: str, title: str = "", url: str = "", removed: str = "") -> tuple[Category, ...]:
-    """Categories of a change (its added `text`), strongest first, each with its evidence sentence."""
+PAGE_TYPE_WEIGHT = {"high": 3.0, "low": 1.5}
+
+
+def classify(
+    text: str, title: str = "", url: str = "", removed: str = "", description: str = ""
+) -> tuple[Category, ...]:
+    """Categories of a change (its added `text`), strongest first, each with its evidence sentence.
+
+    The kind of page the text reads as (a speech, a consultation, a statistics release...) weighs
+    most; the cues of each sentence and of the title and URL add to it.
+    """
+    if removed and _minor(text, removed):
+        return (Category("minor", 0.6, ""),)
     scores: dict[str, float] = {}
     found: dict[str, str] = {}
+    kind = page_type(title, description, text)
+    if kind is not None:
+        label, strength, _ = kind
+        scores[label] = PAGE_TYPE_WEIGHT[strength]
     for sentence in sentences(text):
         for label, cues in CUES.items():
             hits = sum(1 for cue in cues if cue.search(sentence))
@@ -158,8 +174,6 @@ def classify(text: str, title: str = "", url: str = "", removed: str = "") -> tu
     for cue, label in URL_CUES:
         if cue.search(url):
             scores[label] = scores.get(label, 0.0) + 1.0
-    if not scores and _minor(text, removed):
-        return (Category("minor", 0.6, ""),)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     return tuple(
         Category(label, round(min(0.95, score / (score + 1.5)), 2), found.get(label, ""))
