@@ -9,19 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 _SECRETS: set[str] = set()
-FIELDS = (
-    "source",
-    "outcome",
-    "reason",
-    "duration_ms",
-    "change_id",
-    "target",
-    "attempts",
-    "error",
-    "dead",
-    "sources",
-    "next_run",
-)
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 

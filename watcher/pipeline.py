@@ -91,15 +91,24 @@ class Checker:
 
     async def check(self, source: Source) -> CheckResult:
         """Observe and settle one source, with the site evidence stored so far."""
-        observed = await self.observe(source)
-        stored = self.store.host_evidence(source.host)
-        host = dict(stored)
-        for obs in (observed.observation, observed.learned_now):
-            if obs is not None:
-                host = vol.host_update(host, obs)
-        result = self.settle(observed, host)
-        self.store.save_host_evidence(source.host, changed_evidence(stored, host))
-        return result
+        return self.settle_all([await self.observe(source)])[0]
+
+    def settle_all(self, observed: Sequence[Observed]) -> list[CheckResult]:
+        """Settle observed sources once what they teach about their sites is folded in.
+
+        Every page of a site is observed before any is judged, so template churn seen across a
+        pass is known to each of its pages; only evidence the pass moved is written back.
+        """
+        stored = {o.source.host: self.store.host_evidence(o.source.host) for o in observed}
+        hosts = {host: dict(evidence) for host, evidence in stored.items()}
+        for o in observed:
+            for obs in (o.observation, o.learned_now):
+                if obs is not None:
+                    hosts[o.source.host] = vol.host_update(hosts[o.source.host], obs)
+        results = [self.settle(o, hosts[o.source.host]) for o in observed]
+        for host, evidence in hosts.items():
+            self.store.save_host_evidence(host, changed_evidence(stored[host], evidence))
+        return results
 
     async def observe(self, source: Source) -> Observed:
         started_at = self.clock()

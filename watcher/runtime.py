@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from watcher import volatility
 from watcher.config import Config, register_secrets
 from watcher.egress import Egress
 from watcher.models import CheckResult, Source
 from watcher.notify import Deliverer, DeliveryReport
-from watcher.pipeline import Checker, Clock, changed_evidence, utcnow
+from watcher.pipeline import Checker, Clock, utcnow
 from watcher.store import Store
 
 
@@ -60,15 +59,7 @@ async def check_once(
     chosen = list(sources or config.sources)
     async with open_runtime(config, clock) as rt:
         observed = await asyncio.gather(*(rt.checker.observe(s) for s in chosen))
-        stored = {o.source.host: rt.store.host_evidence(o.source.host) for o in observed}
-        hosts = {host: dict(evidence) for host, evidence in stored.items()}
-        for o in observed:
-            for obs in (o.observation, o.learned_now):
-                if obs is not None:
-                    hosts[o.source.host] = volatility.host_update(hosts[o.source.host], obs)
-        results = [rt.checker.settle(o, hosts[o.source.host]) for o in observed]
-        for host, evidence in hosts.items():
-            rt.store.save_host_evidence(host, changed_evidence(stored[host], evidence))
+        results = rt.checker.settle_all(observed)
         queue_reminders(rt, clock)
         report = await rt.deliverer.deliver_due()
     return results, report
