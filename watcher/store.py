@@ -208,6 +208,26 @@ def m003_evidence_and_deadlines(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_corrections(db: Database) -> None:
+    _run(
+        db,
+        """
+        ALTER TABLE changes ADD COLUMN corrected_by TEXT;
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            previous TEXT,
+            label TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX corrections_change ON corrections(change_id)
+        """,
+    )
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
@@ -606,6 +626,36 @@ class Store:
                 "WHERE id = ?",
                 ("dead" if dead else "pending", error, iso(next_attempt), outbox_id),
             )
+
+    def correct(
+        self, change_id: int, label: str, reviewer: str, note: str, now: datetime
+    ) -> dict[str, Any]:
+        """A staff correction of a change's category: kept as history (for retraining) and made
+        the change's category from now on. Raises KeyError when there is no such change."""
+        with self._write() as c:
+            row = c.execute("SELECT category FROM changes WHERE id = ?", (change_id,)).fetchone()
+            if row is None:
+                raise KeyError(change_id)
+            c.execute(
+                "INSERT INTO corrections (change_id, previous, label, reviewer, note, created_at) "
+                "VALUES (?,?,?,?,?,?)",
+                (change_id, row[0], label, reviewer, note, iso(now)),
+            )
+            c.execute(
+                "UPDATE changes SET category = ?, corrected_by = ? WHERE id = ?",
+                (label, reviewer, change_id),
+            )
+        return {"change_id": change_id, "previous": row[0], "label": label}
+
+    def corrections(self) -> list[dict[str, Any]]:
+        """Every correction with the change's text, oldest first (the retraining set)."""
+        return list(
+            self.db.query(
+                "SELECT k.id, k.change_id, k.previous, k.label, k.reviewer, k.note, k.created_at, "
+                "c.title, c.url, c.added, c.removed FROM corrections k "
+                "JOIN changes c ON c.id = k.change_id ORDER BY k.id"
+            )
+        )
 
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as c:
