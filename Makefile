@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv run demo check test test-fast lint format clean
+.PHONY: venv run demo check test test-fast lint format clean model bench-classify
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ check: $(STAMP)  ## one pass over sources.toml, then exit
 
 demo: $(STAMP)  ## offline: replayed sector pages on 127.0.0.1 change; see the diff and the email
 	$(BIN)/python demo/demo.py
+
+CORPUS ?= ../shared/corpus/classify/dev.jsonl
+model: $(STAMP)  ## rebuild the shipped category model from the labelled corpus (deterministic)
+	$(BIN)/python -m watcher.classify.train --corpus $(CORPUS) --out watcher/classify/model.json
+
+bench-classify: $(STAMP)  ## macro-F1 by grouped cross-validation, calibration, speed
+	$(BIN)/python bench/classify.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

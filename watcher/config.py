@@ -17,13 +17,15 @@ from urllib.parse import unquote, urlsplit
 import soupsieve
 
 from watcher import PROJECT_URL, __version__
+from watcher.classify.rules import LABELS
 from watcher.errors import ConfigError
 from watcher.logs import register_secret
 from watcher.models import EgressPolicy, Source
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-TOP_KEYS = ("watcher", "egress", "source", "notify")
+TOP_KEYS = ("watcher", "egress", "classify", "source", "notify")
+CLASSIFY_KEYS = ("categories", "model")
 WATCHER_KEYS = (
     "state_dir",
     "user_agent",
@@ -95,6 +97,8 @@ class Settings:
     egress: EgressPolicy
     jitter: float = 0.1
     remind_days: tuple[int, ...] = (7, 1)  # reminders this many days before a deadline
+    categories: tuple[str, ...] = LABELS  # the categories a change may be given
+    model_path: Path | None = None  # a retrained model instead of the shipped one
 
 
 @dataclass(frozen=True)
@@ -308,6 +312,31 @@ class _Loader:
         )
         return settings, default_every
 
+    def classify(self, data: Any, settings: Settings) -> Settings:
+        if not isinstance(data, dict):
+            raise self.fail(
+                self.where.key("classify"), "classify must be a table: write [classify]"
+            )
+        self.check_keys(data, CLASSIFY_KEYS, "[classify]", "classify")
+        labels = self.string_list(
+            data.get("categories", list(LABELS)), "categories", "[classify]", "classify", 0
+        )
+        unknown = [label for label in labels if label not in LABELS]
+        if unknown or not labels:
+            raise self.fail(
+                self.where.key("categories", "classify"),
+                f"[classify]: categories {unknown or '(none)'} not known; choose from {', '.join(LABELS)}",
+            )
+        model = data.get("model")
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise self.fail(
+                self.where.key("model", "classify"), "[classify]: model must be a file path"
+            )
+        model_path = None
+        if model:
+            model_path = Path(model) if Path(model).is_absolute() else self.path.parent / model
+        return replace(settings, categories=tuple(labels), model_path=model_path)
+
     def remind_days(self, value: Any) -> tuple[int, ...]:
         if not isinstance(value, list) or not all(
             isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 365 for d in value
@@ -486,6 +515,7 @@ def load_config(
                 loader.where.key(name), f"{name} must be a table: write it as [{name}]"
             )
     settings, default_every = loader.settings(watcher_table, egress_table)
+    settings = loader.classify(raw.get("classify", {}), settings)
     if state_dir:
         settings = replace(settings, state_dir=Path(state_dir).resolve())
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from watcher import classify
@@ -88,6 +88,7 @@ class Checker:
     targets: Sequence[str] = ()
     clock: Clock = utcnow
     learn_on_first_check: bool = True
+    classifier: classify.Classifier = field(default_factory=classify.Classifier.shipped)
 
     async def check(self, source: Source) -> CheckResult:
         """Observe and settle one source, with the site evidence stored so far."""
@@ -238,7 +239,7 @@ class Checker:
         if not verdict.diff:
             return self._done(result("volatile"), **rows)  # type: ignore[arg-type]
         added = "\n".join(verdict.diff.added)
-        categories = classify.classify(
+        categories = self.classifier(
             added,
             title=snapshot.title,
             url=fetched.final_url,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from watcher.classify import Classifier
 from watcher.config import Config, register_secrets
 from watcher.egress import Egress
 from watcher.models import CheckResult, Source
@@ -32,7 +33,14 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
         store.sync_sources(config.sources, clock())
         ready = [t.name for t in config.targets if t.secret is not None]
         async with Egress(config.settings.egress) as egress:
-            checker = Checker(egress=egress, store=store, targets=ready, clock=clock)
+            classifier = Classifier.configured(
+                config.settings.categories,
+                config.settings.model_path,
+                config.settings.state_dir,
+            )
+            checker = Checker(
+                egress=egress, store=store, targets=ready, clock=clock, classifier=classifier
+            )
             deliverer = Deliverer(
                 store=store, targets={t.name: t for t in config.targets}, clock=clock
             )

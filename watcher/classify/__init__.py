@@ -1,12 +1,57 @@
 """Classification of changes and the evidence behind it: pure, no I/O at classify time."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
 from watcher.classify.evidence import deadlines, extract_facts, gather
+from watcher.classify.model import LinearModel, load
 from watcher.classify.rules import LABELS, Category, classify
 from watcher.models import Deadline, Evidence, Fact
 
+MODEL_FILE = "model.json"  # a retrained model in the state directory
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """The configured category set and model, applied to one change at a time."""
+
+    labels: tuple[str, ...] = LABELS
+    model: LinearModel | None = None
+
+    @classmethod
+    def shipped(cls) -> Classifier:
+        return cls(model=load())
+
+    @classmethod
+    def configured(
+        cls, labels: tuple[str, ...], model_path: Path | None, state_dir: Path
+    ) -> Classifier:
+        """[classify] model if set, else a model retrained into the state directory, else the
+        shipped one."""
+        retrained = state_dir / MODEL_FILE
+        path = model_path or (retrained if retrained.is_file() else None)
+        return cls(labels=labels, model=load(path))
+
+    def __call__(
+        self, text: str, title: str = "", url: str = "", removed: str = ""
+    ) -> tuple[Category, ...]:
+        return classify(
+            text,
+            title=title,
+            url=url,
+            removed=removed,
+            model=self.model if self.model is not None else False,
+            labels=self.labels,
+        )
+
+
 __all__ = [
     "LABELS",
+    "MODEL_FILE",
     "Category",
+    "Classifier",
     "Deadline",
     "Evidence",
     "Fact",

@@ -43,6 +43,8 @@ CONS_OPEN = [
     _re(r"\b(call for evidence|consultation) seeking\b"),
     _re(r"\bis (holding|running|launching) (this|a) (consultation|call for evidence)\b"),
 ]
+# Asking for views in the opening lines is a consultation even when the word is not used.
+CONS_ASK = [CONS_OPEN[2], CONS_OPEN[5], CONS_OPEN[8]]
 CONS_ANY = _re(r"\b(consultation|call for evidence|calls for evidence)\b")
 
 # ---- news: speeches, statements, press releases, news stories ----
@@ -146,6 +148,9 @@ LEGIS = [
 ]
 
 # ---- guidance ----
+GUIDANCE_NAMED = _re(
+    r"(:|\bthe|\bstatutory|\bupdated|\brevised) (\w+ ){0,2}(guidance|guide)\b(?! published)"
+)
 GUIDANCE_TITLE = _re(
     r"^(apply|report|get|claim|find|check|register|pay|contact|how to|register|renew|change|tell|prepare|work out|calculate|accessing|applying)\b"
 )
@@ -193,14 +198,16 @@ def page_type(title: str, description: str, text: str) -> tuple[str, str, str] |
             return "consultation_open", "high", "cons_open:" + p
         if CONS_ANY.search(td):
             # a consultation page with no state marker: low confidence (state unknown)
-            return (
-                "consultation_outcome",
-                "low",
-                "cons_any_title",
-            )  # most consultation pages are closed
-    p = _any(CONS_OPEN, td)
+            # A consultation page with no state marker: most consultation pages are closed,
+            # and an open one says how to respond.
+            return "consultation_outcome", "high", "cons_any_title"
+    p = _any(CONS_OPEN, td) or _any(CONS_ASK, head[:600])
     if p:
         return "consultation_open", "high", "cons_open_td:" + p
+    # Title says what the page is: "X: guidance for local councils" is guidance even when it
+    # names a fund or an amount.
+    if GUIDANCE_NAMED.search(title):
+        return "guidance", "high", "guidance_named"
     # 2. legislation
     p = _any(LEGIS_TD, td + "\n" + head[:300]) or _any(LEGIS, tdh)
     if p:
@@ -223,7 +230,10 @@ def page_type(title: str, description: str, text: str) -> tuple[str, str, str] |
     p = _any(NEWS, tdh)
     if p:
         return "news", "high", "news:" + p
-    # 8. weaker title cues
+    # 8. a page in a non-Latin script: on GOV.UK, translated world news and speeches
+    if _non_latin(head):
+        return "news", "low", "non_latin"
+    # 9. weaker title cues
     if GUIDANCE_TITLE.search(title):
         return "guidance", "low", "guidance_title"
     if REPORT_TITLE.search(title):
@@ -234,3 +244,51 @@ def page_type(title: str, description: str, text: str) -> tuple[str, str, str] |
     if p:
         return "guidance", "low", "guidance:" + p
     return None
+
+
+def _non_latin(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 50 and sum(c.isascii() for c in letters) / len(letters) < 0.5
+
+
+# A source that states its GOV.UK document type says what the page is outright.
+DOCUMENT_TYPES = {
+    "policy_paper": "strategy",
+    "open_consultation": "consultation_open",
+    "open_call_for_evidence": "consultation_open",
+    "consultation_outcome": "consultation_outcome",
+    "closed_consultation": "consultation_outcome",
+    "call_for_evidence_outcome": "consultation_outcome",
+    "closed_call_for_evidence": "consultation_outcome",
+    "government_response": "consultation_outcome",
+    "guidance": "guidance",
+    "statutory_guidance": "guidance",
+    "detailed_guide": "guidance",
+    "guide": "guidance",
+    "manual": "guidance",
+    "research": "report",
+    "independent_report": "report",
+    "corporate_report": "report",
+    "national_statistics": "report",
+    "official_statistics": "report",
+    "statistical_data_set": "report",
+    "transparency": "report",
+    "impact_assessment": "report",
+    "foi_release": "report",
+    "news_story": "news",
+    "news_article": "news",
+    "press_release": "news",
+    "speech": "news",
+    "oral_statement": "news",
+    "written_statement": "news",
+    "world_news_story": "news",
+    "authored_article": "news",
+    "regulation": "legislation",
+    "statutory_instrument": "legislation",
+    "esi_fund": "funding",
+    "international_development_fund": "funding",
+    "countryside_stewardship_grant": "funding",
+    "business_finance_support_scheme": "funding",
+    "farming_grant": "funding",
+    "farming_grant_option": "funding",
+}

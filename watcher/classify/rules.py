@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from watcher.classify.evidence import extract_facts, sentences
-from watcher.classify.pagetype import page_type
+from watcher.classify.model import LinearModel, document, load
+from watcher.classify.pagetype import DOCUMENT_TYPES, page_type
 
 IC = re.I
 LABELS = (
@@ -129,10 +130,10 @@ TITLE_CUES: dict[str, re.Pattern[str]] = {
     ),
 }
 URL_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"/consultations?/"), "consultation_open"),
+    (re.compile(r"/consultations?/|/calls?-for-evidence/"), "consultation_open"),
     (re.compile(r"/guidance/|/guide/"), "guidance"),
     (re.compile(r"/statistics/|/research/"), "report"),
-    (re.compile(r"/news/|/speeches/|/press-releases?/|/blog/"), "news"),
+    (re.compile(r"/news/|/world-location-news/|/speeches/|/press-releases?/|/blog/"), "news"),
 )
 
 
@@ -143,11 +144,25 @@ class Category:
     sentence: str  # what triggered it ("" when only the title or URL did)
 
 
-PAGE_TYPE_WEIGHT = {"high": 3.0, "low": 1.5}
+PAGE_TYPE_WEIGHT = {"stated": 6.0, "high": 3.0, "low": 1.5}
+CONSULTATION_STATES = {
+    "consultation_open": "consultation_outcome",
+    "consultation_outcome": "consultation_open",
+}
+# The model's probability, times this, joins the rule scores: enough to decide between rules that
+# tie or to name a category when no rule fires, too little to overrule a page-type rule.
+MODEL_WEIGHT = 2.0
 
 
 def classify(
-    text: str, title: str = "", url: str = "", removed: str = "", description: str = ""
+    text: str,
+    title: str = "",
+    url: str = "",
+    removed: str = "",
+    description: str = "",
+    model: LinearModel | bool | None = True,
+    labels: tuple[str, ...] = LABELS,
+    document_type: str = "",
 ) -> tuple[Category, ...]:
     """Categories of a change (its added `text`), strongest first, each with its evidence sentence.
 
@@ -159,6 +174,8 @@ def classify(
     scores: dict[str, float] = {}
     found: dict[str, str] = {}
     kind = page_type(title, description, text)
+    if document_type in DOCUMENT_TYPES:
+        kind = (DOCUMENT_TYPES[document_type], "stated", "document_type")
     if kind is not None:
         label, strength, _ = kind
         scores[label] = PAGE_TYPE_WEIGHT[strength]
@@ -174,11 +191,21 @@ def classify(
     for cue, label in URL_CUES:
         if cue.search(url):
             scores[label] = scores.get(label, 0.0) + 1.0
+    linear = load() if model is True else (model if isinstance(model, LinearModel) else None)
+    if linear is not None:
+        for label, p in linear.probabilities(document(text, title, description)).items():
+            scores[label] = scores.get(label, 0.0) + MODEL_WEIGHT * p
+    if kind is not None and kind[1] != "low" and kind[0] in CONSULTATION_STATES:
+        # The page's own banner ("This consultation closes at...", "Read the full outcome")
+        # settles open versus outcome; the other state's cues are only the word "consultation".
+        other = CONSULTATION_STATES[kind[0]]
+        if other in scores:
+            scores[kind[0]] = scores.get(kind[0], 0.0) + scores.pop(other) / 2
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     return tuple(
         Category(label, round(min(0.95, score / (score + 1.5)), 2), found.get(label, ""))
         for label, score in ranked
-        if score >= 1.0
+        if score >= 1.0 and label in labels
     )
 
 

@@ -2,10 +2,10 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/signal.py                      # 500 pages x 4 versions, 10% real edits
-    .venv/bin/python bench/signal.py --inside-noise       # volatile blocks inside the article too
-    .venv/bin/python bench/signal.py --n 50 --versions 3 --verbose --show-false 5
-    .venv/bin/python bench/signal.py --pages DIR          # score an existing replay set (v0.., truth.json)
+    .venv/bin/python bench/signal_quality.py                      # 500 pages x 4 versions, 10% real edits
+    .venv/bin/python bench/signal_quality.py --inside-noise       # volatile blocks inside the article too
+    .venv/bin/python bench/signal_quality.py --n 50 --versions 3 --verbose --show-false 5
+    .venv/bin/python bench/signal_quality.py --pages DIR          # score an existing replay set (v0.., truth.json)
 
 The pages come from ../shared/pages/make_pages.py (OUTDIR/v0..v{V-1}/p{i}.html, truth.json,
 current -> vK). They are served from an in-process loopback HTTP server on 127.0.0.1 that reads
@@ -19,31 +19,25 @@ html2text` when absent). Exit code: 0 when the measurement ran, whatever the fig
 something broke (generator, server, a tool crashing); 2 for bad options.
 """
 
+import argparse
+import email.utils
+import json
 import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
-# This file is called signal.py: run as a script, its folder comes first on sys.path and would
-# shadow the standard library's `signal` (imported by subprocess). Drop the folder before importing.
-_HERE = os.path.dirname(os.path.realpath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE]
-
-import argparse  # noqa: E402
-import email.utils  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-from urllib.parse import quote, unquote, urlsplit  # noqa: E402
-
-REPO = Path(_HERE).parent
+REPO = Path(__file__).resolve().parent.parent
 DEFAULT_GENERATOR = REPO.parent / "shared" / "pages" / "make_pages.py"
 DEFAULT_URLWATCH_VENV = REPO / "bench" / ".venv-urlwatch"
 LOOPBACK = "127.0.0.1"
@@ -612,7 +606,7 @@ def show_false(passes: list[Pass], pages: PageSet, limit: int) -> None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        prog="bench/signal.py",
+        prog="bench/signal_quality.py",
         description="Alert precision and recall of watcher against urlwatch on generated noisy pages.",
     )
     ap.add_argument("--n", type=int, default=500, help="pages per version (default 500)")
