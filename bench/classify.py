@@ -187,6 +187,24 @@ def main() -> int:
         f"speed: {len(docs) / elapsed:.0f} pages/s on one core ({elapsed * 1000 / len(docs):.1f} ms "
         f"each, mean page {sum(len(i['text']) for i in items) // len(items)} chars)"
     )
+    from watcher.classify import Classifier, sentences
+
+    classifier = Classifier(model=full)
+    changes = []
+    for item in items:
+        said = list(sentences(item.get("text") or ""))
+        changes += [
+            (" ".join(said[k : k + 3]), item.get("title") or "")
+            for k in range(0, min(len(said), 9), 3)
+        ]
+    t0 = time.perf_counter()
+    for text, title in changes:
+        classifier(text, title=title)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"speed: {len(changes) / elapsed:.0f} changes/s on one core (3 sentences each, "
+        f"mean {sum(len(t) for t, _ in changes) // len(changes)} chars)"
+    )
     hits, total = extraction_exact()
     print(
         f"amount and date extraction: {hits}/{total} sentences exact ({hits / total:.3f}) on the hand-checked sample"

@@ -193,3 +193,15 @@ def test_jsonl_reads_description_url_and_document_type() -> None:
     result = json.loads(out.output)
     assert result["id"] == "a" and result["categories"][0]["label"] == "consultation_outcome"
     assert datetime.now(UTC)  # the command is pure: no state dir was needed
+
+
+def test_in_a_change_the_sentence_with_a_closing_date_outweighs_the_title() -> None:
+    title = "CoramBAAF reaction to the Government's response to the Independent Review"
+    added = (
+        "Update: the Department for Education has confirmed that the consultation on the "
+        "National Framework now closes on 11 May 2023, and £45 million of new funding was announced."
+    )
+    as_page = [c.label for c in classify(added, title=title)]
+    as_change = [c.label for c in Classifier.shipped()(added, title=title)]
+    assert as_change[:2] == ["consultation_open", "funding"], as_change
+    assert as_page[0] != "consultation_open"  # the title's cues win for a whole page

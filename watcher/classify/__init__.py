@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from watcher.classify.evidence import deadlines, extract_facts, gather
+from watcher.classify.evidence import deadlines, extract_facts, gather, sentences
 from watcher.classify.model import LinearModel, load
 from watcher.classify.rules import LABELS, Category, classify
 from watcher.models import Deadline, Evidence, Fact
@@ -44,6 +44,7 @@ class Classifier:
             removed=removed,
             model=self.model if self.model is not None else False,
             labels=self.labels,
+            change=True,
         )
 
 
@@ -59,4 +60,5 @@ __all__ = [
     "deadlines",
     "extract_facts",
     "gather",
+    "sentences",
 ]

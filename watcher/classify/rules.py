@@ -145,6 +145,8 @@ class Category:
 
 
 PAGE_TYPE_WEIGHT = {"stated": 6.0, "high": 3.0, "low": 1.5}
+FACT_BACKED = (("consultation_open", "deadline"), ("funding", "money"))
+FACT_WEIGHT = 1.5
 CONSULTATION_STATES = {
     "consultation_open": "consultation_outcome",
     "consultation_outcome": "consultation_open",
@@ -163,11 +165,14 @@ def classify(
     model: LinearModel | bool | None = True,
     labels: tuple[str, ...] = LABELS,
     document_type: str = "",
+    change: bool = False,
 ) -> tuple[Category, ...]:
     """Categories of a change (its added `text`), strongest first, each with its evidence sentence.
 
     The kind of page the text reads as (a speech, a consultation, a statistics release...) weighs
-    most; the cues of each sentence and of the title and URL add to it.
+    most; the cues of each sentence and of the title and URL add to it. With `change`, the text
+    is a change's added text, and a sentence stating a closing date or an amount of funding
+    outweighs the title.
     """
     if removed and _minor(text, removed):
         return (Category("minor", 0.6, ""),)
@@ -180,11 +185,20 @@ def classify(
         label, strength, _ = kind
         scores[label] = PAGE_TYPE_WEIGHT[strength]
     for sentence in sentences(text):
+        fired = []
         for label, cues in CUES.items():
             hits = sum(1 for cue in cues if cue.search(sentence))
             if hits:
                 scores[label] = scores.get(label, 0.0) + min(hits, 2)
                 found.setdefault(label, sentence)
+                fired.append(label)
+        # What a policy officer acts on: a closing date for responses, an amount of funding.
+        # The sentence that states one outweighs what the page's title suggests.
+        # Only for a change: a whole page is better judged by what kind of page it is.
+        kinds = {f.kind for f in extract_facts(sentence)} if change and fired else set()
+        for label, fact_kind in FACT_BACKED:
+            if label in fired and fact_kind in kinds:
+                scores[label] += FACT_WEIGHT
     for label, cue in TITLE_CUES.items():
         if title and cue.search(title):
             scores[label] = scores.get(label, 0.0) + 1.5
