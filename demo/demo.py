@@ -145,6 +145,7 @@ def write_config(replay: Replay) -> Path:
         "[watcher]",
         'state_dir = "."',
         'per_host_gap = "0s"',
+        'alert_hold = "0s"',
         'timeout = "10s"',
         "",
         "[egress]",

@@ -222,6 +222,7 @@ def write_config(
         'state_dir = "state"',
         'per_host_gap = "0s"',
         'timeout = "5s"',
+        'alert_hold = "0s"',
         watcher,
         "[egress]",
         'allow_cidrs = ["127.0.0.0/8"]',

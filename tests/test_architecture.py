@@ -38,7 +38,7 @@ OWNERS = {
     "httpx": {"egress.py"},
     "httpcore": {"egress.py"},
     "anyio": {"egress.py"},
-    "requests": set(),
+    "requests": {"notify/capture.py"},  # reads the responses of Apprise's own sends, sends nothing
     "urllib.request": set(),
     "socket": {"egress.py"},
     "sqlite3": {"store.py"},

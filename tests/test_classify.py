@@ -139,5 +139,5 @@ def test_changes_carry_category_confidence_and_the_alert_names_it(
     assert 0 < change["evidence"]["categories"][0]["confidence"] <= 0.95
     (post,) = receiver.requests("/hook", "POST")
     assert json.loads(post.body)["title"].startswith(
-        "[Consultation open] k: Kinship care: closes 11 May 2027"
+        "[Consultation] k — Kinship care: closes 11 May 2027"
     )

@@ -57,9 +57,9 @@ def test_a_change_carries_evidence_a_deadline_and_one_reminder_per_window(
     alerts = posts()
     assert len(alerts) == 1
     assert alerts[0]["title"].endswith(f": closes {_when(due)}")
-    assert (
-        "Evidence: The programme of reform is backed by £200 million over the next two years."
-        in alerts[0]["message"]
+    # The evidence sentence leads the body.
+    assert alerts[0]["message"].startswith(
+        "The programme of reform is backed by £200 million over the next two years."
     )
 
     store = Store.open(config.settings.state_dir)
@@ -82,7 +82,10 @@ def test_a_change_carries_evidence_a_deadline_and_one_reminder_per_window(
     clock[0] = due - timedelta(days=7)
     run()
     assert len(posts()) == 2
-    assert posts()[1]["title"] == f"[Reminder] dfe: closes in 7 days ({_when(due)})"
+    assert (
+        posts()[1]["title"]
+        == f"[Reminder] dfe — Stable Homes, Built on Love: closes in 7 days ({_when(due)})"
+    )
     run()
     clock[0] += timedelta(hours=6)
     run()

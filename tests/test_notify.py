@@ -12,7 +12,7 @@ from tests.conftest import PageServer, Smtp, message_text
 from watcher.config import NotifyTarget, Secret
 from watcher.diff import diff_blocks
 from watcher.models import Change, CheckResult, Snapshot, Source
-from watcher.notify import Deliverer, render_alert
+from watcher.notify import Deliverer
 from watcher.pipeline import digest
 from watcher.store import Store
 
@@ -45,22 +45,6 @@ def _store_with_change(tmp_path: Path, added: str, targets: list[str]) -> tuple[
 
 def _target(name: str, url: str) -> NotifyTarget:
     return NotifyTarget(name=name, env="X", secret=Secret(url))
-
-
-def test_render_alert_names_source_page_and_diff(tmp_path: Path) -> None:
-    store, _ = _store_with_change(tmp_path, "£200 million announced.", [])
-    title, body = render_alert(store.changes()[0])
-    assert title == "[Change] dfe: Stable Homes"
-    assert "+ £200 million announced." in body
-    assert "https://www.gov.uk/x" in body
-    store.close()
-
-
-def test_render_caps_long_diffs(tmp_path: Path) -> None:
-    store, _ = _store_with_change(tmp_path, "word " * 2000, [])
-    _, body = render_alert(store.changes()[0])
-    assert len(body) <= 3000 and body.endswith("…")
-    store.close()
 
 
 class Flaky:
@@ -148,6 +132,6 @@ def test_webhook_payload_is_json_with_the_change(tmp_path: Path, receiver: PageS
     )
     assert asyncio.run(deliverer.deliver_due()).sent == 1
     payload = json.loads(receiver.requests("/hook", "POST")[0].body)
-    assert payload["title"] == "[Change] dfe: Stable Homes"
+    assert payload["title"] == "[Change] dfe — Stable Homes"
     assert "11 May 2023" in payload["message"]
     store.close()

@@ -156,7 +156,10 @@ def test_fetch_errors_are_recorded_and_never_a_change(
         "empty": "empty",
     }[failure]
     assert result.error_reason == expected_reason
-    assert result.change is None and report.sent == 0
+    # Never a change alert; a page that is gone (404) is a source-health alert at once.
+    assert result.change is None and report.sent == (
+        1 if expected_reason == "http_status" and result.status == 404 else 0
+    )
     assert _snapshot_state(config) == before
 
     store = _store(config)
@@ -173,7 +176,11 @@ def test_fetch_errors_are_recorded_and_never_a_change(
         tmp_path, site.url("/page"), {"MAIL_URL": smtp.apprise_url}, [("mail", "MAIL_URL")]
     )
     assert _run(config)[0].outcome == "unchanged"
-    assert smtp.sink.messages == []
+    # No change alert ever; only the 404's health alert and its recovery.
+    subjects = [m["Subject"] for m in smtp.sink.messages]
+    gone = failure == "404"
+    assert len(subjects) == (2 if gone else 0), subjects
+    assert all("[Source " in s for s in subjects)
 
 
 def test_conditional_get_and_304_store_no_snapshot(tmp_path: Path, site: PageServer) -> None:

@@ -24,7 +24,7 @@ from watcher.models import EgressPolicy, Source
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-TOP_KEYS = ("watcher", "egress", "classify", "source", "notify")
+TOP_KEYS = ("watcher", "egress", "classify", "source", "notify", "route")
 CLASSIFY_KEYS = ("categories", "model")
 WATCHER_KEYS = (
     "state_dir",
@@ -37,10 +37,20 @@ WATCHER_KEYS = (
     "default_every",
     "jitter",
     "remind_days",
+    "max_attempts",
+    "storm_share",
+    "storm_min_sources",
+    "failing_after",
+    "alert_hold",
+    "digest_at",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matters")
-NOTIFY_KEYS = ("name", "env")
+NOTIFY_KEYS = ("name", "env", "format")
+ROUTE_KEYS = ("name", "targets", "tags", "sources", "categories", "min_confidence", "mode")
+MODES = ("immediate", "hourly", "daily", "weekly")
+FORMATS = ("slack", "email", "text")
+HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -97,6 +107,12 @@ class Settings:
     egress: EgressPolicy
     jitter: float = 0.1
     remind_days: tuple[int, ...] = (7, 1)  # reminders this many days before a deadline
+    max_attempts: int = 8  # an alert is dead after this many failed sends
+    storm_share: float = 0.5  # more than this share of a site's sources changing at once...
+    storm_min_sources: int = 4  # ...on a site watched through at least this many: one summary
+    failing_after: int = 3  # consecutive failed checks before a source-health alert
+    alert_hold: float = 60.0  # seconds an alert waits, so a site-wide storm is seen whole
+    digest_at: tuple[int, int] = (8, 0)  # UTC hour and minute daily and weekly digests go out
     categories: tuple[str, ...] = LABELS  # the categories a change may be given
     model_path: Path | None = None  # a retrained model instead of the shipped one
 
@@ -108,6 +124,7 @@ class NotifyTarget:
     name: str
     env: str
     secret: Secret | None
+    format: str | None = None  # slack, email or text; by default from the URL's scheme
 
     @property
     def scheme(self) -> str:
@@ -117,11 +134,25 @@ class NotifyTarget:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Which changes go to which targets, and how soon. Empty criteria match everything."""
+
+    name: str
+    targets: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    min_confidence: float = 0.0
+    mode: str = "immediate"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     settings: Settings
     sources: tuple[Source, ...]
     targets: tuple[NotifyTarget, ...]
+    routes: tuple[Route, ...] = ()
 
     def source(self, name: str) -> Source:
         for s in self.sources:
@@ -309,6 +340,12 @@ class _Loader:
             ),
             jitter=number("jitter", 0.1, 0, 0.5),
             remind_days=self.remind_days(data.get("remind_days", [7, 1])),
+            max_attempts=int(number("max_attempts", 8, 1, 100, whole=True)),
+            storm_share=number("storm_share", 0.5, 0.05, 1.0),
+            storm_min_sources=int(number("storm_min_sources", 4, 2, 100_000, whole=True)),
+            failing_after=int(number("failing_after", 3, 1, 1000, whole=True)),
+            alert_hold=seconds("alert_hold", "60s", 0, 3600),
+            digest_at=self.hhmm(data.get("digest_at", "08:00")),
         )
         return settings, default_every
 
@@ -336,6 +373,74 @@ class _Loader:
         if model:
             model_path = Path(model) if Path(model).is_absolute() else self.path.parent / model
         return replace(settings, categories=tuple(labels), model_path=model_path)
+
+    def hhmm(self, value: Any) -> tuple[int, int]:
+        m = HHMM_RE.match(value) if isinstance(value, str) else None
+        if m is None:
+            raise self.fail(
+                self.where.key("digest_at", "watcher"),
+                f'[watcher]: digest_at must be a UTC time like "08:00", not {value!r}',
+            )
+        return int(m.group(1)), int(m.group(2))
+
+    def route(
+        self,
+        data: Any,
+        index: int,
+        targets: tuple[NotifyTarget, ...],
+        sources: tuple[Source, ...],
+        labels: tuple[str, ...],
+    ) -> Route:
+        header = self.where.table("route", index)
+        if not isinstance(data, dict):
+            raise self.fail(header, "[[route]] must be a table")
+        name = data.get("name", f"route-{index + 1}")
+        what = f"route {name!r}"
+        self.check_keys(data, ROUTE_KEYS, what, "route", index)
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise self.fail(header, f"{what}: name must be letters, digits, '.', '_' or '-'")
+
+        def names(key: str, known: list[str], kind: str) -> tuple[str, ...]:
+            given = self.string_list(data.get(key, []), key, what, "route", index)
+            unknown = [g for g in given if g not in known]
+            if unknown:
+                raise self.fail(
+                    self.where.key(key, "route", index) or header,
+                    f"{what}: {key} {unknown} not known; {kind}: {', '.join(known) or '(none)'}",
+                )
+            return given
+
+        chosen = names("targets", [t.name for t in targets], "the [[notify]] targets are")
+        if not chosen:
+            raise self.fail(
+                header,
+                f'{what}: targets is required, like targets = ["{targets[0].name if targets else "team-mail"}"]',
+            )
+        mode = data.get("mode", "immediate")
+        if mode not in MODES:
+            raise self.fail(
+                self.where.key("mode", "route", index) or header,
+                f"{what}: mode must be one of {', '.join(MODES)}, not {mode!r}",
+            )
+        confidence = data.get("min_confidence", 0.0)
+        if (
+            isinstance(confidence, bool)
+            or not isinstance(confidence, int | float)
+            or not 0 <= confidence <= 1
+        ):
+            raise self.fail(
+                self.where.key("min_confidence", "route", index) or header,
+                f"{what}: min_confidence must be a number from 0 to 1, not {confidence!r}",
+            )
+        return Route(
+            name=name,
+            targets=chosen,
+            tags=self.string_list(data.get("tags", []), "tags", what, "route", index),
+            sources=names("sources", [s.name for s in sources], "the sources are"),
+            categories=names("categories", list(labels), "the categories are"),
+            min_confidence=float(confidence),
+            mode=mode,
+        )
 
     def remind_days(self, value: Any) -> tuple[int, ...]:
         if not isinstance(value, list) or not all(
@@ -450,7 +555,13 @@ class _Loader:
                 env_line,
                 f'{what}: env must name an environment variable holding the Apprise URL, like env = "WATCHER_SLACK_URL"',
             )
-        return NotifyTarget(name=name, env=env, secret=self.secret(env, what, env_line))
+        fmt = data.get("format")
+        if fmt is not None and fmt not in FORMATS:
+            raise self.fail(
+                self.where.key("format", "notify", index) or header,
+                f"{what}: format must be one of {', '.join(FORMATS)} (or left out), not {fmt!r}",
+            )
+        return NotifyTarget(name=name, env=env, secret=self.secret(env, what, env_line), format=fmt)
 
     def secret(self, env: str, what: str, line: int | None = None) -> Secret | None:
         value = self.environ.get(env, "").strip()
@@ -530,7 +641,15 @@ def load_config(
         raise loader.fail(loader.where.table("notify"), "write each target as a [[notify]] table")
     targets = tuple(loader.target(t, i) for i, t in enumerate(raw_targets))
     _no_duplicates(loader, [t.name for t in targets], "notify")
-    return Config(path=path, settings=settings, sources=sources, targets=targets)
+
+    raw_routes = raw.get("route", [])
+    if not isinstance(raw_routes, list):
+        raise loader.fail(loader.where.table("route"), "write each route as a [[route]] table")
+    routes = tuple(
+        loader.route(r, i, targets, sources, settings.categories) for i, r in enumerate(raw_routes)
+    )
+    _no_duplicates(loader, [r.name for r in routes], "route")
+    return Config(path=path, settings=settings, sources=sources, targets=targets, routes=routes)
 
 
 def _no_duplicates(loader: _Loader, names: list[str], table: str) -> None:

@@ -178,6 +178,15 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One target's copy of a change's alert: immediate, or held for a digest until `due`."""
+
+    target: str
+    mode: str
+    due: datetime
+
+
+@dataclass(frozen=True)
 class Alert:
     """One message for one target, rendered from a change."""
 

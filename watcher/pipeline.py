@@ -12,10 +12,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from watcher import classify
 from watcher import volatility as vol
+from watcher.config import Route
 from watcher.diff import diff_blocks, summarise
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
@@ -24,6 +26,7 @@ from watcher.models import (
     Change,
     CheckResult,
     Deadline,
+    Delivery,
     Diff,
     Extracted,
     Fetched,
@@ -33,7 +36,8 @@ from watcher.models import (
     Validators,
 )
 from watcher.normalise import mask
-from watcher.store import Store
+from watcher.notify.routing import health_targets, route_change
+from watcher.store import Health, Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -80,6 +84,30 @@ class Observed:
 
 
 @dataclass
+class Alerting:
+    """Who hears of a change or a source's health, and when."""
+
+    routes: Sequence[Route] = ()
+    targets: Sequence[str] = ()  # targets with a URL set
+    hold: timedelta = timedelta(0)
+    digest_at: tuple[int, int] = (8, 0)
+    failing_after: int = 3
+
+    def deliveries(
+        self, source: Source, categories: Sequence[tuple[str, float]], now: datetime
+    ) -> list[Delivery]:
+        return route_change(
+            self.routes, self.targets, source, categories, now, self.hold, self.digest_at
+        )
+
+    def health(self, source: Source) -> Health:
+        return Health(
+            targets=health_targets(self.routes, self.targets, source),
+            failing_after=self.failing_after,
+        )
+
+
+@dataclass
 class Checker:
     """Holds the long-lived parts a check needs; `check` runs one source once."""
 
@@ -89,6 +117,11 @@ class Checker:
     clock: Clock = utcnow
     learn_on_first_check: bool = True
     classifier: classify.Classifier = field(default_factory=classify.Classifier.shipped)
+    alerting: Alerting | None = None  # None: every target in `targets`, at once
+
+    @property
+    def _alerting(self) -> Alerting:
+        return self.alerting or Alerting(targets=self.targets)
 
     async def check(self, source: Source) -> CheckResult:
         """Observe and settle one source, with the site evidence stored so far."""
@@ -123,6 +156,19 @@ class Checker:
             )
         except FetchError as exc:
             return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
+        moved = _moved(source, fetched)
+        if moved:
+            # The address now leads to another page: what is there is not the watched page's
+            # next version, so it is a failed check (and a health alert), never a change.
+            return replace(
+                base,
+                result=self._failed(
+                    base,
+                    "moved",
+                    f"{moved}; if the page moved for good, update this source's url",
+                    fetched.status,
+                ),
+            )
         if fetched.not_modified:
             result = CheckResult(
                 source.name, "not_modified", started_at, self._ms(base), status=304
@@ -190,7 +236,9 @@ class Checker:
             if observed.result.outcome == "error":
                 return observed.result  # already recorded
             validators = fetched.validators if fetched else None
-            return self._done(observed.result, validators=validators, body_hash=observed.body_hash)
+            return self._done(
+                observed.result, source, validators=validators, body_hash=observed.body_hash
+            )
         assert fetched is not None and observed.snapshot is not None
         snapshot = observed.snapshot
 
@@ -212,6 +260,7 @@ class Checker:
                 learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
             return self._done(
                 result("baseline"),
+                source,
                 validators=fetched.validators,
                 body_hash=observed.body_hash,
                 snapshot=snapshot,
@@ -219,7 +268,10 @@ class Checker:
             )
         if observed.diff is None or observed.observation is None:
             return self._done(
-                result("unchanged"), validators=fetched.validators, body_hash=observed.body_hash
+                result("unchanged"),
+                source,
+                validators=fetched.validators,
+                body_hash=observed.body_hash,
             )
 
         learned = vol.learn(learned, observed.observation)
@@ -237,7 +289,7 @@ class Checker:
             suppressed=len(verdict.suppressed),
         )
         if not verdict.diff:
-            return self._done(result("volatile"), **rows)  # type: ignore[arg-type]
+            return self._done(result("volatile"), source, **rows)  # type: ignore[arg-type]
         added = "\n".join(verdict.diff.added)
         categories = self.classifier(
             added,
@@ -262,7 +314,7 @@ class Checker:
             evidence=evidence,
         )
         found = classify.deadlines(evidence, observed.started_at)
-        return self._done(result("changed", change), deadlines=found, **rows)  # type: ignore[arg-type]
+        return self._done(result("changed", change), source, deadlines=found, **rows)  # type: ignore[arg-type]
 
     def _ms(self, observed: Observed) -> int:
         return int((time.monotonic() - observed.t0) * 1000)
@@ -286,7 +338,7 @@ class Checker:
             error_reason=reason,
             error=message,
         )
-        self.store.record(result)
+        self.store.record(result, health=self._alerting.health(observed.source))
         log.warning(
             "check failed",
             extra={
@@ -301,6 +353,7 @@ class Checker:
     def _done(
         self,
         result: CheckResult,
+        source: Source,
         *,
         validators: Validators | None = None,
         body_hash: str | None = None,
@@ -310,12 +363,19 @@ class Checker:
         suppressed: int = 0,
         deadlines: Sequence[Deadline] = (),
     ) -> CheckResult:
+        alerting = self._alerting
+        deliveries: list[Delivery] = []
+        if result.change is not None:
+            evidence = result.change.evidence
+            categories = [(c[0], c[1]) for c in evidence.categories] if evidence else []
+            deliveries = alerting.deliveries(source, categories, result.started_at)
         change_id = self.store.record(
             result,
             validators=validators,
             body_hash=body_hash,
             snapshot=snapshot,
-            targets=self.targets if result.change else (),
+            targets=deliveries,
+            health=alerting.health(source),
             slots=slots,
             comparisons=comparisons,
             suppressed=suppressed,
@@ -346,3 +406,15 @@ def _snapshot(extracted: Extracted) -> Snapshot:
         text=extracted.text,
         paths=extracted.paths,
     )
+
+
+def _moved(source: Source, fetched: Fetched | None) -> str | None:
+    """A redirect to a different page (not just http to https, or a trailing slash) means the
+    watched page is gone from its address, even though the fetch succeeded."""
+    if fetched is None or not fetched.redirected:
+        return None
+    a, b = urlsplit(source.url), urlsplit(fetched.final_url)
+    same_host = (a.hostname or "").removeprefix("www.") == (b.hostname or "").removeprefix("www.")
+    if same_host and a.path.rstrip("/") == b.path.rstrip("/"):
+        return None
+    return f"redirected to {fetched.final_url}"

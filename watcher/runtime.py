@@ -6,13 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from watcher.classify import Classifier
 from watcher.config import Config, register_secrets
 from watcher.egress import Egress
 from watcher.models import CheckResult, Source
 from watcher.notify import Deliverer, DeliveryReport
-from watcher.pipeline import Checker, Clock, utcnow
+from watcher.notify.deliver import StormPolicy
+from watcher.pipeline import Alerting, Checker, Clock, utcnow
 from watcher.store import Store
 
 
@@ -38,11 +40,29 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 config.settings.model_path,
                 config.settings.state_dir,
             )
+            settings = config.settings
+            alerting = Alerting(
+                routes=config.routes,
+                targets=ready,
+                hold=timedelta(seconds=settings.alert_hold),
+                digest_at=settings.digest_at,
+                failing_after=settings.failing_after,
+            )
             checker = Checker(
-                egress=egress, store=store, targets=ready, clock=clock, classifier=classifier
+                egress=egress,
+                store=store,
+                targets=ready,
+                clock=clock,
+                classifier=classifier,
+                alerting=alerting,
             )
             deliverer = Deliverer(
-                store=store, targets={t.name: t for t in config.targets}, clock=clock
+                store=store,
+                targets={t.name: t for t in config.targets},
+                clock=clock,
+                max_attempts=settings.max_attempts,
+                sources={s.name: s for s in config.sources},
+                storm=StormPolicy(settings.storm_share, settings.storm_min_sources),
             )
             yield Runtime(config, store, checker, deliverer)
     finally:
@@ -69,5 +89,7 @@ async def check_once(
         observed = await asyncio.gather(*(rt.checker.observe(s) for s in chosen))
         results = rt.checker.settle_all(observed)
         queue_reminders(rt, clock)
-        report = await rt.deliverer.deliver_due()
+        # The pass is over, so every storm is seen whole: no need to wait out the hold.
+        hold = timedelta(seconds=config.settings.alert_hold)
+        report = await rt.deliverer.deliver_due(horizon=hold)
     return results, report

@@ -19,6 +19,7 @@ from watcher.errors import StoreError
 from watcher.models import (
     CheckResult,
     Deadline,
+    Delivery,
     Evidence,
     Snapshot,
     Source,
@@ -228,15 +229,68 @@ def m004_corrections(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_alert_routing(db: Database) -> None:
+    # change_id becomes optional (a source-health alert has no change); mode says whether a row
+    # goes out alone or in a digest; payload carries what a health alert reports.
+    _run(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN health TEXT NOT NULL DEFAULT 'ok';
+        CREATE TABLE outbox_v6 (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER REFERENCES changes(id),
+            source TEXT,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'change',
+            mode TEXT NOT NULL DEFAULT 'immediate',
+            deadline_id INTEGER REFERENCES deadlines(id),
+            days INTEGER,
+            payload TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            last_error TEXT,
+            UNIQUE (change_id, target, kind, days)
+        );
+        INSERT INTO outbox_v6 (id, change_id, source, target, kind, deadline_id, days, status,
+            attempts, created_at, next_attempt_at, sent_at, last_error)
+            SELECT o.id, o.change_id, c.source, o.target, o.kind, o.deadline_id, o.days, o.status,
+            o.attempts, o.created_at, o.next_attempt_at, o.sent_at, o.last_error
+            FROM outbox o LEFT JOIN changes c ON c.id = o.change_id;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_v6 RENAME TO outbox;
+        CREATE INDEX outbox_due ON outbox(status, next_attempt_at)
+        """,
+    )
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
-    change_id: int
+    change_id: int | None
     target: str
     attempts: int
     kind: str = "change"
     deadline_id: int | None = None
     days: int | None = None
+    mode: str = "immediate"
+    source: str | None = None
+    payload: str = "{}"
+
+
+@dataclass(frozen=True)
+class Health:
+    """What a check's rows need to decide on a source-health alert."""
+
+    targets: Sequence[str] = ()
+    failing_after: int = 3
+
+
+GONE = (404, 410)  # the page is gone: alert at once, not after N tries
+AT_ONCE = ("moved",)  # error reasons that mean the same
 
 
 class Store:
@@ -392,11 +446,12 @@ class Store:
         snapshot: Snapshot | None = None,
         validators: Validators | None = None,
         body_hash: str | None = None,
-        targets: Sequence[str] = (),
+        targets: Sequence[str | Delivery] = (),
         slots: Mapping[str, float] | None = None,
         comparisons: int | None = None,
         suppressed: int = 0,
         deadlines: Sequence[Deadline] = (),
+        health: Health | None = None,
     ) -> int | None:
         """Write one check's rows (check, snapshot, change, outbox, source state) in one transaction.
 
@@ -404,6 +459,8 @@ class Store:
         """
         at = iso(result.started_at)
         with self._write() as c:
+            if health is not None:
+                self._health_alerts(c, result, health, at)
             check_id = c.execute(
                 "INSERT INTO checks (source, started_at, duration_ms, status, bytes, outcome, "
                 "error_reason, error, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -462,9 +519,14 @@ class Store:
                         json.dumps(evidence_to_dict(ch.evidence)),
                     ),
                 ).lastrowid
+                deliveries = [
+                    t if isinstance(t, Delivery) else Delivery(t, "immediate", result.started_at)
+                    for t in targets
+                ]
                 c.executemany(
-                    "INSERT INTO outbox (change_id, target, created_at, next_attempt_at) VALUES (?,?,?,?)",
-                    [(change_id, t, at, at) for t in targets],
+                    "INSERT INTO outbox (change_id, source, target, mode, created_at, next_attempt_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    [(change_id, ch.source, d.target, d.mode, at, iso(d.due)) for d in deliveries],
                 )
                 # A closing date already known for this source keeps its first finding.
                 c.executemany(
@@ -507,6 +569,40 @@ class Store:
                 (*args, result.source),
             )
             return change_id
+
+    def _health_alerts(
+        self, c: sqlite3.Connection, result: CheckResult, health: Health, at: str
+    ) -> None:
+        """One alert when a source starts failing (N errors in a row, at once when the page is
+        gone or moved), one when it recovers; never one per failed check."""
+        row = c.execute(
+            "SELECT health, error_streak FROM sources WHERE name = ?", (result.source,)
+        ).fetchone()
+        if row is None:
+            return
+        state, streak = row
+        failing = result.outcome == "error" and (
+            result.status in GONE
+            or result.error_reason in AT_ONCE
+            or streak + 1 >= health.failing_after
+        )
+        reason = (result.error or result.error_reason or "failed") if failing else ""
+        new_state = "failing" if failing else ("ok" if result.outcome != "error" else state)
+        if new_state == state:
+            return
+        c.execute("UPDATE sources SET health = ? WHERE name = ?", (new_state, result.source))
+        payload = json.dumps(
+            {
+                "state": "failing" if failing else "recovered",
+                "reason": reason,
+                "status": result.status,
+            }
+        )
+        c.executemany(
+            "INSERT INTO outbox (change_id, source, target, kind, payload, created_at, "
+            "next_attempt_at) VALUES (NULL,?,?,'health',?,?,?)",
+            [(result.source, t, payload, at, at) for t in health.targets],
+        )
 
     def changes(
         self,
@@ -555,7 +651,8 @@ class Store:
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         rows = self.conn.execute(
-            "SELECT id, change_id, target, attempts, kind, deadline_id, days FROM outbox "
+            "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, payload "
+            "FROM outbox "
             "WHERE status = 'pending' "
             "AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (iso(now), limit),
@@ -608,23 +705,45 @@ class Store:
         rows = list(self.db.query("SELECT * FROM deadlines WHERE id = ?", [deadline_id]))
         return rows[0] if rows else None
 
-    def outbox(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM outbox ORDER BY id"))
+    def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Alert rows, oldest first (newest first when a limit is given)."""
+        sql = "SELECT * FROM outbox"
+        args: list[Any] = []
+        if status:
+            sql += " WHERE status = ?"
+            args.append(status)
+        sql += " ORDER BY id" + (f" DESC LIMIT {int(limit)}" if limit else "")
+        return list(self.db.query(sql, args))
 
-    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+    def retry(self, outbox_id: int, now: datetime) -> bool:
+        """Send a dead (or waiting) alert again on the next delivery, with a fresh set of tries."""
         with self._write() as c:
-            c.execute(
+            done = c.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                "WHERE id = ? AND status != 'sent'",
+                (iso(now), outbox_id),
+            ).rowcount
+        return bool(done)
+
+    def mark_sent(self, outbox_ids: int | Sequence[int], now: datetime) -> None:
+        """Rows sent together (a digest, a storm summary) are marked in one transaction."""
+        ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
+        with self._write() as c:
+            c.executemany(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
                 "WHERE id = ?",
-                (iso(now), outbox_id),
+                [(iso(now), i) for i in ids],
             )
 
-    def mark_failed(self, outbox_id: int, error: str, next_attempt: datetime, dead: bool) -> None:
+    def mark_failed(
+        self, outbox_ids: int | Sequence[int], error: str, next_attempt: datetime, dead: bool
+    ) -> None:
+        ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
         with self._write() as c:
-            c.execute(
+            c.executemany(
                 "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
                 "WHERE id = ?",
-                ("dead" if dead else "pending", error, iso(next_attempt), outbox_id),
+                [("dead" if dead else "pending", error, iso(next_attempt), i) for i in ids],
             )
 
     def correct(

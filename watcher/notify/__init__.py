@@ -1,6 +1,6 @@
-"""Alerts: rendering changes into messages, and delivering the outbox through Apprise."""
+"""Alerts: rendering per channel, routing, and the outbox worker."""
 
 from watcher.notify.deliver import Deliverer, DeliveryReport
-from watcher.notify.render import render_alert
+from watcher.notify.render import render_change
 
-__all__ = ["Deliverer", "DeliveryReport", "render_alert"]
+__all__ = ["Deliverer", "DeliveryReport", "render_change"]

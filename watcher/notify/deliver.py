@@ -1,20 +1,44 @@
-"""The outbox worker: sends due alerts through Apprise, with retries and backoff, until sent or dead."""
+"""The outbox worker: sends due alerts through Apprise, with retries and backoff, until sent or dead.
+
+Rows due together are grouped before sending: a target's digest rows become one digest; when
+more than a set share of a site's sources (or of all sources) changed together, their alerts
+become one summary. Each message is marked sent or failed as one unit.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import apprise
 
 from watcher.config import NotifyTarget
-from watcher.notify.render import render_alert, render_reminder
+from watcher.models import Source
+from watcher.notify import capture
+from watcher.notify.render import (
+    Message,
+    channel_for,
+    render_change,
+    render_digest,
+    render_health,
+    render_reminder_message,
+    render_storm,
+    render_test,
+)
 from watcher.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)
+FORMATS = {
+    "text": apprise.NotifyFormat.TEXT,
+    "html": apprise.NotifyFormat.HTML,
+    "markdown": apprise.NotifyFormat.MARKDOWN,
+}
 
 
 def _utcnow() -> datetime:
@@ -26,6 +50,23 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    messages: int = 0  # one digest or storm summary carries several rows
+
+
+@dataclass
+class StormPolicy:
+    share: float = 0.5
+    min_sources: int = 4
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One message to one target, and the outbox rows it settles."""
+
+    target: str
+    rows: tuple[OutboxRow, ...]
+    kind: str  # change, digest, storm, reminder, health
+    scope: str = ""  # the storm's host, or "all sources"; the digest's mode
 
 
 @dataclass
@@ -37,65 +78,161 @@ class Deliverer:
     clock: Callable[[], datetime] = _utcnow
     max_attempts: int = 8
     base_delay: timedelta = field(default=timedelta(seconds=30))
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    storm: StormPolicy = field(default_factory=StormPolicy)
+    link: Callable[[int], str | None] = lambda _change_id: None
     # Checks finishing together each ask for delivery; one at a time, or a row is sent twice.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
-    async def deliver_due(self) -> DeliveryReport:
+    async def deliver_due(self, horizon: timedelta = timedelta(0)) -> DeliveryReport:
+        """Send what is due now (or within `horizon`: a finished pass need not wait out the
+        hold that lets a daemon see a storm whole)."""
         async with self._lock:
-            return await self._deliver_due()
+            capture.install()
+            report = DeliveryReport()
+            due = self.store.due_alerts(self.clock() + horizon, limit=1000)
+            for batch in self.batches(due):
+                await self._deliver(batch, report)
+            return report
 
-    async def _deliver_due(self) -> DeliveryReport:
-        report = DeliveryReport()
-        for row in self.store.due_alerts(self.clock()):
-            error = await self._send(row)
-            if error is None:
-                self.store.mark_sent(row.id, self.clock())
-                report.sent += 1
-                log.info("alert sent", extra={"target": row.target, "change_id": row.change_id})
-                continue
-            attempts = row.attempts + 1
-            dead = attempts >= self.max_attempts
-            delay = self.base_delay * (2 ** (attempts - 1))
-            self.store.mark_failed(row.id, error, self.clock() + delay, dead)
-            if dead:
-                report.dead += 1
+    def batches(self, rows: Sequence[OutboxRow]) -> list[Batch]:
+        out: list[Batch] = []
+        immediate: dict[str, list[OutboxRow]] = defaultdict(list)
+        digests: dict[tuple[str, str], list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            if row.kind == "change" and row.mode != "immediate":
+                digests[(row.target, row.mode)].append(row)
+            elif row.kind == "change":
+                immediate[row.target].append(row)
             else:
-                report.retrying += 1
-            log.warning(
-                "alert not delivered",
-                extra={
-                    "target": row.target,
-                    "change_id": row.change_id,
-                    "attempts": attempts,
-                    "error": error,
-                    "dead": dead,
-                },
-            )
-        return report
+                out.append(Batch(row.target, (row,), row.kind))
+        for (target, mode), group in digests.items():
+            out.append(Batch(target, tuple(group), "digest", mode))
+        for target, group in immediate.items():
+            out += self._storms(target, group)
+        return sorted(out, key=lambda b: b.rows[0].id)
 
-    async def _send(self, row: OutboxRow) -> str | None:
-        """None on success, else a message that names the target but never its URL."""
-        target = self.targets.get(row.target)
-        if target is None or target.secret is None:
-            return f"target {row.target!r} has no Apprise URL set (environment variable unset)"
-        found = self.store.changes(ids=[row.change_id])
-        if not found:
-            return f"change {row.change_id} no longer exists"
-        if row.kind == "reminder" and row.deadline_id is not None:
-            deadline = self.store.deadline(row.deadline_id)
-            if deadline is None:
-                return f"deadline {row.deadline_id} no longer exists"
-            today = self.clock().astimezone(UTC).date().isoformat()
-            title, body = render_reminder(deadline, found[0], row.days or 0, today)
+    def _storms(self, target: str, rows: list[OutboxRow]) -> list[Batch]:
+        """Fold a site's (or every site's) alerts into one when too many sources changed."""
+        policy, sources = self.storm, self.sources
+        changed = {r.source for r in rows if r.source}
+        if len(sources) >= policy.min_sources and len(changed) > policy.share * len(sources):
+            return [Batch(target, tuple(rows), "storm", "all sources")]
+        by_host: dict[str, list[OutboxRow]] = defaultdict(list)
+        for row in rows:
+            source = sources.get(row.source or "")
+            by_host[source.host if source else ""].append(row)
+        out: list[Batch] = []
+        for host, group in by_host.items():
+            total = sum(1 for s in sources.values() if s.host == host) if host else 0
+            hit = {r.source for r in group}
+            if host and total >= policy.min_sources and len(hit) > policy.share * total:
+                out.append(Batch(target, tuple(group), "storm", host))
+            else:
+                out += [Batch(target, (r,), "change") for r in group]
+        return out
+
+    async def _deliver(self, batch: Batch, report: DeliveryReport) -> None:
+        ids = [r.id for r in batch.rows]
+        error, wait = await self._send(batch)
+        now = self.clock()
+        context = {"target": batch.target, "kind": batch.kind, "alerts": len(ids)}
+        if error is None:
+            self.store.mark_sent(ids, now)
+            report.sent += len(ids)
+            report.messages += 1
+            log.info("alert sent", extra=context)
+            return
+        attempts = max(r.attempts for r in batch.rows) + 1
+        dead = attempts >= self.max_attempts
+        delay = max(self.base_delay * (2 ** (attempts - 1)), wait or timedelta(0))
+        self.store.mark_failed(ids, error, now + delay, dead)
+        if dead:
+            report.dead += len(ids)
         else:
-            title, body = render_alert(found[0])
-        return await asyncio.to_thread(_notify, target, title, body)
+            report.retrying += len(ids)
+        log.warning(
+            "alert not delivered",
+            extra={**context, "attempts": attempts, "error": error, "dead": dead},
+        )
+
+    async def _send(self, batch: Batch) -> tuple[str | None, timedelta | None]:
+        """(None, _) on success, else a message naming the target but never its URL, and the
+        wait the receiver asked for."""
+        target = self.targets.get(batch.target)
+        if target is None or target.secret is None:
+            return (
+                f"target {batch.target!r} has no Apprise URL set (environment variable unset)",
+                None,
+            )
+        channel = channel_for(target.scheme, target.format)
+        try:
+            message = self._render(batch, channel)
+        except LookupError as exc:
+            return str(exc), None
+        return await asyncio.to_thread(_notify, target, message, self.clock())
+
+    def _render(self, batch: Batch, channel: str) -> Message:
+        row = batch.rows[0]
+        if batch.kind == "health":
+            status = {s["name"]: s for s in self.store.sources_status()}
+            source = status.get(row.source or "") or {"name": row.source, "url": ""}
+            payload: dict[str, Any] = json.loads(row.payload or "{}")
+            return render_health(
+                source, payload.get("state", "failing"), payload.get("reason", ""), channel
+            )
+        changes = self._changes([r.change_id for r in batch.rows if r.change_id is not None])
+        links = {cid: link for cid in changes if (link := self.link(cid))}
+        if batch.kind == "reminder":
+            deadline = self.store.deadline(row.deadline_id or -1)
+            if deadline is None or row.change_id not in changes:
+                raise LookupError(f"deadline {row.deadline_id} no longer exists")
+            today = self.clock().astimezone(UTC).date().isoformat()
+            return render_reminder_message(
+                deadline,
+                changes[row.change_id],
+                row.days or 0,
+                today,
+                channel,
+                links.get(row.change_id),
+            )
+        if not changes:
+            raise LookupError(f"change {row.change_id} no longer exists")
+        ordered = [changes[cid] for cid in sorted(changes, key=lambda c: changes[c]["detected_at"])]
+        if batch.kind == "digest":
+            return render_digest(ordered, batch.scope, channel, links)
+        if batch.kind == "storm":
+            total = (
+                len(self.sources)
+                if batch.scope == "all sources"
+                else sum(1 for s in self.sources.values() if s.host == batch.scope)
+            )
+            return render_storm(batch.scope, ordered, total, channel, links)
+        return render_change(ordered[0], channel, links.get(ordered[0]["id"]))
+
+    def _changes(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        return {c["id"]: c for c in self.store.changes(ids=list(ids))} if ids else {}
+
+    async def send_test(self, name: str) -> str | None:
+        target = self.targets.get(name)
+        if target is None or target.secret is None:
+            return f"target {name!r} has no Apprise URL set (environment variable unset)"
+        message = render_test(name, channel_for(target.scheme, target.format))
+        error, _ = await asyncio.to_thread(_notify, target, message, self.clock())
+        return error
 
 
-def _notify(target: NotifyTarget, title: str, body: str) -> str | None:
+def _notify(
+    target: NotifyTarget, message: Message, now: datetime
+) -> tuple[str | None, timedelta | None]:
     assert target.secret is not None
     ap = apprise.Apprise()
     if not ap.add(target.secret.reveal()):
-        return f"target {target.name!r}: Apprise does not understand the URL in ${target.env}"
-    ok = ap.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
-    return None if ok else f"target {target.name!r}: Apprise reported a failed send"
+        return f"target {target.name!r}: Apprise does not understand the URL in ${target.env}", None
+    capture.reset()
+    ok = ap.notify(title=message.title, body=message.body, body_format=FORMATS[message.format])
+    if ok:
+        return None, None
+    wait = capture.retry_after(now)
+    asked = f" (asked to wait {int(wait.total_seconds())} s)" if wait else ""
+    return f"target {target.name!r}: Apprise reported a failed send{asked}", wait
