@@ -342,3 +342,22 @@ def test_killed_after_commit_before_delivery_delivers_once_after_restart(
     store = Store.open(tmp_path / "state")
     assert [r["status"] for r in store.outbox()] == ["sent"]
     store.close()
+
+
+def test_an_alert_links_to_the_change_in_the_web_app(
+    tmp_path: Path, site: PageServer, receiver: PageServer
+) -> None:
+    receiver.set("/hook", b"{}")
+    site.set("/p", html_page("P", INTRO))
+    path = _config(tmp_path, [{"name": "p", "url": site.url("/p")}], [("hook", "HOOK")])
+    path.write_text(path.read_text() + '[web]\npublic_url = "https://watcher.example.org/"\n')
+    env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
+    clock = Clock()
+    _run(path, env, clock)
+    site.set("/p", html_page("P", [*INTRO, FUNDING]))
+    _run(path, env, clock)
+    store = Store.open(tmp_path / "state")
+    [change] = store.changes()
+    store.close()
+    [post] = _posts(receiver, "/hook")
+    assert f"https://watcher.example.org/changes/{change['id']}" in post["message"]

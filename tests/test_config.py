@@ -54,7 +54,10 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "top-unknown-table-far",
         WATCHER + FIRST + f'[[alerts]]  {HERE}\nname = "x"\n',
-        ["unknown key 'alerts'", "allowed keys: watcher, egress, classify, source, notify"],
+        [
+            "unknown key 'alerts'",
+            "allowed keys: watcher, egress, classify, source, notify, route, web",
+        ],
     ),
     (
         "top-unknown-plain-key",

@@ -113,13 +113,27 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
     )
 
 
+def listen_option(fn: F) -> F:
+    return click.option(
+        "--listen",
+        envvar="WATCHER_LISTEN",
+        default=None,
+        help='Web app address, "HOST:PORT" (env WATCHER_LISTEN; default [web] listen, '
+        "127.0.0.1:8080). Beyond loopback a login is required.",
+    )(fn)
+
+
 @cli.command()
+@listen_option
 @common_options
-def run(config: Config) -> None:
-    """Run the daemon: check each source on its schedule until SIGTERM or Ctrl-C."""
+def run(config: Config, listen: str | None) -> None:
+    """Run the daemon: check each source on its schedule, and serve the web app, until SIGTERM
+    or Ctrl-C. --listen off (or [web] listen = "off") runs no web app."""
     import logging
+    from functools import partial
 
     from watcher.scheduler import Daemon
+    from watcher.web.serve import serve_beside, server
 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
@@ -129,7 +143,29 @@ def run(config: Config) -> None:
         logging.getLogger("watcher").warning(
             f"notify target {name!r} is off: set {target.env} (or {target.env}_FILE) to its Apprise URL"
         )
-    asyncio.run(Daemon(config).run())
+    address = listen or config.web.listen
+    companions = []
+    if address != "off":
+        # Built before the daemon starts: a web setting that is wrong stops `run` at once.
+        web = server(config, address, embedded=True)
+        companions.append(partial(serve_beside, web, address))
+        logging.getLogger("watcher").info(f"web app on http://{address}/")
+    asyncio.run(Daemon(config, companions=companions).run())
+
+
+@cli.command()
+@listen_option
+@common_options
+def serve(config: Config, listen: str | None) -> None:
+    """Serve the staff web app (timeline, change pages, search, review, feeds, API) until
+    SIGTERM or Ctrl-C, without checking sources."""
+    from watcher.web.serve import serve as serve_web
+    from watcher.web.serve import server
+
+    address = listen or config.web.listen
+    web = server(config, address)
+    click.echo(f"web app on http://{address}/ (Ctrl-C to stop)", err=True)
+    asyncio.run(serve_web(web, address))
 
 
 @cli.command()

@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from watcher.models import EgressPolicy, Source
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-TOP_KEYS = ("watcher", "egress", "classify", "source", "notify", "route")
+TOP_KEYS = ("watcher", "egress", "classify", "source", "notify", "route", "web")
 CLASSIFY_KEYS = ("categories", "model")
 WATCHER_KEYS = (
     "state_dir",
@@ -51,6 +51,7 @@ ROUTE_KEYS = ("name", "targets", "tags", "sources", "categories", "min_confidenc
 MODES = ("immediate", "hourly", "daily", "weekly")
 FORMATS = ("slack", "email", "text")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+WEB_KEYS = ("listen", "public_url", "password_env", "tokens_env", "secret_key_env")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -147,12 +148,30 @@ class Route:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The `[web]` table: where the staff web app listens and how staff log in.
+
+    Secrets come from the environment variables named here (or their `*_FILE` files)."""
+
+    listen: str = "127.0.0.1:8080"  # "host:port", or "off" (no web app under `watcher run`)
+    public_url: str | None = None  # how staff reach it; used for links in feeds and alerts
+    # Names of variables, not their values.
+    password_env: str = "WATCHER_WEB_PASSWORD"  # noqa: S105
+    tokens_env: str = "WATCHER_WEB_TOKENS"
+    secret_key_env: str = "WATCHER_WEB_SECRET_KEY"  # noqa: S105
+    password: Secret | None = None
+    tokens: tuple[Secret, ...] = ()
+    secret_key: Secret | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     settings: Settings
     sources: tuple[Source, ...]
     targets: tuple[NotifyTarget, ...]
     routes: tuple[Route, ...] = ()
+    web: WebSettings = field(default_factory=WebSettings)
 
     def source(self, name: str) -> Source:
         for s in self.sources:
@@ -563,6 +582,47 @@ class _Loader:
             )
         return NotifyTarget(name=name, env=env, secret=self.secret(env, what, env_line), format=fmt)
 
+    def web(self, data: Any) -> WebSettings:
+        if not isinstance(data, dict):
+            raise self.fail(self.where.key("web"), "web must be a table: write it as [web]")
+        self.check_keys(data, WEB_KEYS, "[web]", "web")
+        listen = data.get("listen", WebSettings.listen)
+        if not isinstance(listen, str) or (listen != "off" and parse_listen(listen) is None):
+            raise self.fail(
+                self.where.key("listen", "web"),
+                f'[web]: listen = {listen!r} is not an address; write it like "127.0.0.1:8080" or "off"',
+            )
+        public_url = data.get("public_url")
+        if public_url is not None:
+            parts = urlsplit(public_url) if isinstance(public_url, str) else None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+                raise self.fail(
+                    self.where.key("public_url", "web"),
+                    '[web]: public_url must be an http(s) URL like "https://watcher.example.org"',
+                )
+            public_url = public_url.rstrip("/")
+        names: dict[str, str] = {}
+        for key in ("password_env", "tokens_env", "secret_key_env"):
+            value = data.get(key, getattr(WebSettings, key))
+            if not isinstance(value, str) or not ENV_RE.match(value):
+                raise self.fail(
+                    self.where.key(key, "web"),
+                    f'[web]: {key} must name an environment variable, like "WATCHER_WEB_PASSWORD"',
+                )
+            names[key] = value
+        line = self.where.table("web")
+        tokens = self.secret(names["tokens_env"], "[web]", line)
+        return WebSettings(
+            listen=listen,
+            public_url=public_url,
+            password=self.secret(names["password_env"], "[web]", line),
+            tokens=tuple(
+                Secret(t) for t in (tokens.reveal().replace(",", " ").split() if tokens else ())
+            ),
+            secret_key=self.secret(names["secret_key_env"], "[web]", line),
+            **names,
+        )
+
     def secret(self, env: str, what: str, line: int | None = None) -> Secret | None:
         value = self.environ.get(env, "").strip()
         if value:
@@ -649,7 +709,21 @@ def load_config(
         loader.route(r, i, targets, sources, settings.categories) for i, r in enumerate(raw_routes)
     )
     _no_duplicates(loader, [r.name for r in routes], "route")
-    return Config(path=path, settings=settings, sources=sources, targets=targets, routes=routes)
+    web = loader.web(raw.get("web", {}))
+    return Config(
+        path=path, settings=settings, sources=sources, targets=targets, routes=routes, web=web
+    )
+
+
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """'127.0.0.1:8080' -> ('127.0.0.1', 8080); '[::1]:8080' -> ('::1', 8080); None if malformed."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not host or any(c.isspace() or c in "/[]@" for c in host):
+        return None
+    return host, int(port)
 
 
 def _no_duplicates(loader: _Loader, names: list[str], table: str) -> None:
@@ -670,3 +744,7 @@ def register_secrets(config: Config) -> None:
         if target.secret is not None:
             for piece in target.secret.fragments():
                 register_secret(piece)
+    web = config.web
+    for secret in (web.password, web.secret_key, *web.tokens):
+        if secret is not None:
+            register_secret(secret.reveal())

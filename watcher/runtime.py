@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,10 +63,18 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 max_attempts=settings.max_attempts,
                 sources={s.name: s for s in config.sources},
                 storm=StormPolicy(settings.storm_share, settings.storm_min_sources),
+                link=change_link(config),
             )
             yield Runtime(config, store, checker, deliverer)
     finally:
         store.close()
+
+
+def change_link(config: Config) -> Callable[[int], str | None]:
+    """The change's page in the web app, for alerts; none unless [web] public_url says where
+    staff reach it (a loopback address would be a dead link in someone's inbox)."""
+    base = (config.web.public_url or "").rstrip("/")
+    return lambda change_id: f"{base}/changes/{change_id}" if base else None
 
 
 def queue_reminders(rt: Runtime, clock: Clock = utcnow) -> int:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,6 +24,8 @@ STARTUP_SPREAD = timedelta(minutes=2)
 OUTBOX_EVERY = timedelta(seconds=30)
 HEARTBEAT_EVERY = timedelta(seconds=30)
 SHUTDOWN_GRACE = 8.0
+# A service run beside the checks (the web app): given the stop event, it returns once stopped.
+Companion = Callable[[asyncio.Event], Awaitable[None]]
 
 
 def first_run_times(
@@ -53,11 +55,16 @@ class Daemon:
     """Runs checks on schedule until `stop()` or SIGTERM/SIGINT."""
 
     def __init__(
-        self, config: Config, clock: Clock = utcnow, rng: random.Random | None = None
+        self,
+        config: Config,
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+        companions: Sequence[Companion] = (),
     ) -> None:
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - spreading start times, not secrets
+        self.companions = tuple(companions)
         self._stop = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
 
@@ -72,11 +79,14 @@ class Daemon:
             async with open_runtime(self.config, self.clock) as rt:
                 scheduler = self._schedule(rt)
                 scheduler.start()
+                beside = [asyncio.ensure_future(c(self._stop)) for c in self.companions]
                 log.info("daemon started", extra={"sources": len(self.config.sources)})
                 await self._stop.wait()
                 log.info("stopping: letting checks in flight finish")
                 scheduler.shutdown(wait=False)
                 await self._drain()
+                if beside:
+                    await asyncio.wait(beside, timeout=SHUTDOWN_GRACE)
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

@@ -229,6 +229,64 @@ def m004_corrections(db: Database) -> None:
     )
 
 
+REVIEW_STATES = ("reviewed", "needs_action", "not_relevant")
+# Change text as the search index sees it: JSON lists of blocks and sentences become lines.
+_CHANGE_FTS_ROW = """
+    SELECT {id}, {t}.title, {t}.summary,
+        (SELECT group_concat(value, char(10)) FROM json_each({t}.added)),
+        (SELECT group_concat(value, char(10)) FROM json_each({t}.removed)),
+        (SELECT group_concat(value, char(10)) FROM json_each({t}.evidence, '$.sentences'))
+"""
+
+
+@migrations()
+def m005_reviews_and_search(db: Database) -> None:
+    """Review marks (history, and the latest on the change for fast filtering), full-text search
+    over change text and snapshots kept in sync by triggers, and indexes for the web timeline."""
+    change_row = _CHANGE_FTS_ROW.format(id="new.id", t="new")
+    _run(
+        db,
+        # Built from this module's constants only.
+        f"""
+        ALTER TABLE changes ADD COLUMN review_state TEXT;
+        CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            state TEXT NOT NULL CHECK (state IN {REVIEW_STATES!r}),
+            note TEXT NOT NULL DEFAULT '',
+            reviewer TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX reviews_change ON reviews(change_id, id);
+        CREATE INDEX changes_category_time ON changes(category, detected_at);
+        CREATE INDEX changes_review_time ON changes(review_state, detected_at);
+        CREATE INDEX changes_after ON changes(after_hash);
+        CREATE VIRTUAL TABLE changes_fts USING fts5(
+            title, summary, added, removed, evidence, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE VIRTUAL TABLE snapshots_fts USING fts5(
+            hash UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        INSERT INTO changes_fts (rowid, title, summary, added, removed, evidence)
+            {_CHANGE_FTS_ROW.format(id="c.id", t="c")} FROM changes c;
+        INSERT INTO snapshots_fts (hash, title, text) SELECT hash, title, text FROM snapshots
+        """,  # noqa: S608
+    )
+    # Trigger bodies hold semicolons, so each is one statement of its own (not split by _run).
+    for trigger in (
+        "CREATE TRIGGER changes_fts_insert AFTER INSERT ON changes BEGIN "
+        f"INSERT INTO changes_fts (rowid, title, summary, added, removed, evidence) {change_row}; END",
+        "CREATE TRIGGER changes_fts_delete AFTER DELETE ON changes BEGIN "
+        "DELETE FROM changes_fts WHERE rowid = old.id; END",
+        "CREATE TRIGGER snapshots_fts_insert AFTER INSERT ON snapshots BEGIN "
+        "INSERT INTO snapshots_fts (hash, title, text) VALUES (new.hash, new.title, new.text); END",
+        # By hash, not rowid: VACUUM may renumber the rowids of a table keyed by text.
+        "CREATE TRIGGER snapshots_fts_delete AFTER DELETE ON snapshots BEGIN "
+        "DELETE FROM snapshots_fts WHERE hash = old.hash; END",
+    ):
+        db.execute(trigger)
+
+
 @migrations()
 def m006_alert_routing(db: Database) -> None:
     # change_id becomes optional (a source-health alert has no change); mode says whether a row
@@ -765,6 +823,23 @@ class Store:
                 (label, reviewer, change_id),
             )
         return {"change_id": change_id, "previous": row[0], "label": label}
+
+    def review(
+        self, change_id: int, state: str, reviewer: str, note: str, now: datetime
+    ) -> dict[str, Any]:
+        """A staff review mark on a change, kept as history; the latest is the change's state.
+        Raises KeyError when there is no such change, ValueError for an unknown state."""
+        if state not in REVIEW_STATES:
+            raise ValueError(state)
+        with self._write() as c:
+            if c.execute("SELECT 1 FROM changes WHERE id = ?", (change_id,)).fetchone() is None:
+                raise KeyError(change_id)
+            c.execute(
+                "INSERT INTO reviews (change_id, state, note, reviewer, at) VALUES (?,?,?,?,?)",
+                (change_id, state, note, reviewer, iso(now)),
+            )
+            c.execute("UPDATE changes SET review_state = ? WHERE id = ?", (state, change_id))
+        return {"change_id": change_id, "state": state}
 
     def corrections(self) -> list[dict[str, Any]]:
         """Every correction with the change's text, oldest first (the retraining set)."""

@@ -1,0 +1,183 @@
+"""The web app in headless Chromium against a real server on 127.0.0.1 and a pipeline-filled
+database. Screenshots of each page go to tests/artefacts/ for a person to look at."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+import pytest
+import uvicorn
+
+from tests.conftest import PageServer, free_port
+from tests.webdata import CONSULTATION_TITLE, fill
+from watcher.config import Config
+from watcher.store import Store
+from watcher.web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
+    ),
+]
+
+
+@pytest.fixture
+def served(tmp_path: Path, site: PageServer) -> Iterator[tuple[str, Config]]:
+    config = fill(tmp_path, site)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the web app did not start"
+    yield f"http://127.0.0.1:{port}", config
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_staff_journey_in_chromium(served: tuple[str, Config]) -> None:
+    from playwright.sync_api import Request, Route, expect, sync_playwright
+
+    base, config = served
+    ARTEFACTS.mkdir(exist_ok=True)
+    dialogs: list[str] = []
+    strays: list[str] = []
+
+    def only_loopback(route: Route, request: Request) -> None:
+        if urlsplit(request.url).hostname != "127.0.0.1":
+            strays.append(request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(
+            viewport={"width": 1100, "height": 900}, accept_downloads=True
+        )
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.route("**/*", only_loopback)
+
+        def shot(name: str) -> None:
+            page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+        page.goto(base + "/")
+        expect(page.get_by_role("heading", name="Changes")).to_be_visible()
+        expect(page.locator(".change-item")).to_have_count(2)
+        shot("timeline")
+
+        page.get_by_label("Category").select_option("consultation_open")
+        page.get_by_role("button", name="Apply filters").click()
+        expect(page.locator(".change-item")).to_have_count(1)
+        assert "category=consultation_open" in page.url
+        shot("timeline-consultations")
+
+        page.get_by_role("link", name=CONSULTATION_TITLE).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(CONSULTATION_TITLE)
+        expect(page.locator(".diff-inline ins").first).to_contain_text("kinship allowance")
+        expect(page.locator(".evidence mark.fact-money")).to_have_text(
+            "£120 million over three years"
+        )
+        expect(page.locator(".evidence mark.fact-deadline")).to_be_visible()
+        shot("change")
+        page.get_by_role("link", name="Side by side").click()
+        expect(page.locator("table.diff-side ins").first).to_contain_text("kinship allowance")
+        shot("change-side-by-side")
+
+        page.get_by_label("Reviewed", exact=True).check()
+        page.locator("#r-reviewer").fill("Priya Shah")
+        page.locator("#r-note").fill("Briefed the team.")
+        page.get_by_role("button", name="Save review").click()
+        expect(page.get_by_role("status")).to_have_text("Review saved.")
+        expect(page.locator(".history")).to_contain_text("Priya Shah marked it reviewed")
+        shot("change-reviewed")
+
+        page.get_by_role("link", name="Search").click()
+        page.get_by_label("Words in changes and stored pages").fill("allowance")
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator(".snippet mark").first).to_have_text("allowance")
+        expect(page.locator('.change-title a[href^="/changes/"]')).to_have_text(CONSULTATION_TITLE)
+        shot("search")
+
+        page.goto(base + "/?category=consultation_open")
+        feed_href = page.get_by_role("link", name="Atom feed").get_attribute("href")
+        assert feed_href
+        feed = page.request.get(base + feed_href)
+        entries = ET.fromstring(feed.body()).findall(f"{ATOM}entry")
+        assert [e.findtext(f"{ATOM}title") for e in entries] == [
+            f"[consultation open] dfe-kinship: {CONSULTATION_TITLE}"
+        ]
+        with page.expect_download() as download:
+            page.get_by_role("link", name="CSV").click()
+        rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+        assert [r["review_state"] for r in rows] == ["reviewed"]
+
+        page.goto(base + "/?source=sector-news")
+        page.locator(".change-title a").first.click()
+        expect(page.locator("h1")).to_contain_text("<img src=x onerror=alert(1)>")
+        expect(page.locator(".evidence")).to_contain_text("<script>alert(1)</script>")
+        assert page.evaluate("document.querySelectorAll('main script, main img').length") == 0
+        assert page.evaluate("document.querySelectorAll('a[href^=\"javascript\"]').length") == 0
+        shot("change-hostile")
+        page.get_by_role("link", name="Side by side").click()
+        shot("change-hostile-side-by-side")
+
+        for path, name in (
+            ("/sources", "sources"),
+            ("/sources/dfe-kinship", "source"),
+            ("/deadlines", "deadlines"),
+        ):
+            page.goto(base + path)
+            shot(name)
+        expect(page.locator("table")).to_contain_text("The consultation closes on")
+
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.goto(base + "/")
+        shot("phone-timeline")
+        page.get_by_role("link", name=CONSULTATION_TITLE).click()
+        page.get_by_role("link", name="Side by side").click()
+        shot("phone-change")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the change page scrolls sideways on a phone ({width}px)"
+
+        page.goto(base + "/deadlines")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+        browser.close()
+
+    assert dialogs == [], f"page content ran script: {dialogs}"
+    assert strays == [], f"requests left 127.0.0.1: {strays}"
+    store = Store.open(config.settings.state_dir)
+    try:
+        reviewed = list(store.db.query("SELECT reviewer, state FROM reviews"))
+        assert reviewed == [{"reviewer": "Priya Shah", "state": "reviewed"}]
+    finally:
+        store.close()

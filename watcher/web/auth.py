@@ -1,0 +1,300 @@
+"""Who may use the web app: signed session cookies, login, API tokens, CSRF and security headers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from watcher.config import Secret, WebSettings
+from watcher.errors import ConfigError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+COOKIE = "watcher_session"
+SESSION_AGE = 12 * 3600
+SECRET_FILE = "web-secret-key"  # noqa: S105 - a file name
+# Exact paths (and the static prefix) that answer without a login, and nothing else.
+PUBLIC_PATHS = frozenset({"/healthz", "/login"})
+PUBLIC_PREFIXES = ("/static/",)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Page text served as-is (snapshots) runs in no origin at all, whatever the browser sniffs.
+CSP_TEXT = "default-src 'none'; sandbox; frame-ancestors 'none'"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def secret_key(web: WebSettings, state_dir: Path) -> bytes:
+    """The key that signs sessions: from the environment, else made once into the state dir."""
+    if web.secret_key is not None:
+        return web.secret_key.reveal().encode()
+    path = state_dir / SECRET_FILE
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    state_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Session:
+    user: str  # the reviewer's name, "" until known
+    csrf: str
+    expires: int
+    authenticated: bool = False  # logged in with the password (a remembered name is not)
+    fresh: bool = False  # made or changed by this request: the response must set the cookie
+
+    @classmethod
+    def new(cls, user: str = "", authenticated: bool = False) -> Session:
+        expires = int(time.time()) + SESSION_AGE
+        return cls(user, secrets.token_urlsafe(24), expires, authenticated, fresh=True)
+
+
+class Signer:
+    """HMAC-SHA256 over a JSON payload: tamper-evident, not secret (it holds no secrets)."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+    def _mac(self, payload: bytes) -> str:
+        return hmac.new(self.key, payload, hashlib.sha256).hexdigest()
+
+    def dump(self, session: Session) -> str:
+        data = {
+            "u": session.user,
+            "c": session.csrf,
+            "e": session.expires,
+            "a": session.authenticated,
+        }
+        payload = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+        return f"{payload}.{self._mac(payload.encode())}"
+
+    def load(self, cookie: str | None) -> Session | None:
+        if not cookie or "." not in cookie:
+            return None
+        payload, _, mac = cookie.rpartition(".")
+        if not hmac.compare_digest(mac, self._mac(payload.encode())):
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            session = Session(str(data["u"]), str(data["c"]), int(data["e"]), data["a"] is True)
+        except (ValueError, KeyError, TypeError):
+            return None
+        return session if session.expires > time.time() else None
+
+
+@dataclass(frozen=True)
+class Access:
+    """The login policy: required when the app listens beyond loopback."""
+
+    required: bool
+    password: Secret | None
+    tokens: tuple[Secret, ...]
+    signer: Signer
+    secure_cookie: bool = False
+
+    @classmethod
+    def build(cls, web: WebSettings, host: str, state_dir: Path) -> Access:
+        required = not is_loopback(host)
+        if required and web.password is None and not web.tokens:
+            raise ConfigError(
+                f"[web]: listening on {host} needs a login: set {web.password_env} "
+                f"(or {web.password_env}_FILE) to a password, or {web.tokens_env} to API tokens"
+            )
+        return cls(
+            required=required,
+            password=web.password,
+            tokens=web.tokens,
+            signer=Signer(secret_key(web, state_dir)),
+            secure_cookie=bool(web.public_url and web.public_url.startswith("https:")),
+        )
+
+    def password_ok(self, given: str) -> bool:
+        if self.password is None:
+            return False
+        return hmac.compare_digest(given.encode(), self.password.reveal().encode())
+
+    def token_ok(self, given: str) -> bool:
+        # Every token is compared, so the time taken does not tell which one nearly matched.
+        found = False
+        for token in self.tokens:
+            found |= hmac.compare_digest(given.encode(), token.reveal().encode())
+        return found
+
+    def credentials_ok(self, header: str) -> bool:
+        """`Authorization: Bearer TOKEN`, or Basic with a token or the password as the password
+        (feed readers speak Basic)."""
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer":
+            return self.token_ok(value.strip())
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(value.strip(), validate=True).decode()
+            except ValueError:
+                return False
+            password = decoded.partition(":")[2]
+            return self.token_ok(password) or self.password_ok(password)
+        return False
+
+    def cookie_header(self, session: Session) -> str:
+        flags = f"Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_AGE}"
+        if self.secure_cookie:
+            flags += "; Secure"
+        return f"{COOKIE}={self.signer.dump(session)}; {flags}"
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for part in _header(scope, b"cookie").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+async def _reply(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    """ASGI middleware in front of every route: session, login check, security headers.
+
+    One place decides, for every path, whether a request gets in; routes never opt in or out.
+    """
+
+    def __init__(self, app: ASGIApp, access: Access) -> None:
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        session = self.access.signer.load(_cookie(scope, COOKIE)) or Session.new()
+        scope["watcher.session"] = session
+        path = scope["path"]
+        authorization = _header(scope, b"authorization")
+        by_token = bool(authorization) and self.access.credentials_ok(authorization)
+        scope["watcher.by_token"] = by_token
+        allowed = not self.access.required or is_public(path) or session.authenticated or by_token
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ]
+                headers += [(k, v) for k, v in extra if k not in names]
+                if not path.startswith(PUBLIC_PREFIXES) and b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                current = scope.get("watcher.session", session)
+                if current.fresh and not by_token:
+                    headers.append((b"set-cookie", self.access.cookie_header(current).encode()))
+                message["headers"] = headers
+            await send(message)
+
+        if allowed:
+            await self.app(scope, receive, send_with_headers)
+            return
+        wants_page = (
+            scope["method"] == "GET"
+            and not path.startswith("/api/")
+            and not path.endswith((".atom", ".csv", ".json", ".txt"))
+        )
+        if wants_page:
+            target = path + (
+                "?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else ""
+            )
+            location = "/login?next=" + quote(target, safe="")
+            await _reply(send_with_headers, 303, b"", [(b"location", location.encode())])
+            return
+        await _reply(
+            send_with_headers,
+            401,
+            b"login required: log in at /login, or send Authorization: Bearer TOKEN\n",
+            [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"www-authenticate", b'Basic realm="watcher", charset="UTF-8"'),
+            ],
+        )
+
+
+def session_of(scope: Scope) -> Session:
+    session = scope.get("watcher.session")
+    return session if isinstance(session, Session) else Session.new()
+
+
+def same_origin(scope: Scope) -> bool:
+    """A browser's Origin header, when sent, must name this host: a form posted from another
+    site is refused even before its token is checked."""
+    origin = _header(scope, b"origin")
+    if not origin or origin == "null":
+        return not origin
+    host = _header(scope, b"host")
+    return origin.split("://", 1)[-1] == host
+
+
+def csrf_ok(scope: Scope, token: str) -> bool:
+    session = session_of(scope)
+    return (
+        bool(token)
+        and not session.fresh
+        and hmac.compare_digest(token.encode(), session.csrf.encode())
+        and same_origin(scope)
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: "//evil.example" and "https://..." go home instead."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

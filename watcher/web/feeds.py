@@ -1,0 +1,150 @@
+"""Atom feeds, CSV and JSON exports, and the JSON shapes of the API. Pure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from watcher.diff import diff_from_dict, render_diff
+from watcher.web.present import plain_snippet
+
+ATOM = "http://www.w3.org/2005/Atom"
+# Characters XML 1.0 cannot carry at all; a page may hold them, a feed must not.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A cell starting with these is a formula to a spreadsheet: page text must stay text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "id",
+    "detected_at",
+    "source",
+    "category",
+    "confidence",
+    "review_state",
+    "title",
+    "summary",
+    "evidence",
+    "url",
+    "link",
+)
+
+
+def xml_text(text: object) -> str:
+    return NOT_XML.sub("\ufffd", "" if text is None else str(text))
+
+
+def change_summary(row: dict[str, Any], base: str) -> dict[str, Any]:
+    """A change as one item of the API's lists."""
+    return {
+        "id": row["id"],
+        "source": row["source"],
+        "url": row["url"],
+        "detected_at": row["detected_at"],
+        "title": row["title"],
+        "summary": row["summary"],
+        "category": row["category"],
+        "confidence": row.get("confidence"),
+        "evidence_sentence": row.get("sentence"),
+        "review_state": row.get("review_state"),
+        "corrected_by": row.get("corrected_by"),
+        "link": f"{base}/changes/{row['id']}",
+    }
+
+
+def change_detail(row: dict[str, Any], base: str) -> dict[str, Any]:
+    """A change with its diff, evidence and review history."""
+    out = change_summary(row, base)
+    out.update(
+        {
+            "added": row["added"],
+            "removed": row["removed"],
+            "evidence": row["evidence"],
+            "before": row["before_hash"],
+            "after": row["after_hash"],
+            "diff": row["diff"],
+        }
+    )
+    for key in ("reviews", "corrections", "deadlines"):
+        if key in row:
+            out[key] = row[key]
+    return out
+
+
+def search_hit(row: dict[str, Any], base: str) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "source": row["source"],
+        "detected_at": row["detected_at"],
+        "title": row["title"],
+        "category": row["category"],
+        "review_state": row["review_state"],
+        "snippet": plain_snippet(row["snippet"]),
+        "link": f"{base}/changes/{row['id']}",
+    }
+
+
+def atom(
+    rows: Sequence[dict[str, Any]], *, title: str, feed_url: str, base: str, now: datetime
+) -> bytes:
+    """An Atom 1.0 feed of changes (full rows, newest first). ElementTree escapes every value."""
+    ET.register_namespace("", ATOM)
+
+    def sub(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            element.text = xml_text(text)
+        return element
+
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    sub(feed, "id", feed_url)
+    sub(feed, "title", title)
+    updated = rows[0]["detected_at"] if rows else now.astimezone(UTC).isoformat()
+    sub(feed, "updated", updated)
+    sub(feed, "link", rel="self", href=feed_url, type="application/atom+xml")
+    sub(feed, "link", rel="alternate", href=feed_url.replace("/feed.atom", "/", 1))
+    sub(sub(feed, "author"), "name", "watcher")
+    sub(feed, "generator", "watcher")
+    for row in rows:
+        entry = sub(feed, "entry")
+        link = f"{base}/changes/{row['id']}"
+        sub(entry, "id", link)
+        label = (row["category"] or "change").replace("_", " ")
+        sub(entry, "title", f"[{label}] {row['source']}: {row['title']}")
+        sub(entry, "updated", row["detected_at"])
+        sub(entry, "published", row["detected_at"])
+        sub(entry, "link", rel="alternate", href=link)
+        if row["category"]:
+            sub(entry, "category", term=xml_text(row["category"]))
+        lines = [
+            row.get("sentence") or "",
+            row["summary"],
+            "",
+            render_diff(diff_from_dict(row["diff"]), 40),
+        ]
+        sub(
+            entry,
+            "summary",
+            "\n".join(line for line in lines if line is not None).strip(),
+            type="text",
+        )
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_csv(rows: Sequence[dict[str, Any]], base: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        item = change_summary(row, base)
+        item["evidence"] = item.pop("evidence_sentence")
+        writer.writerow([_cell(item.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue()
