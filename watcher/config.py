@@ -35,6 +35,9 @@ WATCHER_KEYS = (
     "default_every",
     "jitter",
     "remind_days",
+    "keep_checks",
+    "keep_snapshots",
+    "health_max_age",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matters")
@@ -95,6 +98,9 @@ class Settings:
     egress: EgressPolicy
     jitter: float = 0.1
     remind_days: tuple[int, ...] = (7, 1)  # reminders this many days before a deadline
+    keep_checks: timedelta = timedelta(days=90)  # older checks no change refers to are pruned
+    keep_snapshots: timedelta = timedelta(days=365)  # likewise for unreferenced snapshots
+    health_max_age: timedelta | None = None  # None: derived from the daemon's heartbeat interval
 
 
 @dataclass(frozen=True)
@@ -305,8 +311,27 @@ class _Loader:
             ),
             jitter=number("jitter", 0.1, 0, 0.5),
             remind_days=self.remind_days(data.get("remind_days", [7, 1])),
+            keep_checks=self.bounded(data, "keep_checks", "90d", "1d", "3650d"),
+            keep_snapshots=self.bounded(data, "keep_snapshots", "365d", "1d", "3650d"),
+            health_max_age=(
+                self.bounded(data, "health_max_age", "", "1m", "1d")
+                if "health_max_age" in data
+                else None
+            ),
         )
         return settings, default_every
+
+    def bounded(
+        self, data: Mapping[str, Any], key: str, default: str, low: str, high: str
+    ) -> timedelta:
+        """A `[watcher]` duration that must lie between two durations written the same way."""
+        value = self.duration(data.get(key, default), key, "[watcher]", "watcher")
+        if not parse_duration(low) <= value <= parse_duration(high):
+            raise self.fail(
+                self.where.key(key, "watcher"),
+                f'[watcher]: {key} must lie between "{low}" and "{high}"',
+            )
+        return value
 
     def remind_days(self, value: Any) -> tuple[int, ...]:
         if not isinstance(value, list) or not all(
