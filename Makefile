@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv run demo check test test-fast lint format clean model bench-classify
+.PHONY: venv run demo check test test-fast test-container lint lock format clean model bench-classify
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,21 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+test-container: $(STAMP)  ## build the image with podman, run it read-only against a loopback page
+	$(BIN)/python tests/container/smoke.py
+
+# requirements.lock pins the runtime dependencies the Docker image installs; regenerate it after
+# changing dependencies in pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/python tests/container/lock.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -41,10 +41,12 @@ OWNERS = {
     "requests": {"notify/capture.py"},  # reads the responses of Apprise's own sends, sends nothing
     "urllib.request": set(),
     "socket": {"egress.py"},
-    "sqlite3": {"store.py"},
+    # maintenance.py holds the store-level operations (backup, integrity, retention) beside it.
+    "sqlite3": {"store.py", "maintenance.py"},
     "sqlite_utils": {"store.py"},
     "apprise": {"notify/deliver.py"},
     "apscheduler": {"scheduler.py"},
+    "prometheus_client": {"metrics.py"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -319,6 +320,21 @@ CASES: list[tuple[str, str, list[str]]] = [
         ["[egress]", "allow_cidrs entry '10.0.0.0/33' is not a network"],
     ),
     (
+        "keep-checks-not-a-duration",
+        f'[watcher]\nstate_dir = "state"\nkeep_checks = "3 months"  {HERE}\n\n' + FIRST,
+        ["[watcher]", "keep_checks = '3 months' is not a duration"],
+    ),
+    (
+        "keep-snapshots-too-short",
+        f'[watcher]\nstate_dir = "state"\nkeep_snapshots = "1h"  {HERE}\n\n' + FIRST,
+        ["[watcher]", 'keep_snapshots must lie between "1d" and "3650d"'],
+    ),
+    (
+        "health-max-age-too-short",
+        f'[watcher]\nstate_dir = "state"\nhealth_max_age = "10s"  {HERE}\n\n' + FIRST,
+        ["[watcher]", 'health_max_age must lie between "1m" and "1d"'],
+    ),
+    (
         "watcher-not-table",
         f"watcher = 1  {HERE}\n" + FIRST,
         ["watcher must be a table", "[watcher]"],
@@ -587,3 +603,21 @@ def test_secret_fragments_cover_the_pieces_apprise_may_log(
         assert piece in fragments, (piece, fragments)
     assert all(len(f) >= 6 for f in fragments)
     assert CANARY not in repr(secret)
+
+
+def test_retention_and_health_settings(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(WATCHER + FIRST)
+    settings = load_config(path, environ={}).settings
+    assert settings.keep_checks == timedelta(days=90)
+    assert settings.keep_snapshots == timedelta(days=365)
+    assert settings.health_max_age is None  # derived from the heartbeat interval
+    path.write_text(
+        '[watcher]\nkeep_checks = "30d"\nkeep_snapshots = "2d"\nhealth_max_age = "5m"\n' + FIRST
+    )
+    settings = load_config(path, environ={}).settings
+    assert (settings.keep_checks, settings.keep_snapshots, settings.health_max_age) == (
+        timedelta(days=30),
+        timedelta(days=2),
+        timedelta(minutes=5),
+    )

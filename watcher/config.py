@@ -43,6 +43,9 @@ WATCHER_KEYS = (
     "failing_after",
     "alert_hold",
     "digest_at",
+    "keep_checks",
+    "keep_snapshots",
+    "health_max_age",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matters")
@@ -116,6 +119,9 @@ class Settings:
     digest_at: tuple[int, int] = (8, 0)  # UTC hour and minute daily and weekly digests go out
     categories: tuple[str, ...] = LABELS  # the categories a change may be given
     model_path: Path | None = None  # a retrained model instead of the shipped one
+    keep_checks: timedelta = timedelta(days=90)  # older checks no change refers to are pruned
+    keep_snapshots: timedelta = timedelta(days=365)  # likewise for unreferenced snapshots
+    health_max_age: timedelta | None = None  # None: derived from the daemon's heartbeat interval
 
 
 @dataclass(frozen=True)
@@ -365,8 +371,27 @@ class _Loader:
             failing_after=int(number("failing_after", 3, 1, 1000, whole=True)),
             alert_hold=seconds("alert_hold", "60s", 0, 3600),
             digest_at=self.hhmm(data.get("digest_at", "08:00")),
+            keep_checks=self.bounded(data, "keep_checks", "90d", "1d", "3650d"),
+            keep_snapshots=self.bounded(data, "keep_snapshots", "365d", "1d", "3650d"),
+            health_max_age=(
+                self.bounded(data, "health_max_age", "", "1m", "1d")
+                if "health_max_age" in data
+                else None
+            ),
         )
         return settings, default_every
+
+    def bounded(
+        self, data: Mapping[str, Any], key: str, default: str, low: str, high: str
+    ) -> timedelta:
+        """A `[watcher]` duration that must lie between two durations written the same way."""
+        value = self.duration(data.get(key, default), key, "[watcher]", "watcher")
+        if not parse_duration(low) <= value <= parse_duration(high):
+            raise self.fail(
+                self.where.key(key, "watcher"),
+                f'[watcher]: {key} must lie between "{low}" and "{high}"',
+            )
+        return value
 
     def classify(self, data: Any, settings: Settings) -> Settings:
         if not isinstance(data, dict):

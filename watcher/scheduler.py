@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.config import Config
 from watcher.errors import StoreError
+from watcher.maintenance import HEARTBEAT_KEY, default_max_age, retention
 from watcher.models import Source
 from watcher.pipeline import Clock, utcnow
 from watcher.runtime import Runtime, open_runtime, queue_reminders
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 STARTUP_SPREAD = timedelta(minutes=2)
 OUTBOX_EVERY = timedelta(seconds=30)
 HEARTBEAT_EVERY = timedelta(seconds=30)
+HEALTH_MAX_AGE = default_max_age(HEARTBEAT_EVERY)
+RETENTION_EVERY = timedelta(days=1)
 SHUTDOWN_GRACE = 8.0
 # A service run beside the checks (the web app): given the stop event, it returns once stopped.
 Companion = Callable[[asyncio.Event], Awaitable[None]]
@@ -127,6 +130,16 @@ class Daemon:
             next_run_time=now,
             coalesce=True,
         )
+        scheduler.add_job(
+            self._tracked,
+            IntervalTrigger(seconds=int(RETENTION_EVERY.total_seconds())),
+            args=[self._prune, rt],
+            id="retention",
+            # After the start-up checks, so a restart does not begin with a long delete.
+            next_run_time=now + STARTUP_SPREAD,
+            max_instances=1,
+            coalesce=True,
+        )
         return scheduler
 
     async def _tracked(self, fn: object, *args: object) -> None:
@@ -153,7 +166,18 @@ class Daemon:
         await rt.deliverer.deliver_due()
 
     async def _heartbeat(self, rt: Runtime) -> None:
-        rt.store.set_meta("heartbeat", iso(self.clock()))
+        rt.store.set_meta(HEARTBEAT_KEY, iso(self.clock()))
+
+    async def _prune(self, rt: Runtime) -> None:
+        settings = self.config.settings
+        try:
+            pruned = retention(
+                rt.store, self.clock(), settings.keep_checks, settings.keep_snapshots
+            )
+        except StoreError as exc:
+            log.error("retention not run", extra={"error": str(exc)})
+            return
+        log.info("retention", extra={"checks": pruned.checks, "snapshots": pruned.snapshots})
 
     async def _drain(self) -> None:
         pending = set(self._inflight)

@@ -30,12 +30,14 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from watcher import maintenance, metrics
 from watcher import volatility as vol
 from watcher.classify.rules import LABELS
 from watcher.config import Config, parse_listen
 from watcher.diff import diff_from_dict
 from watcher.explain import block_notes
 from watcher.pipeline import Clock, utcnow
+from watcher.scheduler import HEALTH_MAX_AGE
 from watcher.store import REVIEW_STATES, Store
 from watcher.web import feeds, present, queries
 from watcher.web.auth import LOOPBACK_NAMES, Access, Guard, Session, csrf_ok, safe_next, session_of
@@ -317,8 +319,19 @@ class WebApp:
         return RedirectResponse("/login" if self.access.required else "/", status_code=303)
 
     async def healthz(self, request: Request) -> Response:
-        await self.db(lambda store: store.conn.execute("SELECT 1").fetchone())
-        return PlainTextResponse("ok")
+        """What `watcher health` says: the daemon's heartbeat is fresh and the database takes
+        writes. 503 with the reasons otherwise, for the orchestrator."""
+        max_age = self.config.settings.health_max_age or HEALTH_MAX_AGE
+        report = await self.db(
+            maintenance.health, self.clock(), max_age, maintenance.PROBE_WAIT, False
+        )
+        if report.ok:
+            return PlainTextResponse("ok")
+        return PlainTextResponse("\n".join(report.reasons), status_code=503)
+
+    async def metrics(self, request: Request) -> Response:
+        body = await self.db(metrics.render)
+        return Response(body, media_type=metrics.CONTENT_TYPE)
 
     # Feeds, exports and the API
 
@@ -449,6 +462,7 @@ class WebApp:
             Route("/login", self.login, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/healthz", self.healthz),
+            Route("/metrics", self.metrics),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
 
