@@ -386,3 +386,20 @@ def test_migrate_backup_and_prune_commands(tmp_path: Path, site: PageServer) -> 
     proc = watcher("prune", "--config", str(config), "--keep-checks", "1d", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("pruned 0 checks older than 1d and 0 snapshots older than 365d")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["check", "changes", "sources"])
+def test_every_command_reports_a_damaged_database_in_one_line(
+    tmp_path: Path, site: PageServer, command: str
+) -> None:
+    config = _config(tmp_path, site)
+    db = _filled(tmp_path / "state")
+    with db.open("r+b") as f:  # the schema page: every command reads it first
+        f.seek(100)
+        f.write(b"\xa5" * 3996)
+    proc = watcher(command, "--config", str(config), cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "backup" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+    assert site.requests("/page") == []

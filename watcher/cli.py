@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +20,7 @@ from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import StoreError, WatcherError
 from watcher.logs import redact, setup_logging
 from watcher.maintenance import HealthReport, integrity, open_store
-from watcher.store import DB_NAME, Store
+from watcher.store import DB_NAME
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTCOME_MARK = {
@@ -196,7 +197,7 @@ def changes(
 ) -> None:
     """The change log, newest first."""
     since_at = _parse_since(since)  # a usage error must not open (or create) the state database
-    store = Store.open(config.settings.state_dir)
+    store = open_store(config.settings.state_dir)
     try:
         rows = store.changes(source=source_name, since=since_at, limit=limit)
     finally:
@@ -221,7 +222,7 @@ def changes(
 @common_options
 def sources(config: Config, fmt: str) -> None:
     """Every configured source with its last status."""
-    store = Store.open(config.settings.state_dir)
+    store = open_store(config.settings.state_dir)
     try:
         status = {row["name"]: row for row in store.sources_status()}
     finally:
@@ -387,7 +388,7 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
             f"{label!r} is not a category; choose from {', '.join(config.settings.categories)}",
             param_hint="LABEL",
         )
-    store = Store.open(config.settings.state_dir)
+    store = open_store(config.settings.state_dir)
     try:
         done = store.correct(change_id, label, reviewer.strip(), note, datetime.now(UTC))
     except KeyError:
@@ -420,7 +421,7 @@ def retrain(config: Config, corpora: tuple[Path, ...], out: Path | None) -> None
     from watcher.classify import MODEL_FILE
     from watcher.classify.train import corpus_examples, correction_examples, fit
 
-    store = Store.open(config.settings.state_dir)
+    store = open_store(config.settings.state_dir)
     try:
         fixes = correction_examples(store.corrections())
     finally:
@@ -460,7 +461,7 @@ def alerts(
             raise click.UsageError("name the alert: watcher alerts retry ID")
         _retry(config, outbox_id)
         return
-    store = Store.open(config.settings.state_dir)
+    store = open_store(config.settings.state_dir)
     try:
         rows = store.outbox(status=status, limit=limit)
     finally:
@@ -518,7 +519,7 @@ def notify_test(config: Config, target: str) -> None:
             f"no target {target!r}; the [[notify]] targets are: {', '.join(known) or '(none)'}",
             param_hint="TARGET",
         )
-    store = Store.open(config.settings.state_dir)
+    store = open_store(config.settings.state_dir)
     try:
         error = asyncio.run(Deliverer(store=store, targets=known).send_test(target))
     finally:
@@ -537,7 +538,7 @@ def notify_test(config: Config, target: str) -> None:
 def deadlines(config: Config, show_all: bool, fmt: str) -> None:
     """Consultation closing dates found in changes, soonest first."""
     today = datetime.now(UTC).date()
-    store = Store.open(config.settings.state_dir)
+    store = open_store(config.settings.state_dir)
     try:
         rows = store.deadlines(None if show_all else today.isoformat())
     finally:
@@ -774,6 +775,15 @@ def main() -> None:
         message = " ".join(redact(str(exc)).splitlines())
         click.echo(f"watcher: error: {message}", err=True)
         sys.exit(exc.exit_code)
+    except sqlite3.DatabaseError as exc:
+        # A damaged file found by any command, not only by the start-up check of `run`.
+        from watcher.maintenance import DAMAGED_FIX
+
+        problem = " ".join(str(exc).split())
+        click.echo(
+            f"watcher: error: the state database is damaged ({problem}); {DAMAGED_FIX}", err=True
+        )
+        sys.exit(3)
 
 
 if __name__ == "__main__":
