@@ -361,3 +361,37 @@ def test_an_alert_links_to_the_change_in_the_web_app(
     store.close()
     [post] = _posts(receiver, "/hook")
     assert f"https://watcher.example.org/changes/{change['id']}" in post["message"]
+
+
+def test_one_target_down_does_not_hold_back_or_repeat_another(
+    tmp_path: Path, site: PageServer, receiver: PageServer, smtp: Smtp
+) -> None:
+    calls = {"n": 0}
+
+    def down(h: BaseHTTPRequestHandler) -> None:
+        calls["n"] += 1
+        respond(h, b"{}", status=503)
+
+    receiver.set("/slack", handler=down)
+    site.set("/p", html_page("P", INTRO))
+    path = _config(
+        tmp_path, [{"name": "p", "url": site.url("/p")}], [("chat", "CHAT"), ("mail", "MAIL")]
+    )
+    env = {"CHAT": f"json://127.0.0.1:{receiver.port}/slack", "MAIL": smtp.apprise_url}
+    clock = Clock()
+    _run(path, env, clock)
+    site.set("/p", html_page("P", [*INTRO, FUNDING]))
+    _run(path, env, clock)
+    for _ in range(3):  # past each backoff: the chat target is tried again, the mail is not resent
+        clock.at += timedelta(hours=1)
+        _run(path, env, clock)
+    time.sleep(0.3)
+    assert len(smtp.sink.messages) == 1
+    assert calls["n"] == 4
+    receiver.set("/slack", b"{}")
+    clock.at += timedelta(hours=2)
+    _run(path, env, clock)
+    store = Store.open(tmp_path / "state")
+    assert sorted(r["status"] for r in store.outbox()) == ["sent", "sent"]
+    store.close()
+    assert len(smtp.sink.messages) == 1

@@ -35,6 +35,8 @@ def corpus_examples(path: Path) -> list[tuple[str, str]]:
             continue
         try:
             item = json.loads(line)
+            if item.get("label") is None:
+                continue  # an unlabelled item (a page that does not state what it is)
             out.append(
                 (
                     document(
