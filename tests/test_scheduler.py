@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -155,3 +156,38 @@ def test_sigterm_during_a_slow_fetch_exits_cleanly_with_no_partial_rows(
     assert db.execute("SELECT count(*) FROM checks").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
     assert db.execute("SELECT snapshot_hash FROM sources WHERE name = 'slow'").fetchone()[0] is None
+
+
+@pytest.mark.slow
+def test_the_daemon_checks_a_site_together_so_a_redesign_is_one_alert(
+    tmp_path: Path, site: PageServer, receiver: PageServer
+) -> None:
+    receiver.set("/hook", b"{}")
+    pages = [f"/page-{n}" for n in range(6)]
+    for n, p in enumerate(pages):
+        site.set(p, html_page(f"Page {n}", [f"Paragraph {n} about children's services."]))
+    config = write_config(
+        tmp_path / "sources.toml",
+        [{"name": f"page-{n}", "url": site.url(p), "every": "10s"} for n, p in enumerate(pages)],
+        targets=[("hook", "HOOK")],
+    )
+    proc = _daemon(
+        config, {"HOOK": f"json://127.0.0.1:{receiver.port}/hook", "WATCHER_LISTEN": "off"}
+    )
+    try:
+        assert _wait(lambda: all(len(site.requests(p)) >= 2 for p in pages), 30), "no baselines"
+        for n, p in enumerate(pages):
+            site.set(
+                p,
+                html_page(f"Page {n}", [f"Paragraph {n} about children's services.", "New site."]),
+            )
+        assert _wait(lambda: len(receiver.requests("/hook", "POST")) >= 1, 40), "no alert"
+        # Two more passes: nothing else may arrive for the same redesign.
+        assert not _wait(lambda: len(receiver.requests("/hook", "POST")) >= 2, 22)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    [post] = receiver.requests("/hook", "POST")
+    message = json.loads(post.body)["message"]
+    assert all(f"page-{n}" in message for n in range(6))

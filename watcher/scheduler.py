@@ -54,6 +54,14 @@ def first_run_times(
     return due
 
 
+def site_groups(sources: Sequence[Source]) -> dict[tuple[str, timedelta], list[Source]]:
+    """Sources checked together: those of one host on the same interval."""
+    groups: dict[tuple[str, timedelta], list[Source]] = {}
+    for s in sources:
+        groups.setdefault((s.host, s.every), []).append(s)
+    return groups
+
+
 class Daemon:
     """Runs checks on schedule until `stop()` or SIGTERM/SIGINT."""
 
@@ -101,19 +109,23 @@ class Daemon:
         first = first_run_times(self.config.sources, last, now, self.rng)
         scheduler = AsyncIOScheduler(timezone="UTC")
         jitter = self.config.settings.jitter
-        for s in self.config.sources:
-            seconds = int(s.every.total_seconds())
+        for (host, every), group in site_groups(self.config.sources).items():
+            seconds = int(every.total_seconds())
+            start = min(first[s.name] for s in group)
             scheduler.add_job(
                 self._tracked,
                 IntervalTrigger(seconds=seconds, jitter=int(seconds * jitter) or None),
-                args=[self._check, rt, s],
-                id=f"source:{s.name}",
-                next_run_time=first[s.name],
+                args=[self._check, rt, group],
+                id=f"site:{host}:{seconds}",
+                next_run_time=start,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=seconds,
             )
-            log.debug("scheduled", extra={"source": s.name, "next_run": iso(first[s.name])})
+            log.debug(
+                "scheduled",
+                extra={"host": host, "sources": len(group), "next_run": iso(start)},
+            )
         scheduler.add_job(
             self._tracked,
             IntervalTrigger(seconds=int(OUTBOX_EVERY.total_seconds())),
@@ -153,13 +165,17 @@ class Daemon:
         finally:
             self._inflight.discard(task)
 
-    async def _check(self, rt: Runtime, source: Source) -> None:
+    async def _check(self, rt: Runtime, sources: Sequence[Source]) -> None:
+        """One pass over a site's sources: observed together, so template churn across its pages
+        is learned before any page is judged, and a site-wide change is one storm, not many."""
         try:
-            await rt.checker.check(source)
+            observed = await asyncio.gather(*(rt.checker.observe(s) for s in sources))
+            rt.checker.settle_all(observed)
             await rt.deliverer.deliver_due()
         except StoreError as exc:
-            # The daemon keeps running: the next check tries again once space is back.
-            log.error("state not written", extra={"source": source.name, "error": str(exc)})
+            # The daemon keeps running: the next pass tries again once space is back.
+            names = ", ".join(s.name for s in sources)
+            log.error("state not written", extra={"source": names, "error": str(exc)})
 
     async def _deliver(self, rt: Runtime) -> None:
         queue_reminders(rt, self.clock)
