@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -20,7 +19,7 @@ from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import StoreError, WatcherError
 from watcher.logs import redact, setup_logging
 from watcher.maintenance import HealthReport, integrity, open_store
-from watcher.store import DB_NAME
+from watcher.store import DB_NAME, DatabaseError
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTCOME_MARK = {
@@ -775,7 +774,7 @@ def main() -> None:
         message = " ".join(redact(str(exc)).splitlines())
         click.echo(f"watcher: error: {message}", err=True)
         sys.exit(exc.exit_code)
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         # A damaged file found by any command, not only by the start-up check of `run`.
         from watcher.maintenance import DAMAGED_FIX
 

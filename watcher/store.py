@@ -28,6 +28,8 @@ from watcher.models import (
 )
 
 DB_NAME = "watcher.db"
+# What a damaged file raises from any query; callers outside this module catch it by this name.
+DatabaseError = sqlite3.DatabaseError
 migrations = Migrations("watcher")
 
 
