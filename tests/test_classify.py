@@ -64,6 +64,23 @@ def test_url_paths_weigh_in() -> None:
     assert labels == ["consultation_open"]
 
 
+def test_a_story_told_in_the_past_tense_is_news_and_one_told_to_you_is_not() -> None:
+    story = (
+        "The regional team hosted a meeting in Leeds on Tuesday. Delegates discussed the "
+        "arrangements that started last spring and visited two centres that opened recently. "
+        "The chair thanked the volunteers who organised the programme and welcomed the "
+        "partners who joined the network during the year. Several schools attended the "
+        "sessions, which were recorded for those who missed them."
+    )
+    advice = (
+        "Before the visit you should check the arrangements with your local centre. If your "
+        "child needs support you can ask the school, and you may need to bring documents that "
+        "show where you live. Tell the centre if your circumstances change after you register."
+    )
+    assert classify(story, title="Regional meeting", model=False)[0].label == "news"
+    assert all(c.label != "news" for c in classify(advice, title="Visiting a centre", model=False))
+
+
 def test_classify_cli_text_and_jsonl() -> None:
     cmd = [sys.executable, "-m", "watcher.cli", "classify"]
     out = subprocess.run(

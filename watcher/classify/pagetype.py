@@ -243,6 +243,8 @@ def page_type(title: str, description: str, text: str) -> tuple[str, str, str] |
     p = _any(GUIDANCE, tdh)
     if p:
         return "guidance", "low", "guidance:" + p
+    if _narrative(head):
+        return "news", "low", "narrative"
     return None
 
 
@@ -292,3 +294,18 @@ DOCUMENT_TYPES = {
     "farming_grant": "funding",
     "farming_grant_option": "funding",
 }
+
+
+WORD = re.compile(r"[a-z']+")
+SECOND_PERSON = frozenset(("you", "your", "you're", "you'll", "yours"))
+
+
+def _narrative(text: str) -> bool:
+    """Told in the past tense to nobody in particular: a news story, not guidance (which speaks
+    to "you") and not a form."""
+    words = WORD.findall(text.lower())
+    if len(words) < 40:
+        return False
+    you = sum(w in SECOND_PERSON for w in words) / len(words)
+    past = sum(len(w) > 4 and w.endswith("ed") for w in words) / len(words)
+    return you < 0.008 and past >= 0.02
