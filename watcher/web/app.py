@@ -144,6 +144,7 @@ class WebApp:
             user=session.user,
             login_required=self.access.required,
             unreviewed=await self.db(queries.unreviewed),
+            correctable=self.config.settings.categories,
         )
         html = self.env.get_template(template).render(**context)
         return HTMLResponse(html, status_code=status)
@@ -285,8 +286,9 @@ class WebApp:
         data = await self.form(request)
         change_id = request.path_params["change_id"]
         category = data.get("category", "")
-        if category not in LABELS:
-            raise HTTPException(400, f"category must be one of {', '.join(LABELS)}")
+        allowed = self.config.settings.categories  # the configured set, as `watcher correct`
+        if category not in allowed:
+            raise HTTPException(400, f"category must be one of {', '.join(allowed)}")
         name = self.reviewer(request, data)
         try:
             await self.db(
