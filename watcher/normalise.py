@@ -57,6 +57,18 @@ RULES: tuple[Rule, ...] = (
         "<ago>",
     ),
     Rule("ago-short", re.compile(r"\b\d+\s?(?:s|m|h|d|w|mo|y)\s+ago\b", re.I), "<ago>"),
+    # Ages told in words on listings: "Published today" becomes "yesterday", then "last week".
+    # Only words that age by themselves: "tomorrow" or "next week" state a deadline, and stay.
+    Rule(
+        "ago-words",
+        re.compile(
+            r"\b(?:(?:earlier\s+)?today|yesterday|tonight|last\s+night"
+            r"|this\s+(?:morning|afternoon|evening|week)|last\s+(?:week|month)"
+            r"|(?:a|an|one)\s+(?:day|week|month)\s+ago)\b",
+            re.I,
+        ),
+        "<ago>",
+    ),
     # "1,234 views", "12 comments", "Comments (12)", "Views: 1.2k".
     Rule(
         "counter",
