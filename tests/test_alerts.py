@@ -162,9 +162,15 @@ def test_a_site_redesign_yields_one_summary_alert(
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
     clock = Clock()
     _run(path, env, clock)
-    for n, p in enumerate(pages):  # the redesign: every page's wording changes at once
+    # The redesign: every page changes at once, in a way no site rule may learn away (a new
+    # date on each page), so all six are changes and the storm folds them into one alert.
+    for n, p in enumerate(pages):
         site.set(
-            p, html_page(f"Page {n}", [f"Paragraph {n} about children's services.", "New site."])
+            p,
+            html_page(
+                f"Page {n}",
+                [f"Paragraph {n} about children's services.", "New site since 1 May 2027."],
+            ),
         )
     _run(path, env, clock)
     posts = _posts(receiver, "/hook")
@@ -174,7 +180,10 @@ def test_a_site_redesign_yields_one_summary_alert(
     # An ordinary change on one page afterwards is its own alert again.
     site.set(
         pages[0],
-        html_page("Page 0", ["Paragraph 0 about children's services.", "New site.", FUNDING]),
+        html_page(
+            "Page 0",
+            ["Paragraph 0 about children's services.", "New site since 1 May 2027.", FUNDING],
+        ),
     )
     _run(path, env, clock)
     posts = _posts(receiver, "/hook")

@@ -176,10 +176,14 @@ def test_the_daemon_checks_a_site_together_so_a_redesign_is_one_alert(
     )
     try:
         assert _wait(lambda: all(len(site.requests(p)) >= 2 for p in pages), 30), "no baselines"
+        # A new date on each page: six real changes at once, which the storm folds into one.
         for n, p in enumerate(pages):
             site.set(
                 p,
-                html_page(f"Page {n}", [f"Paragraph {n} about children's services.", "New site."]),
+                html_page(
+                    f"Page {n}",
+                    [f"Paragraph {n} about children's services.", "New site since 1 May 2027."],
+                ),
             )
         assert _wait(lambda: len(receiver.requests("/hook", "POST")) >= 1, 40), "no alert"
         # Two more passes: nothing else may arrive for the same redesign.

@@ -120,7 +120,7 @@ def test_site_template_rotation_is_known_in_the_first_pass() -> None:
         )
         new = page(f"Quote of the week: Story {i + 50} about families", new_body)
         diff = diff_blocks(old.blocks, new.blocks, key=mask)
-        host = vol.host_update(host, vol.observe(old, new, diff))
+        host = vol.host_fold(host, [vol.Page(vol.observe(old, new, diff))])
         pairs.append((old, new, diff))
     for i, (old, new, diff) in enumerate(pairs):
         verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
@@ -198,7 +198,7 @@ def test_unrelated_text_swapped_on_most_pages_is_noise_but_amount_edits_still_al
             new_body[2] = new_body[2].replace("£200 million", "£260 million")
         new = page(pool[(i + 1) % 4], new_body)
         diff = diff_blocks(old.blocks, new.blocks, key=mask)
-        host = vol.host_update(host, vol.observe(old, new, diff))
+        host = vol.host_fold(host, [vol.Page(vol.observe(old, new, diff))])
         pairs.append((old, new, diff))
     for i, (old, new, diff) in enumerate(pairs):
         verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
@@ -223,7 +223,7 @@ def test_a_thread_growing_on_most_pages_is_noise_but_a_new_paragraph_is_not() ->
         more = [*comments, f"Reader 9 wrote about page {i}"]
         new = vol.Side((*new_body, *more), (*[P] * len(new_body), *["main/div.thread/p"] * 4))
         diff = diff_blocks(old.blocks, new.blocks, key=mask)
-        host = vol.host_update(host, vol.observe(old, new, diff))
+        host = vol.host_fold(host, [vol.Page(vol.observe(old, new, diff))])
         pairs.append((old, new, diff))
     for i, (old, new, diff) in enumerate(pairs):
         verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))

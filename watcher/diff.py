@@ -34,6 +34,62 @@ def diff_blocks(
     return Diff(tuple(hunks))
 
 
+def regroup(
+    before: tuple[str, ...], after: tuple[str, ...], at_before: int, at_after: int
+) -> list[Hunk]:
+    """Hunks for `before` replaced by `after`, blocks paired by content, not position: a
+    sentence reworded beside a block added or removed reads as a word-level edit."""
+    if not before or not after:
+        return [Hunk("delete" if before else "insert", before, after, (), at_before, at_after)]
+    pairs = align(before, after)
+    hunks: list[Hunk] = []
+    i = j = 0
+    for pi, pj in [*pairs, (len(before), len(after))]:
+        b, a = before[i:pi], after[j:pj]
+        if b or a:
+            op = "replace" if b and a else ("delete" if b else "insert")
+            words = tuple(() for _ in zip(b, a, strict=False))
+            hunks.append(Hunk(op, b, a, words, at_before + i, at_after + j))
+        if pi < len(before):
+            old, new = before[pi], after[pj]
+            hunks.append(
+                Hunk(
+                    "replace", (old,), (new,), (word_diff(old, new),), at_before + pi, at_after + pj
+                )
+            )
+        i, j = pi + 1, pj + 1
+    return hunks
+
+
+ALIGN_LIMIT = 400  # block pairs compared at most; past it, blocks pair by position
+
+
+def align(before: Sequence[str], after: Sequence[str]) -> list[tuple[int, int]]:
+    """The order-keeping pairs of similar blocks (>= PAIR_RATIO) with the most shared text."""
+    n, m = len(before), len(after)
+    if n * m > ALIGN_LIMIT:
+        return [(k, k) for k in range(min(n, m)) if similarity(before[k], after[k]) >= PAIR_RATIO]
+    sims = [[similarity(a, b) for b in after] for a in before]
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            s = sims[i][j]
+            take = score[i + 1][j + 1] + s if s >= PAIR_RATIO else -1.0
+            score[i][j] = max(take, score[i + 1][j], score[i][j + 1])
+    pairs = []
+    i = j = 0
+    while i < n and j < m:
+        s = sims[i][j]
+        if s >= PAIR_RATIO and score[i][j] == score[i + 1][j + 1] + s:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif score[i][j] == score[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
 def pair_words(old: tuple[str, ...], new: tuple[str, ...]) -> tuple[tuple[WordOp, ...], ...]:
     marks = []
     for a, b in zip(old, new, strict=False):

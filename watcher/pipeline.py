@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from watcher import classify
@@ -40,6 +41,7 @@ from watcher.notify.routing import health_targets, route_change
 from watcher.store import Health, Store
 
 log = logging.getLogger(__name__)
+V = TypeVar("V")
 Clock = Callable[[], datetime]
 HostEvidence = Mapping[str, tuple[float, float]]
 
@@ -81,6 +83,14 @@ class Observed:
     diff: Diff | None = None
     observation: vol.Observation | None = None
     learned_now: vol.Observation | None = None  # from the second fetch of a new source
+
+    @property
+    def quiet(self) -> bool:
+        """Whether the page was checked and its text had not changed: a page of its site that
+        counts toward every site-wide share."""
+        if self.result is not None:
+            return self.result.outcome in ("not_modified", "unchanged")
+        return self.observation is None and self.learned_now is None
 
 
 @dataclass
@@ -134,14 +144,23 @@ class Checker:
         pass is known to each of its pages; only evidence the pass moved is written back.
         """
         stored = {o.source.host: self.store.host_evidence(o.source.host) for o in observed}
-        hosts = {host: dict(evidence) for host, evidence in stored.items()}
-        for o in observed:
-            for obs in (o.observation, o.learned_now):
-                if obs is not None:
-                    hosts[o.source.host] = vol.host_update(hosts[o.source.host], obs)
-        results = [self.settle(o, hosts[o.source.host]) for o in observed]
+        memory = {o.source.name: self.store.learned(o.source.name) for o in observed}
+        hosts = {}
+        for host, evidence in stored.items():
+            site = [o for o in observed if o.source.host == host]
+            pages = [
+                vol.Page(obs, memory[o.source.name][1], memory[o.source.name][0])
+                for o in site
+                for obs in (o.observation, o.learned_now)
+                if obs is not None
+            ]
+            quiet = sum(1 for o in site if o.quiet)
+            hosts[host] = vol.host_fold(evidence, pages, quiet)
+        results = [self.settle(o, hosts[o.source.host], memory[o.source.name]) for o in observed]
         for host, evidence in hosts.items():
-            self.store.save_host_evidence(host, changed_evidence(stored[host], evidence))
+            self.store.save_host_evidence(
+                host, changed_evidence(stored[host], evidence), gone(stored[host], evidence)
+            )
         return results
 
     async def observe(self, source: Source) -> Observed:
@@ -229,7 +248,9 @@ class Checker:
             learned_now=vol.observe(side(first), side(second), diff),
         )
 
-    def settle(self, observed: Observed, host: HostEvidence) -> CheckResult:
+    def settle(
+        self, observed: Observed, host: HostEvidence, memory: tuple[int, Mapping[str, float]]
+    ) -> CheckResult:
         """Judge the observed diff and write the check's rows in one transaction."""
         source, fetched = observed.source, observed.fetched
         if observed.result is not None:
@@ -253,7 +274,7 @@ class Checker:
                 change=change,
             )
 
-        comparisons, slots = self.store.learned(source.name)
+        comparisons, slots = memory
         learned = vol.Learned(comparisons, slots, host)
         if observed.state.snapshot_hash is None:
             if observed.learned_now is not None:
@@ -264,7 +285,8 @@ class Checker:
                 validators=fetched.validators,
                 body_hash=observed.body_hash,
                 snapshot=snapshot,
-                slots=dict(learned.slots),
+                slots=learned.slots,
+                memory=slots,
             )
         if observed.diff is None or observed.observation is None:
             return self._done(
@@ -284,7 +306,8 @@ class Checker:
             validators=fetched.validators,
             body_hash=observed.body_hash,
             snapshot=snapshot,
-            slots=dict(learned.slots),
+            slots=learned.slots,
+            memory=slots,
             comparisons=learned.comparisons,
             suppressed=len(verdict.suppressed),
         )
@@ -359,6 +382,7 @@ class Checker:
         body_hash: str | None = None,
         snapshot: Snapshot | None = None,
         slots: Mapping[str, float] | None = None,
+        memory: Mapping[str, float] | None = None,
         comparisons: int | None = None,
         suppressed: int = 0,
         deadlines: Sequence[Deadline] = (),
@@ -376,7 +400,8 @@ class Checker:
             snapshot=snapshot,
             targets=deliveries,
             health=alerting.health(source),
-            slots=slots,
+            slots=changed_evidence(memory or {}, slots or {}),
+            forget=gone(memory or {}, slots or {}),
             comparisons=comparisons,
             suppressed=suppressed,
             deadlines=deadlines,
@@ -394,9 +419,14 @@ class Checker:
         return replace(result, change_id=change_id) if change_id is not None else result
 
 
-def changed_evidence(stored: HostEvidence, now: HostEvidence) -> dict[str, tuple[float, float]]:
+def changed_evidence(stored: Mapping[str, V], now: Mapping[str, V]) -> dict[str, V]:
     """Only the entries a check moved: the rest need no write."""
     return {k: v for k, v in now.items() if stored.get(k) != v}
+
+
+def gone(stored: Mapping[str, object], now: Mapping[str, object]) -> list[str]:
+    """The entries a check forgot: bounded memories drop their oldest."""
+    return [k for k in stored if k not in now]
 
 
 def _snapshot(extracted: Extracted) -> Snapshot:

@@ -491,8 +491,17 @@ class Store:
         ).fetchall()
         return {key: (seen, churned) for key, seen, churned in rows}
 
-    def save_host_evidence(self, host: str, evidence: Mapping[str, tuple[float, float]]) -> None:
+    def save_host_evidence(
+        self,
+        host: str,
+        evidence: Mapping[str, tuple[float, float]],
+        forget: Sequence[str] = (),
+    ) -> None:
         with self._write() as c:
+            c.executemany(
+                "DELETE FROM volatility WHERE scope = ? AND key = ?",
+                [(f"host:{host}", k) for k in forget],
+            )
             c.executemany(
                 "INSERT INTO volatility (scope, key, seen, churned) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(scope, key) DO UPDATE SET seen = excluded.seen, churned = excluded.churned",
@@ -508,6 +517,7 @@ class Store:
         body_hash: str | None = None,
         targets: Sequence[str | Delivery] = (),
         slots: Mapping[str, float] | None = None,
+        forget: Sequence[str] = (),
         comparisons: int | None = None,
         suppressed: int = 0,
         deadlines: Sequence[Deadline] = (),
@@ -622,6 +632,11 @@ class Store:
                     "INSERT INTO volatility (scope, key, seen) VALUES (?, ?, ?) "
                     "ON CONFLICT(scope, key) DO UPDATE SET seen = excluded.seen",
                     [(f"source:{result.source}", k, v) for k, v in slots.items()],
+                )
+            if forget:
+                c.executemany(
+                    "DELETE FROM volatility WHERE scope = ? AND key = ?",
+                    [(f"source:{result.source}", k) for k in forget],
                 )
             c.execute(
                 # Column names come from the fixed list above, never from input.
