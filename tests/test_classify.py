@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import DATA, PageServer, html_page, write_config
 from watcher.classify import classify, gather
+from watcher.classify.minor import is_minor
 from watcher.config import load_config
 from watcher.runtime import check_once
 from watcher.store import Store
@@ -52,6 +53,33 @@ def test_a_small_edit_without_facts_is_minor() -> None:
         "The guidance is now avaliable online.", removed="The guidance is now available online."
     )
     assert category.label == "minor"
+
+
+MINOR_EDITS = [
+    ("The guidance is now avaliable online.", "The guidance is now available online.", True),
+    ("Hello,  world", "Hello world", True),
+    ("Social Work England", "social work england", True),
+    ("Last updated 3 May 2027", "Last updated 14 May 2027", True),
+    (
+        "Page last reviewed: 03/05/2027. The fund is open.",
+        "Page last reviewed: 04/05/2027. The fund is open.",
+        True,
+    ),
+    # Not minor: a word added or swapped changes the meaning; a digit is a fact.
+    ("We will fund the scheme.", "We will not fund the scheme.", False),
+    ("The fund is £9.5 million.", "The fund is £95 million.", False),
+    ("Closes 11 May", "Closes 12 May", False),
+    ("The fund opens", "The fund closes", False),
+    ("We fund carers", "We find carers", False),
+    ("Last updated 3 May 2027. Closes 1 June.", "Last updated 4 May 2027. Closes 8 June.", False),
+]
+
+
+@pytest.mark.parametrize(("removed", "added", "minor"), MINOR_EDITS)
+def test_minor_edits_are_typos_spacing_punctuation_or_a_stamp(
+    removed: str, added: str, minor: bool
+) -> None:
+    assert is_minor(added, removed) is minor
 
 
 def test_url_paths_weigh_in() -> None:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from watcher.classify.evidence import extract_facts, sentences
+from watcher.classify.minor import is_minor
 from watcher.classify.model import LinearModel, document, load
 from watcher.classify.pagetype import DOCUMENT_TYPES, page_type
 
@@ -174,7 +175,7 @@ def classify(
     is a change's added text, and a sentence stating a closing date or an amount of funding
     outweighs the title.
     """
-    if removed and _minor(text, removed):
+    if removed and is_minor(text, removed):
         return (Category("minor", 0.6, ""),)
     scores: dict[str, float] = {}
     found: dict[str, str] = {}
@@ -221,10 +222,3 @@ def classify(
         for label, score in ranked
         if score >= 1.0 and label in labels
     )
-
-
-def _minor(added: str, removed: str) -> bool:
-    """A few words changed and no amount or date among them: a typo or formatting edit."""
-    a, r = set(added.split()), set(removed.split())
-    money_or_dates = [f for f in extract_facts(added) if f.kind in ("money", "deadline", "date")]
-    return len(a ^ r) <= 4 and not money_or_dates

@@ -2,7 +2,8 @@
 
 A change may match several routes; each target gets it once, at the soonest of the modes that
 route it there (immediate before hourly before daily before weekly). With no routes configured,
-every target gets every change at once.
+every target gets every change at once. A minor edit (a typo, a "last updated" stamp) goes only
+where a route names the category "minor".
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def route_change(
     digest_at: tuple[int, int] = (8, 0),
 ) -> list[Delivery]:
     """The deliveries of one change: one per target, among `targets` (those with a URL set)."""
+    if categories and categories[0][0] == "minor":
+        routes = [r for r in routes if "minor" in r.categories]
+        if not routes:
+            return []
     if not routes:
         return [Delivery(t, "immediate", now + hold) for t in targets]
     chosen: dict[str, str] = {}
