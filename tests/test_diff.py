@@ -11,6 +11,7 @@ from watcher.diff import (
     diff_blocks,
     diff_from_dict,
     diff_to_dict,
+    regroup,
     render_diff,
     render_words,
     similarity,
@@ -244,3 +245,26 @@ def test_dict_form_is_plain_and_tolerates_missing_words() -> None:
     assert diff_from_dict([{"op": "insert", "before": [], "after": ["x"]}]) == Diff(
         (Hunk("insert", (), ("x",)),)
     )
+
+
+def test_a_reworded_block_pairs_with_its_own_old_text_wherever_it_sits() -> None:
+    old = ("The council will publish a plan for family help.", "Contact us for details.")
+    new = (
+        "A new paragraph about kinship carers comes first.",
+        "The council is now asked to publish a plan for family help.",
+    )
+    hunks = regroup(old, new, 4, 4)
+    edits = [(h.before, h.after) for h in hunks if any(h.words)]
+    assert edits == [((old[0],), (new[1],))]
+    assert [h.op for h in hunks] == ["insert", "replace", "delete"]
+    assert [(h.at_before, h.at_after) for h in hunks] == [(4, 4), (4, 5), (5, 6)]
+    assert render_diff(Diff(tuple(hunks))).splitlines() == [
+        "+ A new paragraph about kinship carers comes first.",
+        "~ The council [-will-]{+is now asked to+} publish a plan for family help.",
+        "- Contact us for details.",
+    ]
+
+
+def test_blocks_with_nothing_in_common_stay_removed_and_added() -> None:
+    hunks = regroup(("Alpha beta gamma.",), ("Delta epsilon zeta.",), 0, 0)
+    assert [(h.op, h.words) for h in hunks] == [("replace", ((),))]

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 from tests.conftest import PageServer, respond, write_config
+from watcher import volatility as vol
 from watcher.config import load_config
+from watcher.explain import block_notes
 from watcher.runtime import check_once
 
 
@@ -74,3 +76,16 @@ def test_explain_names_ignored_regions_masks_and_learned_slots(
         check=False,
     ).stdout
     assert "ignored regions" in text and "learned volatile" in text
+
+
+def test_explain_says_a_slot_alternates_and_a_text_rotates_across_the_site() -> None:
+    side = vol.Side(
+        ("Kinship care update", "Get the support you need", "A notice that moves between pages"),
+        ("main/h1", "main/p", "main/div/p"),
+    )
+    slot = f"main/p|{vol.anchor(side, 1)}"
+    host = {f"text:{vol.text_key(side, 2)}": (2.0, 3.0)}
+    notes = block_notes(side, vol.Learned(4, {f"alt:{slot}": 3.0}, host))
+    assert notes[0].watched
+    assert notes[1].notes[0].startswith("learned alternating") and not notes[1].watched
+    assert notes[2].notes[0].startswith("site rotation") and not notes[2].watched

@@ -29,6 +29,11 @@ MASKED = [
         "Session vSOrfKzf6z56yt7AiZfXLse6hdv6xZNn",
     ),
     ("cachebust", "See /styles.css?v=1699999", "See /styles.css?v=1700001"),
+    ("ago-words", "Published today", "Published yesterday"),
+    ("ago-words", "Published yesterday", "Published 2 days ago"),
+    ("ago-words", "Updated this morning", "Updated last week"),
+    ("ago-words", "Posted earlier today", "Posted a week ago"),
+    ("ago-words", "Posted last night", "Posted last month"),
 ]
 
 
@@ -49,6 +54,10 @@ KEPT = [
     ("Published in 2023", "Published in 2024"),
     ("Stable Homes, Built on Love", "Stable Homes, Built on Hope"),
     ("3 consultations opened", "4 consultations opened"),
+    # Words that state a deadline, not an age, stay.
+    ("The consultation closes today", "The consultation closes tomorrow"),
+    ("Responses are due next week", "Responses are due this week"),
+    ("Last year 3,000 children waited", "This year 3,000 children waited"),
 ]
 
 

@@ -10,6 +10,7 @@ from tests.conftest import PageServer, respond, write_config
 from watcher import volatility as vol
 from watcher.config import load_config
 from watcher.diff import diff_blocks
+from watcher.models import Diff
 from watcher.normalise import mask
 from watcher.runtime import check_once
 from watcher.store import Store
@@ -233,3 +234,96 @@ def test_a_thread_growing_on_most_pages_is_noise_but_a_new_paragraph_is_not() ->
             )
         else:
             assert not verdict.diff, f"page {i}: {verdict.diff}"
+
+
+def _pass(
+    host: dict[str, tuple[float, float]], pages: list[tuple[vol.Side, vol.Side]], quiet: int = 0
+) -> tuple[dict[str, tuple[float, float]], list[tuple[vol.Side, vol.Side, Diff]]]:
+    """One pass over a site: every comparison folded together, then each judged."""
+    compared = [(old, new, diff_blocks(old.blocks, new.blocks, key=mask)) for old, new in pages]
+    folded = vol.host_fold(host, [vol.Page(vol.observe(o, n, d)) for o, n, d in compared], quiet)
+    return folded, compared
+
+
+def test_a_paragraph_added_on_a_tenth_of_a_site_is_not_growth() -> None:
+    """Unchanged pages count: 3 of 30 pages gaining a paragraph is not "most pages"."""
+    host: dict[str, tuple[float, float]] = {}
+    for version in range(1, 5):
+        pages = []
+        for i in range(3):
+            body = [f"Page {i} introduction.", *STABLE]
+            extra = [f"Update {w}: twelve more councils join the pilot." for w in range(1, version)]
+            old = vol.Side((*body, *extra), tuple(P for _ in range(len(body) + len(extra))))
+            new_extra = [*extra, f"Update {version}: twelve more councils join the pilot."]
+            new = vol.Side((*body, *new_extra), tuple(P for _ in range(len(body) + len(new_extra))))
+            pages.append((old, new))
+        host, compared = _pass(host, pages, quiet=27)
+        for old, new, diff in compared:
+            verdict = vol.judge(old, new, diff, vol.Learned(version, {}, host))
+            assert verdict.diff.added == (new.blocks[-1],), version
+    seen, churned = host[f"grow:{P}"]
+    assert churned / seen < vol.HOST_MIN_SHARE
+
+
+def test_a_pass_where_nothing_changed_teaches_nothing() -> None:
+    host = {f"grow:{P}": (10.0, 8.0)}
+    assert vol.host_fold(host, [], quiet=50) == host
+
+
+def test_growth_on_most_pages_never_takes_out_a_new_amount() -> None:
+    host: dict[str, tuple[float, float]] = {}
+    pages = []
+    for i in range(10):
+        body = [f"Page {i} introduction.", *STABLE]
+        added = f"Round {i}: £{i + 3} million confirmed for family help."
+        pages.append((page("x", body), page("x", [*body, added])))
+    host, compared = _pass(host, pages)
+    assert vol.host_volatile(vol.Learned(1, {}, host), f"grow:{P}")
+    for old, new, diff in compared:
+        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        assert verdict.diff.added == (new.blocks[-1],), "a new amount is never learned away"
+
+
+def test_a_wording_rotating_across_pages_is_known_in_the_first_pass() -> None:
+    """Each page swaps its notice for another page's: the texts move around the site."""
+    notices = [
+        "We use cookies to understand how you use this site. Choose which ones we may set.",
+        "This site uses analytics cookies. You can accept or reject them at any time.",
+        "Help us improve: allow optional cookies, or continue with essential cookies only.",
+    ]
+    pages = []
+    for i in range(6):
+        body = [f"Page {i} introduction about kinship care.", *STABLE]
+        old = page(notices[i % 3], body)
+        new = page(notices[(i + 1) % 3], body)
+        pages.append((old, new))
+    host, compared = _pass({}, pages)
+    for old, new, diff in compared:
+        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        assert not verdict.diff, verdict.diff
+        assert {why for why, _ in verdict.suppressed} == {
+            "a text that rotates across the site's pages"
+        }
+
+
+def test_a_text_removed_for_good_is_reported_even_when_it_circulates_elsewhere() -> None:
+    """A page losing a paragraph is its own loss, even if the same words rotate on other pages."""
+    shared = "Like others in the sector, we want to work through the detail of the report."
+    host = {f"text:{vol.text_key(vol.Side((shared,), (P,)), 0)}": (3.0, 3.0)}
+    old = page("x", [shared, *STABLE])
+    new = page("x", list(STABLE))
+    diff = diff_blocks(old.blocks, new.blocks, key=mask)
+    verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+    assert verdict.diff.removed == (shared,)
+
+
+def test_slot_memory_is_bounded() -> None:
+    learned = vol.Learned()
+    for n in range(400):
+        old = page(f"Rotating story {n} about fostering allowances in region {n}")
+        new = page(f"Rotating story {n + 1} about fostering allowances in region {n + 1}")
+        obs = vol.observe(old, new, diff_blocks(old.blocks, new.blocks, key=mask))
+        learned = vol.learn(learned, obs)
+    memory = [k for k in learned.slots if k.startswith(("held:", "alt:", "swapped:"))]
+    assert 0 < len(memory) <= vol.MEMORY_SIZE
+    assert min(learned.slots[k] for k in memory) >= learned.comparisons - vol.MEMORY_SPAN

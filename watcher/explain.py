@@ -48,8 +48,18 @@ def block_notes(side: vol.Side, learned: vol.Learned) -> tuple[BlockNote, ...]:
             why.append("site template churn: this element turns over on most pages of the site")
         elif shape and vol.host_volatile(learned, shape):
             why.append("site rotation: blocks of this shape are swapped on most pages of the site")
-        anchor = vol.anchor(side, i)
-        if vol.slot_volatile(learned, f"{path}|{anchor}"):
+        text_key = vol.text_key(side, i)
+        if vol.boilerplate(learned, text_key):
+            why.append("site boilerplate: this text came to or left most pages of the site at once")
+        elif vol.site_known(learned, text_key):
+            why.append("site rotation: this text comes to some pages of the site and leaves others")
+        slot = f"{path}|{vol.anchor(side, i)}"
+        if f"alt:{slot}" in learned.slots:
+            why.append(
+                "learned alternating: this slot went back to a wording it held before, "
+                "so its wordings are volatile (a changed amount or date still alerts)"
+            )
+        elif vol.slot_volatile(learned, slot):
             why.append("learned volatile: replaced on most checks of this source")
         notes.append(BlockNote(text, path, tuple(why)))
     return tuple(notes)
@@ -70,7 +80,9 @@ async def explain(config: Config, source: Source) -> Explanation:
     region = f"select {', '.join(source.select)}" if source.select else "the page's main region"
     if source.exclude:
         region += f", minus {', '.join(source.exclude)}"
-    site_rules = tuple(sorted(k for k in host if vol.host_volatile(learned, k)))
+    site_rules = tuple(
+        sorted(k for k in host if not k.startswith("text:") and vol.host_volatile(learned, k))
+    )
     return Explanation(
         source=source.name,
         url=fetched.final_url,
@@ -79,6 +91,8 @@ async def explain(config: Config, source: Source) -> Explanation:
         blocks=block_notes(vol.Side(extracted.blocks, extracted.paths), learned),
         ignored=extracted.ignored,
         comparisons=comparisons,
-        learned_slots=sum(1 for k in slots if vol.slot_volatile(learned, k)),
+        learned_slots=sum(
+            1 for k in slots if not vol.is_memory(k) and vol.slot_volatile(learned, k)
+        ),
         site_rules=site_rules,
     )

@@ -341,10 +341,18 @@ def learn(learned: Learned, obs: Observation, weight: int = 1) -> Learned:
     return Learned(comparisons, slots, learned.host, frozenset(returned))
 
 
+MEMORY_KEYS = ("held:", "alt:", "swapped:")
+
+
+def is_memory(key: str) -> bool:
+    """Whether a source's learned key is slot memory, not a slot's replacement count."""
+    return key.startswith(MEMORY_KEYS)
+
+
 def _bound_memory(slots: dict[str, float], comparisons: int) -> None:
     """Keep slot memory bounded: texts and alternations older than MEMORY_SPAN comparisons, and
     beyond MEMORY_SIZE entries the oldest, are forgotten."""
-    memory = [k for k in slots if k.startswith(("held:", "alt:", "swapped:"))]
+    memory = [k for k in slots if is_memory(k)]
     for key in memory:
         if slots[key] < comparisons - MEMORY_SPAN:
             del slots[key]
@@ -378,9 +386,13 @@ def host_fold(
     `pages` are the comparisons the pass made, each with its source's slot memory from before
     it; `quiet` counts the pages checked whose text did not change. Shares are taken over every
     page checked, quiet ones included: a paragraph added on one page in ten is not template
-    churn because the other nine did not change at all.
+    churn because the other nine did not change at all. A pass in which no page changed is not
+    folded: between two updates of a site, a daemon's polls see nothing either way.
     """
     out = dict(host)
+    if not pages:
+        # Nothing on the site changed: such a pass says nothing of what changes together.
+        return out
     seen: Counter[str] = Counter()
     churned: Counter[str] = Counter()
     rotated = {k for page in pages for k in page.observation.replaced_shapes}
