@@ -25,6 +25,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,7 @@ WORKDIR = [tempfile.gettempdir()]  # set to the work folder once it exists: the 
 SOURCE_NAME_BAD = re.compile(r"[^A-Za-z0-9._-]")
 WATCHER_OUTCOME = re.compile(r"^(same \(304\)|\S+)\s+(\S+)")  # "<outcome> <source>  <summary>"
 URLWATCH_LINE = re.compile(r"^(NEW|CHANGED|UNCHANGED|ERROR): (\S+)")
+MINOR = "minor"  # a change of this category alerts no one by default: not counted as an alert
 PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"}
 
 
@@ -71,6 +74,15 @@ class PageSet:
     files: list[str]  # page file names, e.g. p0.html
     truth: dict[int, set[str]]  # version -> files that really changed (version 0: none)
     names: dict[str, str]  # source/job name -> file name
+    hosts: dict[str, str] = field(default_factory=dict)  # site prefix -> loopback address
+
+    def site_of(self, file: str) -> str:
+        """The site a page belongs to: its name's prefix when hosts.json names it, else one site."""
+        prefix = file.split("-", 1)[0]
+        return prefix if prefix in self.hosts else ""
+
+    def address_of(self, site: str) -> str:
+        return self.hosts.get(site, LOOPBACK)
 
     def file_of(self, name: str) -> str | None:
         return self.names.get(name)
@@ -126,7 +138,14 @@ def load_pages(root: Path, max_versions: int | None) -> PageSet:
             k += 1
             name = f"{base}_{k}"
         names[name] = f
-    return PageSet(root, versions, files, truth, names)
+    hosts_file = root / "hosts.json"
+    hosts: dict[str, str] = json.loads(hosts_file.read_text()) if hosts_file.is_file() else {}
+    for site, address in hosts.items():
+        if not address.startswith("127."):
+            raise BenchError(
+                f"hosts.json maps {site} to {address}; only 127.x addresses are served"
+            )
+    return PageSet(root, versions, files, truth, names, hosts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,7 +166,7 @@ class PageHandler(BaseHTTPRequestHandler):
 
     def serve(self, with_body: bool) -> None:
         name = unquote(urlsplit(self.path).path).lstrip("/")
-        current = os.path.realpath(self.server.root / "current")
+        current = os.path.realpath(self.server.root / self.server.link)
         path = os.path.join(current, name)
         if not name or "/" in name or name.startswith(".") or not os.path.isfile(path):
             self.answer(404, b"not found\n", {"Content-Type": "text/plain"}, with_body)
@@ -195,9 +214,11 @@ def not_modified(if_modified_since: str | None, mtime: int) -> bool:
 class PageServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: Path) -> None:
-        super().__init__((LOOPBACK, 0), PageHandler)
+    def __init__(self, root: Path, address: str = LOOPBACK, link: str = "current") -> None:
+        super().__init__((address, 0), PageHandler)
         self.root = root
+        self.address = address
+        self.link = link  # the version link this server reads: one site can move on alone
         self.lock = threading.Lock()
         self.statuses: dict[int, int] = {}
         self.thread = threading.Thread(target=self.serve_forever, name="pages", daemon=True)
@@ -216,10 +237,49 @@ class PageServer(ThreadingHTTPServer):
         return counts
 
     def url(self, file: str) -> str:
-        return f"http://{LOOPBACK}:{self.port}/{quote(file)}"
+        return f"http://{self.address}:{self.port}/{quote(file)}"
 
 
-def switch_version(root: Path, version: int) -> None:
+class Servers:
+    """One loopback server per site of a page set (each site on its own 127.x address, so each
+    is its own host to the tools), all reading the same version folders."""
+
+    def __init__(self, pages: PageSet) -> None:
+        self.pages = pages
+        sites = sorted({pages.site_of(f) for f in pages.files})
+        self.by_site = {
+            site: PageServer(pages.root, pages.address_of(site), link_name(site)) for site in sites
+        }
+
+    def start(self) -> None:
+        for server in self.by_site.values():
+            server.thread.start()
+
+    def stop(self) -> None:
+        for server in self.by_site.values():
+            server.shutdown()
+            server.server_close()
+
+    def url(self, file: str) -> str:
+        return self.by_site[self.pages.site_of(file)].url(file)
+
+    def take_counts(self) -> dict[int, int]:
+        total: Counter[int] = Counter()
+        for server in self.by_site.values():
+            total.update(server.take_counts())
+        return dict(total)
+
+    def switch(self, version: int, site: str | None = None) -> None:
+        """Point every site's link (or one site's) at a version."""
+        for name in self.by_site if site is None else [site]:
+            switch_version(self.pages.root, version, link_name(name))
+
+
+def link_name(site: str) -> str:
+    return f"current-{site}" if site else "current"
+
+
+def switch_version(root: Path, version: int, link: str = "current") -> None:
     """Point `current` at v<version>, its files stamped with the current time.
 
     Waits for the next whole second first: Last-Modified has one-second resolution, and a stamp in
@@ -232,11 +292,11 @@ def switch_version(root: Path, version: int) -> None:
     for f in target.iterdir():
         if f.is_file():
             os.utime(f, (stamp, stamp))
-    tmp = root / ".current.tmp"
+    tmp = root / f".{link}.tmp"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
     os.symlink(f"v{version}", tmp)
-    os.replace(tmp, root / "current")
+    os.replace(tmp, root / link)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,12 +356,14 @@ def toml_str(value: str) -> str:
 
 class WatcherTool:
     name = "watcher"
+    run_dir = "watcher-run"
+    settings: tuple[str, ...] = ()  # more [watcher] lines
 
-    def __init__(self, workdir: Path, pages: PageSet, server: PageServer, args: argparse.Namespace):
+    def __init__(self, workdir: Path, pages: PageSet, server: Servers, args: argparse.Namespace):
         self.pages = pages
         self.server = server
         self.timeout = args.timeout
-        self.config = workdir / "watcher-run" / "sources.toml"
+        self.config = workdir / self.run_dir / "sources.toml"
         self.config.parent.mkdir(parents=True)
         exe = REPO / ".venv" / "bin" / "watcher"
         self.cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "watcher.cli"]
@@ -310,7 +372,7 @@ class WatcherTool:
         if args.snapshot_code:
             # Others edit watcher/ while the bench runs: run a copy taken now, so that every pass
             # measures the same code. PYTHONPATH comes before the editable install's finder.
-            code = workdir / "watcher-run" / "code"
+            code = workdir / self.run_dir / "code"
             shutil.copytree(
                 REPO / "watcher", code / "watcher", ignore=shutil.ignore_patterns("__pycache__")
             )
@@ -320,10 +382,11 @@ class WatcherTool:
             self.version += f" (code snapshot of {time.strftime('%H:%M:%S')})"
         lines = [
             "[watcher]",
-            f"state_dir = {toml_str(str(workdir / 'watcher-run' / 'state'))}",
+            f"state_dir = {toml_str(str(workdir / self.run_dir / 'state'))}",
             'per_host_gap = "0s"',
             f"concurrency = {args.concurrency}",
             'timeout = "20s"',
+            *self.settings,
             "",
             "[egress]",
             'allow_cidrs = ["127.0.0.0/8"]',
@@ -374,15 +437,142 @@ class WatcherTool:
                 raise BenchError(
                     f"watcher reported a change for unknown source {change['source']!r}"
                 )
+            if change.get("category") == MINOR:
+                continue  # recorded, alerted to no one unless a route asks for minor edits
             result.alerts.add(file)
             result.changes[file] = change
+        return result
+
+
+class DaemonTool(WatcherTool):
+    """`watcher run`: the daemon checks each site on its own schedule, all of a site's pages in
+    one pass; each site is moved to the next version between two of its passes."""
+
+    name = "daemon"
+    run_dir = "daemon-run"
+
+    def __init__(self, workdir: Path, pages: PageSet, server: Servers, args: argparse.Namespace):
+        # Passes must end well within the interval, so a site can move on between two of them.
+        every = max(10, len(pages.files) // 10)
+        self.settings = (f'default_every = "{every}s"', "jitter = 0")
+        super().__init__(workdir, pages, server, args)
+        self.db = self.config.parent / "state" / "watcher.db"
+        self.sites: dict[str, list[str]] = {}
+        for name, file in pages.names.items():
+            self.sites.setdefault(pages.site_of(file), []).append(name)
+        self.marks = dict.fromkeys(self.sites, 0)  # per site: the last check row of its last pass
+        self.last_change = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.pass_timeout = max(120.0, args.timeout)
+
+    def start(self) -> None:
+        log = (self.config.parent / "daemon.log").open("wb")
+        env = {**self.env, "WATCHER_LISTEN": "off"}
+        self.proc = subprocess.Popen(
+            [*self.cmd, "run", "--config", str(self.config)],
+            env=env,
+            cwd=self.env["BENCH_WORKDIR"],
+            stdout=log,
+            stderr=log,
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if not self.db.exists():
+            return []
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=10)
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:
+            return []  # the schema is still being made
+        finally:
+            conn.close()
+
+    def pass_rows(self, site: str, after: int) -> list[tuple[Any, ...]] | None:
+        """The check rows of the site's first complete pass after row `after`, if it has ended."""
+        if self.proc is not None and self.proc.poll() is not None:
+            raise BenchError(f"watcher run exited ({self.proc.returncode}); see daemon.log")
+        names = self.sites[site]
+        marks = ",".join("?" * len(names))
+        rows = self.query(
+            f"SELECT id, source, outcome FROM checks WHERE id > ? AND source IN ({marks}) "
+            "ORDER BY id",
+            (after, *names),
+        )
+        return rows if {r[1] for r in rows} >= set(names) else None
+
+    def wait_passes(self, after: dict[str, int], then: Any = None) -> dict[str, list[Any]]:
+        """Wait for a complete pass over every site after its mark, calling `then(site)` the
+        moment each one ends (the sites' schedules run side by side)."""
+        done: dict[str, list[Any]] = {}
+        deadline = time.monotonic() + self.pass_timeout
+        while len(done) < len(after):
+            if time.monotonic() > deadline:
+                missing = ", ".join(sorted(set(after) - set(done))) or "one"
+                raise BenchError(f"watcher run made no full pass over site(s) {missing} in time")
+            for site, mark in after.items():
+                if site not in done and (rows := self.pass_rows(site, mark)) is not None:
+                    done[site] = rows
+                    if then is not None:
+                        then(site)
+            time.sleep(0.05)
+        return done
+
+    def last_row(self) -> int:
+        return int(self.query("SELECT coalesce(max(id), 0) FROM checks")[0][0])
+
+    def switch(self, version: int) -> None:
+        if version == 0:
+            self.server.switch(0)
+            self.start()
+            return
+
+        def move(site: str) -> None:
+            # Right after a pass over the site ends, its next one is a whole interval away.
+            self.server.switch(version, site)
+            self.marks[site] = self.last_row()
+
+        now = self.last_row()
+        self.wait_passes(dict.fromkeys(self.sites, now), then=move)
+
+    def run_pass(self, version: int) -> Pass:
+        t0 = time.monotonic()
+        result = Pass(version, 0.0)
+        for rows in self.wait_passes(dict(self.marks)).values():
+            firsts: dict[str, str] = {}
+            for _, source, outcome in rows:
+                firsts.setdefault(source, outcome)
+            for source, outcome in firsts.items():
+                file = self.pages.file_of(source)
+                if file:
+                    result.outcomes[file] = outcome
+                    result.errors += outcome == "error"
+        result.seconds = time.monotonic() - t0
+        result.http = self.server.take_counts()
+        for change_id, source, category in self.query(
+            "SELECT id, source, category FROM changes WHERE id > ? ORDER BY id", (self.last_change,)
+        ):
+            self.last_change = change_id
+            file = self.pages.file_of(source)
+            if file is None:
+                raise BenchError(f"watcher reported a change for unknown source {source!r}")
+            if category != MINOR:
+                result.alerts.add(file)
         return result
 
 
 class UrlwatchTool:
     name = "urlwatch"
 
-    def __init__(self, workdir: Path, pages: PageSet, server: PageServer, args: argparse.Namespace):
+    def __init__(self, workdir: Path, pages: PageSet, server: Servers, args: argparse.Namespace):
         self.pages = pages
         self.server = server
         self.timeout = args.timeout
@@ -633,7 +823,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--workdir", metavar="DIR", help="work here (must be absent or empty)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder at the end")
     ap.add_argument(
-        "--tools", default="watcher,urlwatch", help="comma-separated: watcher,urlwatch (both)"
+        "--tools",
+        default="watcher,urlwatch",
+        help="comma-separated: watcher (watcher check per version), daemon (watcher run, its "
+        "passes over each site), urlwatch (default watcher,urlwatch)",
     )
     ap.add_argument(
         "--urlwatch-venv",
@@ -656,8 +849,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--json", metavar="PATH", help="write the figures as JSON here")
     args = ap.parse_args(argv)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    if not tools or set(tools) - {"watcher", "urlwatch"}:
-        ap.error("--tools takes watcher, urlwatch or both, comma-separated")
+    if not tools or set(tools) - {"watcher", "daemon", "urlwatch"}:
+        ap.error("--tools takes watcher, daemon and urlwatch, comma-separated")
     args.tools = tools
     if args.pages is None:
         args.versions = 4 if args.versions is None else args.versions
@@ -693,25 +886,31 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         pages = load_pages(root, None)
     if pages.versions < 2:
         raise BenchError(f"{root} holds {pages.versions} version(s); need v0 and at least v1")
-    link = root / "current"
-    old_link = os.readlink(link) if link.is_symlink() else None
-    server = PageServer(root)
-    server.thread.start()
+    links = {name: root / name for name in ("current", *(link_name(x) for x in pages.hosts))}
+    old_links = {n: os.readlink(p) for n, p in links.items() if p.is_symlink()}
+    server = Servers(pages)
+    server.start()
+    tools: list[Any] = []
     try:
-        tools: list[Any] = []
         if "watcher" in args.tools:
             tools.append(WatcherTool(workdir, pages, server, args))
+        if "daemon" in args.tools:
+            tools.append(DaemonTool(workdir, pages, server, args))
         if "urlwatch" in args.tools:
             tools.append(UrlwatchTool(workdir, pages, server, args))
         passes: dict[str, list[Pass]] = {t.name: [] for t in tools}
         stamp = code_stamp()
         for v in range(pages.versions):
-            switch_version(root, v)
+            daemon = next((t for t in tools if t.name == "daemon"), None)
+            if daemon is not None:
+                daemon.switch(v)  # each site between two of the daemon's passes over it
+            else:
+                server.switch(v)
             server.take_counts()
             for tool in tools:
                 p = tool.run_pass(v)
                 passes[tool.name].append(p)
-                expected = len(pages.files) if tool.name == "watcher" or v == 0 else None
+                expected = len(pages.files) if tool.name != "urlwatch" or v == 0 else None
                 if expected is not None and len(p.outcomes) != expected:
                     print(
                         f"  warning: {tool.name} reported on {len(p.outcomes)} of {expected} pages"
@@ -730,14 +929,17 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 file=sys.stderr,
             )
     finally:
-        server.shutdown()
-        server.server_close()
-        if args.pages and old_link is not None:
-            tmp = root / ".current.tmp"
-            if tmp.is_symlink():
-                tmp.unlink()
-            os.symlink(old_link, tmp)
-            os.replace(tmp, link)
+        for tool in tools:
+            if hasattr(tool, "stop"):
+                tool.stop()
+        server.stop()
+        if args.pages:
+            for name, target in old_links.items():
+                tmp = root / f".{name}.tmp"
+                if tmp.is_symlink():
+                    tmp.unlink()
+                os.symlink(target, tmp)
+                os.replace(tmp, links[name])
     return {
         "config": {
             "pages": len(pages.files),
