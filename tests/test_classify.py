@@ -54,11 +54,13 @@ def test_a_small_edit_without_facts_is_minor() -> None:
     assert category.label == "minor"
 
 
-def test_url_paths_weigh_in() -> None:
+def test_url_paths_weigh_in_the_rules() -> None:
     labels = [
         c.label
         for c in classify(
-            "Some text about children.", url="https://www.gov.uk/government/consultations/x"
+            "Some text about children.",
+            url="https://www.gov.uk/government/consultations/x",
+            model=False,
         )
     ]
     assert labels == ["consultation_open"]
