@@ -336,8 +336,13 @@ def classify_command(
             model=model if model is not None else False,
         )
         evidence = gather(tuple(text.splitlines()))
+        thresholds = model.thresholds if model is not None else {}
         return {
-            "categories": [{"label": c.label, "confidence": c.confidence} for c in categories],
+            "categories": [
+                {"label": c.label, "confidence": c.confidence, "threshold": thresholds.get(c.label)}
+                for c in categories
+            ],
+            "decided_by": categories[0].decided_by if categories else "",
             "evidence": {
                 "sentences": list(
                     dict.fromkeys(

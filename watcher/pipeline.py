@@ -296,10 +296,12 @@ class Checker:
             title=snapshot.title,
             url=fetched.final_url,
             removed="\n".join(verdict.diff.removed),
+            metadata=dict(snapshot.metadata),
         )
         evidence = replace(
             classify.gather(verdict.diff.added),
             categories=tuple((c.label, c.confidence, c.sentence) for c in categories),
+            decided_by=categories[0].decided_by if categories else "",
         )
         change = Change(
             source=source.name,
@@ -405,6 +407,7 @@ def _snapshot(extracted: Extracted) -> Snapshot:
         title=extracted.title,
         text=extracted.text,
         paths=extracted.paths,
+        metadata=extracted.metadata,
     )
 
 
