@@ -94,10 +94,21 @@ class Alerting:
     failing_after: int = 3
 
     def deliveries(
-        self, source: Source, categories: Sequence[tuple[str, float]], now: datetime
+        self,
+        source: Source,
+        categories: Sequence[tuple[str, float]],
+        now: datetime,
+        thresholds: Mapping[str, float] | None = None,
     ) -> list[Delivery]:
         return route_change(
-            self.routes, self.targets, source, categories, now, self.hold, self.digest_at
+            self.routes,
+            self.targets,
+            source,
+            categories,
+            now,
+            self.hold,
+            self.digest_at,
+            thresholds,
         )
 
     def health(self, source: Source) -> Health:
@@ -370,7 +381,9 @@ class Checker:
         if result.change is not None:
             evidence = result.change.evidence
             categories = [(c[0], c[1]) for c in evidence.categories] if evidence else []
-            deliveries = alerting.deliveries(source, categories, result.started_at)
+            deliveries = alerting.deliveries(
+                source, categories, result.started_at, self.classifier.thresholds()
+            )
         change_id = self.store.record(
             result,
             validators=validators,
