@@ -42,6 +42,7 @@ from watcher.classify.train import (  # noqa: E402
     fit_temperature,
     fit_thresholds,
     grouped_folds,
+    item_examples,
 )
 
 CORPUS_DIR = REPO.parent / "shared" / "corpus" / "classify"
@@ -142,7 +143,8 @@ def cross_validate(
             sites = sorted({groups[i] for i in train}, key=lambda g: (hash_of(g), g))
             keep = set(sites[: max(1, round(len(sites) * share))])
             train = [i for i in train if groups[i] in keep]
-        model = _fit([(page_of(items[i]), items[i]["label"]) for i in train], "fold")
+        examples = [e for i in train for e in item_examples(items[i])]
+        model = _fit(examples, "fold")
         models.append(model)
         for i in test:
             row = dict(zip(model.labels, model.logits(page_of(items[i])), strict=True))
@@ -255,6 +257,14 @@ def main() -> int:
         model = replace(models[k], temperature=temps[k])
         for i in test:
             guess[i], conf[i] = predict(items[i], model)
+    stated = [i for i, item in enumerate(items) if item.get("label_basis")]
+    said = [""] * len(items)
+    for k, test in enumerate(split):
+        classifier = Classifier(model=replace(models[k], temperature=temps[k]))
+        for i in test:
+            if items[i].get("label_basis"):
+                top = classifier(items[i]["label_basis"], title=items[i].get("title") or "")
+                said[i] = top[0].label if top else FALLBACK
     rules = [predict(item, None)[0] for item in items]
     print(f"temperature per fold: {min(temps):.2f}..{max(temps):.2f}")
     report("rules only (no model), all", truth, rules)
@@ -267,6 +277,12 @@ def main() -> int:
             [guess[i] for i in idx],
             detail=name != FILES[1],
         )
+    report(
+        "the stating sentence alone, as a change",
+        [truth[i] for i in stated],
+        [said[i] for i in stated],
+        detail=True,
+    )
     if not args.quick:
         print("learning curve (macro-F1, each fold trained on a share of its training sites):")
         for share in (0.25, 0.5, 0.75):
@@ -306,7 +322,7 @@ def main() -> int:
         + ", ".join(f"{label} {t:.2f}" for label, t in thresholds.items())
     )
 
-    full = _fit([(page_of(item), item["label"]) for item in items], "all")
+    full = _fit([e for item in items for e in item_examples(item)], "all")
     full = replace(full, temperature=temperature)
     t0 = time.perf_counter()
     for item in items:

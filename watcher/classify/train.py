@@ -40,24 +40,27 @@ def corpus_examples(path: Path) -> list[tuple[Page, str]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            if item.get("label") is None:
-                continue  # an unlabelled item (a page that does not state what it is)
-            out.append(
-                (
-                    document(
-                        str(item.get("text") or ""),
-                        str(item.get("title") or ""),
-                        str(item.get("description") or ""),
-                        str(item.get("url") or ""),
-                    ),
-                    str(item["label"]),
-                )
-            )
+            out += item_examples(json.loads(line))
         except (json.JSONDecodeError, KeyError, AttributeError):
             raise ConfigError(
                 f"{path}:{number}: not a labelled item; each line needs text and label"
             ) from None
+    return out
+
+
+def item_examples(item: dict[str, Any]) -> list[tuple[Page, str]]:
+    """A labelled page teaches its whole text; the sentence quoted as the basis of its label
+    (`label_basis`), on a page with the same title, teaches what a change stating it reads like.
+    An item without a label teaches nothing (a page that does not state what it is)."""
+    if item.get("label") is None:
+        return []
+    label = str(item["label"])
+    title = str(item.get("title") or "")
+    url = str(item.get("url") or "")
+    page = document(str(item.get("text") or ""), title, str(item.get("description") or ""), url)
+    out = [(page, label)]
+    if item.get("label_basis"):
+        out.append((document(str(item["label_basis"]), title, url=url), label))
     return out
 
 
