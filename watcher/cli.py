@@ -298,7 +298,10 @@ def explain(config: Config, name: str, fmt: str) -> None:
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("--title", default="", help="The page's title, which weighs in.")
 @click.option(
-    "--url", default="", help="The page's URL, whose path weighs in (e.g. /consultations/)."
+    "--url",
+    default="",
+    help="The page's URL: its path weighs in (e.g. /consultations/); a legislation.gov.uk or "
+    "bills.parliament.uk address decides.",
 )
 @click.option(
     "--jsonl",
@@ -411,7 +414,8 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
     multiple=True,
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Labelled JSON lines (title, text, label) to learn from; repeat for several.",
+    help="Labelled JSON lines (title, text, label; optional description, url and "
+    "label_basis, the sentence that states the label) to learn from; repeat for several.",
 )
 @click.option(
     "--out",

@@ -15,13 +15,13 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from watcher.classify.events import EVENT_LABELS, FEATURE_NAMES, events, features
+from watcher.classify.events import EVENT_LABELS, FEATURE_NAMES, Event, events, features
 from watcher.classify.pagetype import page_type
 from watcher.classify.wording import wording_scores
 from watcher.errors import ConfigError
@@ -90,14 +90,15 @@ def char_terms(doc: str, low: int = CHARS[0], high: int = CHARS[1]) -> Counter[s
     return counts
 
 
-def cues(page: Page) -> dict[str, float]:
-    """The event and page-type features of a page, by name (absent means 0)."""
-    out = features(events(page.text, page.title))
+def cues(page: Page, found: Sequence[Event] | None = None) -> dict[str, float]:
+    """The event and page-type features of a page, by name (absent means 0); `found`: the
+    page's events, when already found."""
+    out = features(events(page.text, page.title) if found is None else found)
     kind = page_type(page.title, page.description, page.text)
     if kind is not None:
         out[f"page:{kind[0]}:{kind[1]}"] = 1.0
     # The rules-only classifier's scores (GOV.UK wording), squashed into 0..1.
-    scores, _ = wording_scores(page.text, page.title, page.url, page.description)
+    scores, _ = wording_scores(page.text, page.title, page.url, page.description, kind=kind)
     out.update({f"wording:{k}": round(v / (v + 1.5), 4) for k, v in scores.items()})
     return out
 
@@ -130,7 +131,7 @@ class LinearModel:
     temperature: float = 1.0  # logits are divided by it: fitted so confidence matches accuracy
     thresholds: dict[str, float] = field(default_factory=dict)  # per label, for routes
 
-    def vector(self, page: Page) -> dict[int, float]:
+    def vector(self, page: Page, found: Sequence[Event] | None = None) -> dict[int, float]:
         """The page's features as column -> value, in the coefficient rows' order."""
         out = _tfidf(terms(page.words, self.ngrams), self.vocab, self.idf)
         base = len(self.vocab)
@@ -139,23 +140,28 @@ class LinearModel:
                 out[base + i] = w
         base += len(self.chars)
         if self.cue_names:
-            found = cues(page)
+            named = cues(page, found)
             for i, name in enumerate(self.cue_names):
-                if name in found:
-                    out[base + i] = found[name] * self.cue_scale
+                if name in named:
+                    out[base + i] = named[name] * self.cue_scale
         return out
 
-    def logits(self, page: Page) -> list[float]:
-        x = self.vector(page)
+    def logits(self, page: Page, found: Sequence[Event] | None = None) -> list[float]:
+        x = self.vector(page, found)
         return [
             b + sum(row[i] * w for i, w in x.items())
             for row, b in zip(self.coef, self.intercept, strict=True)
         ]
 
-    def probabilities(self, page: Page, temperature: float | None = None) -> dict[str, float]:
+    def probabilities(
+        self,
+        page: Page,
+        temperature: float | None = None,
+        found: Sequence[Event] | None = None,
+    ) -> dict[str, float]:
         """Calibrated probabilities (softmax of the logits over the fitted temperature)."""
         t = self.temperature if temperature is None else temperature
-        return softmax(self.labels, [z / t for z in self.logits(page)])
+        return softmax(self.labels, [z / t for z in self.logits(page, found)])
 
     def to_json(self) -> str:
         return json.dumps(

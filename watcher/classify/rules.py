@@ -82,8 +82,9 @@ def _with_model(
     labels: tuple[str, ...],
     change: bool,
 ) -> tuple[Category, ...]:
-    best = strongest(events(page.text, page.title))
-    probs = linear.probabilities(page)
+    found = events(page.text, page.title)
+    best = strongest(found)
+    probs = linear.probabilities(page, found=found)
     allowed = [label for label in sorted(probs, key=lambda k: -probs[k]) if label in labels]
     out: list[Category] = []
     if said is not None:

@@ -139,11 +139,14 @@ def wording_scores(
     description: str = "",
     said: tuple[str, str] | None = None,
     change: bool = False,
+    kind: tuple[str, str, str] | bool | None = True,
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """Each category's score and the first sentence that cued it."""
+    """Each category's score and the first sentence that cued it (`kind`: the page type when
+    already known, True to find it)."""
     scores: dict[str, float] = {}
     found: dict[str, str] = {}
-    kind = page_type(title, description, text)
+    if kind is True or kind is False:
+        kind = page_type(title, description, text)
     if said is not None:
         kind = (said[0], "stated", said[1])
     if kind is not None:
