@@ -30,6 +30,7 @@ SHIPPED = Path(__file__).with_name("model.json")
 TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 FORMAT = 2
 CHARS = (3, 5)
+LEAD_CHARS = 300
 PAGE_TYPES = tuple(
     f"page:{label}:{strength}" for label in EVENT_LABELS for strength in ("high", "low")
 )
@@ -48,7 +49,9 @@ class Page:
 
     @property
     def words(self) -> str:
-        return f"{self.title} . {self.title} . {self.description} . {self.text}"
+        """Title twice and the lead twice: a page names what it announces first."""
+        lead = self.text[:LEAD_CHARS]
+        return f"{self.title} . {self.title} . {self.description} . {lead} . {self.text}"
 
 
 def document(text: str, title: str = "", description: str = "", url: str = "") -> Page:
