@@ -203,3 +203,25 @@ def test_in_a_change_the_sentence_with_a_closing_date_outweighs_the_title() -> N
     as_change = [c.label for c in Classifier.shipped()(added, title=title)]
     assert as_change[:2] == ["consultation_open", "funding"], as_change
     assert as_page[0] == "consultation_open"  # whoever publishes it
+
+
+def test_a_model_retrained_before_the_upgrade_still_loads(tmp_path: Path) -> None:
+    """Format 1 (word n-grams only, issue 5) keeps a state directory's model working."""
+    old = tmp_path / "model.json"
+    old.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "labels": ["funding", "news"],
+                "ngrams": 2,
+                "vocab": ["fund", "said"],
+                "idf": [1.0, 1.0],
+                "coef": [[2.0, -2.0], [-2.0, 2.0]],
+                "intercept": [0.0, 0.0],
+            }
+        )
+    )
+    model = load.__wrapped__(old)
+    assert model is not None and model.chars == {} and model.cue_names == ()
+    probs = model.probabilities(document("A new fund opens."))
+    assert probs["funding"] > probs["news"]

@@ -199,7 +199,9 @@ def softmax(labels: tuple[str, ...], logits: list[float]) -> dict[str, float]:
 def parse(text: str, where: str) -> LinearModel:
     try:
         data = json.loads(text)
-        if data.get("format") != FORMAT:
+        # Format 1 (issue 5: word n-grams only) still loads, so a model retrained into a state
+        # directory before an upgrade keeps working until `watcher retrain` is run again.
+        if data.get("format") not in (1, FORMAT):
             raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
         vocab = {term: i for i, term in enumerate(data["vocab"])}
         chars = {term: i for i, term in enumerate(data.get("chars", []))}
