@@ -225,3 +225,12 @@ def test_a_model_retrained_before_the_upgrade_still_loads(tmp_path: Path) -> Non
     assert model is not None and model.chars == {} and model.cue_names == ()
     probs = model.probabilities(document("A new fund opens."))
     assert probs["funding"] > probs["news"]
+
+
+def test_the_shipped_model_is_calibrated_and_has_a_threshold_per_category() -> None:
+    model = load()
+    assert model is not None and "pages_dev.jsonl" in model.trained_on
+    assert model.temperature != 1.0 and 0.25 <= model.temperature <= 4.0
+    assert set(model.thresholds) == set(model.labels)
+    assert all(0.0 < t <= 0.9 for t in model.thresholds.values())
+    assert Classifier(model=model).thresholds() == model.thresholds
