@@ -53,25 +53,23 @@ def classify(
 ) -> tuple[Category, ...]:
     """Categories of a change (its added `text`), strongest first, each with its evidence sentence.
 
-    The kind of page the text reads as (a speech, a consultation, a statistics release...) weighs
-    most; the cues of each sentence and of the title and URL add to it. With `change`, the text
-    is a change's added text, and a sentence stating a closing date or an amount of funding
-    outweighs the title.
+    What the publisher states (`metadata`, `document_type`, the URL's host) decides; else the
+    model names the main category, with its calibrated probability; every other event stated
+    firmly in a sentence adds its category. Without a model, the rules-only scoring, where with
+    `change` a sentence stating a closing date or an amount outweighs the title.
     """
     if removed and _minor(text, removed):
         return (Category("minor", 0.6, ""),)
     linear = load() if model is True else (model if isinstance(model, LinearModel) else None)
     said = stated(metadata, url, document_type)
     if linear is not None:
-        return _with_model(linear, document(text, title, description, url), said, labels, change)
+        return _with_model(linear, document(text, title, description, url), said, labels)
     return _rules(text, title, url, description, labels, said, change)
 
 
 # A sentence stating another event adds its category when it is at least this decisive
 # (a strong cue in the lead, or a strong cue backed by its fact anywhere).
 SECONDARY = 0.65
-# In a change, a sentence stating a closing date or an amount this firmly names the change.
-DECISIVE = 0.9
 STATED_CONFIDENCE = 0.97
 
 
@@ -80,7 +78,6 @@ def _with_model(
     page: Page,
     said: tuple[str, str] | None,
     labels: tuple[str, ...],
-    change: bool,
 ) -> tuple[Category, ...]:
     found = events(page.text, page.title)
     best = strongest(found)
@@ -89,13 +86,9 @@ def _with_model(
     out: list[Category] = []
     if said is not None:
         out.append(Category(said[0], STATED_CONFIDENCE, _sentence(best, said[0]), said[1]))
-    elif change and (backed := _decisive(best)) is not None and backed.label in labels:
-        # What a policy officer acts on, a closing date or an amount, names a change whatever
-        # the page's title suggests.
-        out.append(Category(backed.label, _joined(probs, backed), backed.sentence))
     elif allowed:
         top = allowed[0]
-        out.append(Category(top, round(probs[top], 2), _sentence(best, top)))
+        out.append(Category(top, round(min(probs[top], 0.99), 2), _sentence(best, top)))
     for event in sorted(best.values(), key=lambda e: (-e.weight, e.index)):
         if event.label == "news" or event.weight < SECONDARY or event.label not in labels:
             continue
@@ -107,15 +100,6 @@ def _with_model(
 def _sentence(best: Mapping[str, Event], label: str) -> str:
     event = best.get(label)
     return event.sentence if event is not None else ""
-
-
-def _decisive(best: Mapping[str, Event]) -> Event | None:
-    backed = [
-        e
-        for e in best.values()
-        if e.label in ("consultation_open", "funding") and e.weight >= DECISIVE
-    ]
-    return min(backed, key=lambda e: (e.index, -e.weight)) if backed else None
 
 
 def _joined(probs: Mapping[str, float], event: Event) -> float:
