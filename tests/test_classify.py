@@ -213,6 +213,13 @@ def test_several_events_give_several_categories_each_with_its_sentence() -> None
         ),
         ({"schema:@type": "WebPage,Report"}, "", "report", "metadata: schema.org @type=Report"),
         (
+            {"schema:@type": "https://schema.org/Legislation"},
+            "",
+            "legislation",
+            "metadata: schema.org @type=Legislation",
+        ),
+        ({"govuk:format": "answer"}, "", "guidance", "metadata: govuk:format=answer"),
+        (
             {},
             "https://www.legislation.gov.uk/uksi/2026/1",
             "legislation",

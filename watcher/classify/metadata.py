@@ -26,6 +26,18 @@ SCHEMA_TYPES = {
     "HowTo": "guidance",
     "GovernmentService": "guidance",
 }
+# GOV.UK formats beyond the labelled corpus's document types whose kind is plain.
+GOVUK_FORMATS = {
+    **DOCUMENT_TYPES,
+    "answer": "guidance",
+    "transaction": "guidance",
+    "simple_smart_answer": "guidance",
+    "statistics_announcement": "report",
+    "official_statistics_announcement": "report",
+    "national_statistics_announcement": "report",
+    "statistics": "report",
+    "fatality_notice": "news",
+}
 # Hosts whose every page is a bill, an act or a statutory instrument.
 HOSTS = {
     "legislation.gov.uk": "legislation",
@@ -42,11 +54,13 @@ def stated(
         meta.setdefault("document_type", document_type)
     for key in (*GOVUK_KEYS, "document_type"):
         value = meta.get(key, "").strip().lower()
-        if value in DOCUMENT_TYPES:
-            return DOCUMENT_TYPES[value], f"metadata: {key}={value}"
+        if value in GOVUK_FORMATS:
+            return GOVUK_FORMATS[value], f"metadata: {key}={value}"
     for value in meta.get("schema:@type", "").split(","):
-        if value.strip() in SCHEMA_TYPES:
-            return SCHEMA_TYPES[value.strip()], f"metadata: schema.org @type={value.strip()}"
+        # "Report", "schema:Report" and "https://schema.org/Report" are the same type.
+        name = value.strip().rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        if name in SCHEMA_TYPES:
+            return SCHEMA_TYPES[name], f"metadata: schema.org @type={name}"
     host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
     if host in HOSTS:
         return HOSTS[host], f"host: {host}"
