@@ -22,9 +22,10 @@ check: $(STAMP)  ## one pass over sources.toml, then exit
 demo: $(STAMP)  ## offline: replayed sector pages on 127.0.0.1 change; see the diff and the email
 	$(BIN)/python demo/demo.py
 
-CORPUS ?= ../shared/corpus/classify/dev.jsonl
-model: $(STAMP)  ## rebuild the shipped category model from the labelled corpus (deterministic)
-	$(BIN)/python -m watcher.classify.train --corpus $(CORPUS) --out watcher/classify/model.json
+CORPUS_DIR ?= ../shared/corpus/classify
+CORPUS ?= $(CORPUS_DIR)/dev.jsonl $(CORPUS_DIR)/topical_dev.jsonl $(CORPUS_DIR)/pages_dev.jsonl
+model: $(STAMP)  ## rebuild the shipped category model from all the labelled corpora (deterministic)
+	$(BIN)/python -m watcher.classify.train $(addprefix --corpus ,$(CORPUS)) --out watcher/classify/model.json
 
 bench-classify: $(STAMP)  ## macro-F1 by grouped cross-validation, calibration, speed
 	$(BIN)/python bench/classify.py

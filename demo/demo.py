@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import os
 import re
 import shutil
@@ -215,6 +216,22 @@ def main() -> int:
         controller.stop()
     say("the change log (watcher changes --diff):")
     subprocess.run([*WATCHER, "changes", "--config", str(config), "--diff"], env=env, check=False)
+    listed = subprocess.run(
+        [*WATCHER, "changes", "--config", str(config), "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode == 0:
+        say("each change's categories, with the sentence that states each (from --format json):")
+        for change in json.loads(listed.stdout):
+            evidence = change["evidence"]
+            for c in evidence.get("categories") or []:
+                print(
+                    f"    #{change['id']} {c['label']:<20} {c['confidence']:.2f}  {c['sentence'][:90]}"
+                )
+            print(f"    #{change['id']} decided by: {evidence.get('decided_by') or 'text'}")
     elapsed = time.monotonic() - started
     if ok:
         say(

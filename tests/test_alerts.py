@@ -404,3 +404,25 @@ def test_one_target_down_does_not_hold_back_or_repeat_another(
     assert sorted(r["status"] for r in store.outbox()) == ["sent", "sent"]
     store.close()
     assert len(smtp.sink.messages) == 1
+
+
+def test_a_calibrated_route_holds_each_category_to_its_own_threshold(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from watcher.config import Route
+    from watcher.errors import ConfigError
+    from watcher.models import Source
+    from watcher.notify.routing import matches
+
+    route = Route(name="r", targets=("t",), calibrated=True)
+    source = Source(name="s", url="https://example.org/", every=timedelta(hours=1))
+    thresholds = {"funding": 0.4, "news": 0.7}
+    assert matches(route, source, [("funding", 0.45)], thresholds)
+    assert not matches(route, source, [("news", 0.6)], thresholds)
+    assert not matches(replace(route, categories=("news",)), source, [("funding", 0.9)], thresholds)
+    path = write_config(tmp_path / "sources.toml", [])
+    text = path.read_text()
+    path.write_text(text + '[[route]]\nname = "r"\ntargets = []\nmin_confidence = "calibrated"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert "min_confidence" not in str(info.value)  # "calibrated" is accepted; targets are not

@@ -198,7 +198,8 @@ def test_hostile_page_is_inert_in_the_real_email(
     assert "<a " not in text and "style=" not in text
     # The Subject is the title: one line, the page title's markup shown as text.
     subject = str(make_header(decode_header(msg["Subject"])))
-    assert subject.startswith("[Change] dfe — Stable Homes <script>x</script> <!here>: closes")
+    # The category word is the classifier's (news: no event stated); the rest is the page's text.
+    assert re.match(r"\[\w+\] dfe — Stable Homes <script>x</script> <!here>: closes", subject)
     assert "\n" not in subject
 
 

@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import DATA, PageServer, html_page, write_config
-from watcher.classify import classify, gather
+from watcher.classify import Classifier, classify, gather
 from watcher.classify.minor import is_minor
+from watcher.cli import cli
 from watcher.config import load_config
 from watcher.runtime import check_once
 from watcher.store import Store
@@ -82,11 +84,13 @@ def test_minor_edits_are_typos_spacing_punctuation_or_a_stamp(
     assert is_minor(added, removed) is minor
 
 
-def test_url_paths_weigh_in() -> None:
+def test_url_paths_weigh_in_the_rules() -> None:
     labels = [
         c.label
         for c in classify(
-            "Some text about children.", url="https://www.gov.uk/government/consultations/x"
+            "Some text about children.",
+            url="https://www.gov.uk/government/consultations/x",
+            model=False,
         )
     ]
     assert labels == ["consultation_open"]
@@ -181,8 +185,110 @@ def test_changes_carry_category_confidence_and_the_alert_names_it(
     finally:
         store.close()
     assert change["category"] == "consultation_open"
-    assert 0 < change["evidence"]["categories"][0]["confidence"] <= 0.95
+    assert 0 < change["evidence"]["categories"][0]["confidence"] <= 0.99  # never certain
     (post,) = receiver.requests("/hook", "POST")
     assert json.loads(post.body)["title"].startswith(
         "[Consultation] k — Kinship care: closes 11 May 2027"
     )
+
+
+FAMILY_HELP = (
+    "Local authorities will be able to bid for a share of a new £20 million Family Help fund"
+)
+
+
+def test_a_fund_to_bid_for_is_funding_as_a_page_a_change_and_on_the_command_line() -> None:
+    assert classify(FAMILY_HELP)[0].label == "funding"
+    (top, *_) = Classifier.shipped()(FAMILY_HELP, title="Community Care")
+    assert (top.label, top.sentence) == ("funding", FAMILY_HELP)
+    out = CliRunner().invoke(cli, ["classify"], input=FAMILY_HELP)
+    assert out.exit_code == 0 and out.output.startswith("funding"), out.output
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["", "Kent County Council: news", "CoramBAAF", "Children and Young People Now", "GOV.UK"],
+)
+def test_a_consultation_launched_is_open_whoever_publishes_it(title: str) -> None:
+    text = (
+        "The Department has today launched a consultation on changes to kinship allowances, "
+        "which closes on 11 May 2027."
+    )
+    assert classify(text, title=title)[0].label == "consultation_open"
+    assert Classifier.shipped()(text, title=title)[0].label == "consultation_open"
+
+
+def test_several_events_give_several_categories_each_with_its_sentence() -> None:
+    text = (
+        "The government has published its new kinship care strategy. "
+        "It is backed by £40 million of new funding for local authorities. "
+        "A consultation on the national framework has opened and closes on 11 May 2027."
+    )
+    found = {c.label: c.sentence for c in Classifier.shipped()(text, title="Kinship care")}
+    assert "funding" in found and "£40 million" in found["funding"]
+    assert "consultation_open" in found and "11 May 2027" in found["consultation_open"]
+    assert "strategy" in found and "strategy" in found["strategy"]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "url", "label", "why"),
+    [
+        (
+            {"govuk:format": "open_consultation"},
+            "https://www.gov.uk/x",
+            "consultation_open",
+            "metadata: govuk:format=open_consultation",
+        ),
+        ({"schema:@type": "WebPage,Report"}, "", "report", "metadata: schema.org @type=Report"),
+        (
+            {"schema:@type": "https://schema.org/Legislation"},
+            "",
+            "legislation",
+            "metadata: schema.org @type=Legislation",
+        ),
+        ({"govuk:format": "answer"}, "", "guidance", "metadata: govuk:format=answer"),
+        (
+            {},
+            "https://www.legislation.gov.uk/uksi/2026/1",
+            "legislation",
+            "host: legislation.gov.uk",
+        ),
+    ],
+)
+def test_stated_metadata_outweighs_the_wording(
+    metadata: dict[str, str], url: str, label: str, why: str
+) -> None:
+    text = "The minister said today that the results were welcome."
+    (top, *_) = classify(text, title="Results", url=url, metadata=metadata)
+    assert (top.label, top.decided_by) == (label, why)
+
+
+def test_a_type_that_only_says_article_does_not_decide() -> None:
+    (top, *_) = classify(
+        FAMILY_HELP, metadata={"schema:@type": "NewsArticle", "og:type": "article"}
+    )
+    assert (top.label, top.decided_by) == ("funding", "text")
+
+
+def test_a_govuk_format_decides_a_change_and_its_json_says_so(
+    tmp_path: Path, site: PageServer
+) -> None:
+    def page(paragraphs: list[str]) -> str:
+        return html_page("Kinship allowances", paragraphs).replace(
+            "<title>", '<meta name="govuk:format" content="open_consultation"><title>', 1
+        )
+
+    intro = ["Kinship carers look after children."]
+    site.set("/c", page(intro))
+    path = write_config(tmp_path / "sources.toml", [{"name": "c", "url": site.url("/c")}])
+    config = load_config(path, environ={})
+    asyncio.run(check_once(config))
+    site.set(
+        "/c", page([*intro, "The minister said the meeting had gone well, and thanked staff."])
+    )
+    asyncio.run(check_once(config))
+    out = CliRunner().invoke(cli, ["changes", "--format", "json", "--config", str(path)])
+    assert out.exit_code == 0, out.output
+    [change] = json.loads(out.output)
+    assert change["category"] == "consultation_open"
+    assert change["evidence"]["decided_by"] == "metadata: govuk:format=open_consultation"

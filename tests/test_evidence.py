@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from tests.conftest import DATA
-from watcher.classify import extract_facts
+from tests.conftest import DATA, REPO
+from watcher.classify import extract_facts, gather, sentences
 
 SAMPLE = [
     json.loads(line)
@@ -89,3 +90,66 @@ def test_invalid_dates_are_not_facts() -> None:
         for f in extract_facts("Reference 31/02/2023 and 45/13/2023.")
         if f.kind in ("date", "deadline")
     ] == []
+
+
+# The development corpus lives beside the clone (CI checks it out there too); read, never copied.
+CORPUS = REPO.parent / "shared" / "corpus"
+MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+# A plain pass, independent of the extractor: a pound sign and digits; a day, month and year.
+PLAIN = {
+    "money": re.compile(r"£\s?\d[\d,]*(?:\.\d+)?"),
+    "date": re.compile(
+        rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH},?\s+(?:19|20)\d\d\b"
+        rf"|\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,\s+(?:19|20)\d\d\b"
+        r"|\b\d{1,2}/\d{1,2}/(?:19|20)\d\d\b",
+        re.I,
+    ),
+}
+
+
+def _corpus_texts() -> list[tuple[str, str]]:
+    seeds = sorted((CORPUS / "seeds").glob("*.txt"))
+    pages = (CORPUS / "classify" / "pages_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    return [(p.name, p.read_text(encoding="utf-8")) for p in seeds] + [
+        (item["id"], item["text"]) for item in map(json.loads, filter(str.strip, pages))
+    ]
+
+
+def test_every_amount_and_full_date_in_the_corpus_is_a_fact() -> None:
+    texts = _corpus_texts()
+    assert len(texts) == 5 + 173
+    expected = found = 0
+    missing = []
+    for name, text in texts:
+        evidence = gather(tuple(text.splitlines()))
+        assert len(set(evidence.sentences)) == len(evidence.sentences)  # each sentence once
+        seen = set()
+        for line in text.splitlines():
+            for sentence in sentences(line.lstrip("#- ")):
+                if sentence in seen:
+                    continue
+                seen.add(sentence)
+                for kind, plain in PLAIN.items():
+                    for m in plain.finditer(sentence):
+                        expected += 1
+                        index = evidence.sentences.index(sentence)
+                        kinds = ("money",) if kind == "money" else ("date", "deadline")
+                        if any(
+                            i == index and f.kind in kinds and f.start <= m.start() < f.end
+                            for f, i in zip(evidence.facts, evidence.of, strict=True)
+                        ):
+                            found += 1
+                        else:
+                            missing.append((name, m.group(0)))
+    assert expected > 150  # the pass really counted something
+    assert not missing and found == expected, missing
+
+
+def test_evidence_keeps_every_sentence_with_a_fact_and_repeats_none() -> None:
+    lines = tuple(f"Round {n} gives £{n} million from {n} May 2026." for n in range(1, 9))
+    evidence = gather((*lines, lines[0]))
+    assert len(evidence.sentences) == 8
+    assert sum(f.kind == "money" for f in evidence.facts) == 8

@@ -334,3 +334,23 @@ def test_extract_text_is_one_block_per_line() -> None:
     with pytest.raises(ExtractError) as caught:
         extract_text(" \n\u200b\n")
     assert caught.value.reason == "empty"
+
+
+def test_what_the_publisher_states_is_read_from_meta_tags_and_json_ld() -> None:
+    html = """<html><head><title>T</title>
+<meta name="govuk:format" content="open_consultation">
+<meta name="govuk:schema-name" content="consultation">
+<meta property="og:type" content="article"><meta name="description" content="not kept">
+<script type="application/ld+json">{"@context": "https://schema.org",
+ "@graph": [{"@type": "WebPage"}, {"@type": ["Report", "CreativeWork"]}]}</script>
+<script type="application/ld+json">{ broken</script></head>
+<body><main><p>Body text.</p></main></body></html>"""
+    page = extract(html)
+    assert dict(page.metadata) == {
+        "govuk:format": "open_consultation",
+        "govuk:schema-name": "consultation",
+        "og:type": "article",
+        "schema:@type": "WebPage,Report,CreativeWork",
+    }
+    assert page.blocks == ("Body text.",)  # metadata is never page text
+    assert extract("<p>No metadata here.</p>").metadata == ()

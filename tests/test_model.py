@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from tests.conftest import PageServer, html_page, write_config
 from watcher.classify import LABELS, Classifier, classify
-from watcher.classify.model import SHIPPED, document, load, parse
-from watcher.classify.train import corpus_examples, fit
+from watcher.classify.model import CUE_NAMES, SHIPPED, cues, document, load, parse
+from watcher.classify.train import CUE_SCALE, corpus_examples, estimators, fit
 from watcher.cli import cli
 from watcher.config import load_config
 from watcher.errors import ConfigError, WatcherError
@@ -63,26 +63,24 @@ def _corpus(tmp_path: Path) -> Path:
 
 
 def test_json_inference_equals_scikit_learn(tmp_path: Path) -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from scipy.sparse import csr_matrix, hstack
 
     examples = corpus_examples(_corpus(tmp_path)) * 2  # min_df=2 keeps every term
     ours = parse(fit(examples, "test").to_json(), "test")
-    vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
-    matrix = vec.fit_transform([d for d, _ in examples])
-    theirs = LogisticRegression(C=20.0, max_iter=5000, class_weight="balanced").fit(
-        matrix, [label for _, label in examples]
-    )
+    words, chars, _, theirs = estimators(examples)
     probe = document("You must apply before the minister said so today.", "A probe")
-    expected = theirs.predict_proba(vec.transform([probe]))[0]
-    got = ours.probabilities(probe)
+    found = cues(probe)
+    row = csr_matrix([[found.get(name, 0.0) * CUE_SCALE for name in CUE_NAMES]])
+    matrix = hstack([words.transform([probe.words]), chars.transform([probe.words]), row])
+    expected = theirs.predict_proba(matrix.tocsr())[0]
+    got = ours.probabilities(probe, temperature=1.0)
     for label, p in zip(theirs.classes_, expected, strict=True):
         assert math.isclose(got[label], p, abs_tol=1e-3), (label, got[label], p)
 
 
 def test_shipped_model_loads_and_knows_every_category_but_minor() -> None:
     model = load()
-    assert model is not None and SHIPPED.stat().st_size < 1_000_000
+    assert model is not None and SHIPPED.stat().st_size < 1_500_000  # word, char and cue weights
     assert set(model.labels) == set(LABELS) - {"minor"}
     probs = model.probabilities(
         document("This consultation closes on 11 May 2023.", "Consultation")
@@ -204,4 +202,35 @@ def test_in_a_change_the_sentence_with_a_closing_date_outweighs_the_title() -> N
     as_page = [c.label for c in classify(added, title=title)]
     as_change = [c.label for c in Classifier.shipped()(added, title=title)]
     assert as_change[:2] == ["consultation_open", "funding"], as_change
-    assert as_page[0] != "consultation_open"  # the title's cues win for a whole page
+    assert as_page[0] == "consultation_open"  # whoever publishes it
+
+
+def test_a_model_retrained_before_the_upgrade_still_loads(tmp_path: Path) -> None:
+    """Format 1 (word n-grams only, issue 5) keeps a state directory's model working."""
+    old = tmp_path / "model.json"
+    old.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "labels": ["funding", "news"],
+                "ngrams": 2,
+                "vocab": ["fund", "said"],
+                "idf": [1.0, 1.0],
+                "coef": [[2.0, -2.0], [-2.0, 2.0]],
+                "intercept": [0.0, 0.0],
+            }
+        )
+    )
+    model = load.__wrapped__(old)
+    assert model is not None and model.chars == {} and model.cue_names == ()
+    probs = model.probabilities(document("A new fund opens."))
+    assert probs["funding"] > probs["news"]
+
+
+def test_the_shipped_model_is_calibrated_and_has_a_threshold_per_category() -> None:
+    model = load()
+    assert model is not None and "pages_dev.jsonl" in model.trained_on
+    assert model.temperature != 1.0 and 0.25 <= model.temperature <= 4.0
+    assert set(model.thresholds) == set(model.labels)
+    assert all(0.0 < t <= 0.9 for t in model.thresholds.values())
+    assert Classifier(model=model).thresholds() == model.thresholds

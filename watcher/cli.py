@@ -298,7 +298,10 @@ def explain(config: Config, name: str, fmt: str) -> None:
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("--title", default="", help="The page's title, which weighs in.")
 @click.option(
-    "--url", default="", help="The page's URL, whose path weighs in (e.g. /consultations/)."
+    "--url",
+    default="",
+    help="The page's URL: its path weighs in (e.g. /consultations/); a legislation.gov.uk or "
+    "bills.parliament.uk address decides.",
 )
 @click.option(
     "--jsonl",
@@ -336,8 +339,13 @@ def classify_command(
             model=model if model is not None else False,
         )
         evidence = gather(tuple(text.splitlines()))
+        thresholds = model.thresholds if model is not None else {}
         return {
-            "categories": [{"label": c.label, "confidence": c.confidence} for c in categories],
+            "categories": [
+                {"label": c.label, "confidence": c.confidence, "threshold": thresholds.get(c.label)}
+                for c in categories
+            ],
+            "decided_by": categories[0].decided_by if categories else "",
             "evidence": {
                 "sentences": list(
                     dict.fromkeys(
@@ -406,7 +414,8 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
     multiple=True,
     required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Labelled JSON lines (title, text, label) to learn from; repeat for several.",
+    help="Labelled JSON lines (title, text, label; optional description, url and "
+    "label_basis, the sentence that states the label) to learn from; repeat for several.",
 )
 @click.option(
     "--out",

@@ -151,6 +151,7 @@ class Route:
     categories: tuple[str, ...] = ()
     min_confidence: float = 0.0
     mode: str = "immediate"
+    calibrated: bool = False  # min_confidence = "calibrated": each category's own threshold
 
 
 @dataclass(frozen=True)
@@ -467,6 +468,8 @@ class _Loader:
                 f"{what}: mode must be one of {', '.join(MODES)}, not {mode!r}",
             )
         confidence = data.get("min_confidence", 0.0)
+        calibrated = confidence == "calibrated"
+        confidence = 0.0 if calibrated else confidence
         if (
             isinstance(confidence, bool)
             or not isinstance(confidence, int | float)
@@ -474,7 +477,8 @@ class _Loader:
         ):
             raise self.fail(
                 self.where.key("min_confidence", "route", index) or header,
-                f"{what}: min_confidence must be a number from 0 to 1, not {confidence!r}",
+                f'{what}: min_confidence must be a number from 0 to 1 or "calibrated", '
+                f"not {confidence!r}",
             )
         return Route(
             name=name,
@@ -484,6 +488,7 @@ class _Loader:
             categories=names("categories", list(labels), "the categories are"),
             min_confidence=float(confidence),
             mode=mode,
+            calibrated=calibrated,
         )
 
     def remind_days(self, value: Any) -> tuple[int, ...]:

@@ -61,6 +61,7 @@ class Extracted:
     blocks: tuple[str, ...]
     paths: tuple[str, ...] = ()  # per block: the element kinds above it, e.g. "main/article/p"
     ignored: tuple[tuple[str, str], ...] = ()  # (reason, text) of dropped regions, when asked
+    metadata: tuple[tuple[str, str], ...] = ()  # what the publisher states: govuk:format, ...
 
     @property
     def text(self) -> str:
@@ -113,6 +114,7 @@ class Snapshot:
     title: str
     text: str
     paths: tuple[str, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = ()  # as extracted; not stored
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ class Evidence:
     facts: tuple[Fact, ...] = ()  # spans are within the sentence of the same index in `of`
     of: tuple[int, ...] = ()  # for each fact, the index of its sentence
     categories: tuple[tuple[str, float, str], ...] = ()  # (label, confidence, triggering sentence)
+    decided_by: str = ""  # what named the main category: "text", or "metadata: govuk:format=..."
 
 
 @dataclass(frozen=True)

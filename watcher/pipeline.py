@@ -104,10 +104,21 @@ class Alerting:
     failing_after: int = 3
 
     def deliveries(
-        self, source: Source, categories: Sequence[tuple[str, float]], now: datetime
+        self,
+        source: Source,
+        categories: Sequence[tuple[str, float]],
+        now: datetime,
+        thresholds: Mapping[str, float] | None = None,
     ) -> list[Delivery]:
         return route_change(
-            self.routes, self.targets, source, categories, now, self.hold, self.digest_at
+            self.routes,
+            self.targets,
+            source,
+            categories,
+            now,
+            self.hold,
+            self.digest_at,
+            thresholds,
         )
 
     def health(self, source: Source) -> Health:
@@ -319,10 +330,12 @@ class Checker:
             title=snapshot.title,
             url=fetched.final_url,
             removed="\n".join(verdict.diff.removed),
+            metadata=dict(snapshot.metadata),
         )
         evidence = replace(
             classify.gather(verdict.diff.added),
             categories=tuple((c.label, c.confidence, c.sentence) for c in categories),
+            decided_by=categories[0].decided_by if categories else "",
         )
         change = Change(
             source=source.name,
@@ -392,7 +405,9 @@ class Checker:
         if result.change is not None:
             evidence = result.change.evidence
             categories = [(c[0], c[1]) for c in evidence.categories] if evidence else []
-            deliveries = alerting.deliveries(source, categories, result.started_at)
+            deliveries = alerting.deliveries(
+                source, categories, result.started_at, self.classifier.thresholds()
+            )
         change_id = self.store.record(
             result,
             validators=validators,
@@ -435,6 +450,7 @@ def _snapshot(extracted: Extracted) -> Snapshot:
         title=extracted.title,
         text=extracted.text,
         paths=extracted.paths,
+        metadata=extracted.metadata,
     )
 
 

@@ -42,6 +42,7 @@ def evidence_to_dict(evidence: Evidence | None) -> dict[str, Any]:
             {"label": label, "confidence": confidence, "sentence": sentence}
             for label, confidence, sentence in evidence.categories
         ],
+        "decided_by": evidence.decided_by,
         "sentences": list(evidence.sentences),
         "facts": [
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,12 @@ class Classifier:
         return cls(labels=labels, model=load(path))
 
     def __call__(
-        self, text: str, title: str = "", url: str = "", removed: str = ""
+        self,
+        text: str,
+        title: str = "",
+        url: str = "",
+        removed: str = "",
+        metadata: Mapping[str, str] | None = None,
     ) -> tuple[Category, ...]:
         return classify(
             text,
@@ -45,7 +51,12 @@ class Classifier:
             model=self.model if self.model is not None else False,
             labels=self.labels,
             change=True,
+            metadata=metadata,
         )
+
+    def thresholds(self) -> dict[str, float]:
+        """Per category, the confidence above which held-out guesses were right 80% of the time."""
+        return dict(self.model.thresholds) if self.model is not None else {}
 
 
 __all__ = [

@@ -50,7 +50,7 @@ DATE_DMY = re.compile(
     rf"\b{DAY}\s+(?:of\s+)?(?P<month>{MONTH})\b(?:,?\s+(?P<year>(?:19|20)\d{{2}}))?", re.I
 )
 DATE_MDY = re.compile(rf"\b(?P<month>{MONTH})\s+{DAY}\b(?:,?\s+(?P<year>(?:19|20)\d{{2}}))?", re.I)
-DATE_NUM = re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[01]?\d)/(?P<year>(?:19|20)?\d{2})\b")
+DATE_NUM = re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[0-3]?\d)/(?P<year>(?:19|20)?\d{2})\b")
 DATE_ISO = re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
 MONTH_YEAR = re.compile(rf"\b(?P<month>{MONTH})\s+(?P<year>(?:19|20)\d{{2}})\b", re.I)
 VAGUE = re.compile(
@@ -134,7 +134,10 @@ def _dates(text: str) -> list[Fact]:
     for m in DATE_ISO.finditer(text):
         add(m, int(m.group("month")), int(m.group("day")), m.group("year"))
     for m in DATE_NUM.finditer(text):
-        add(m, int(m.group("month")), int(m.group("day")), m.group("year"))
+        day, month = int(m.group("day")), int(m.group("month"))
+        if month > 12 >= day:  # "3/27/2023": an American date, month first
+            day, month = month, day
+        add(m, month, day, m.group("year"))
     for rx in (DATE_DMY, DATE_MDY):
         for m in rx.finditer(text):
             add(m, MONTHS[m.group("month").lower()[:3]], int(m.group("day")), m.group("year"))
@@ -188,7 +191,6 @@ SENTENCE = re.compile(r"[^.!?;]*(?:[.!?;]+|$)")
 CONSULTATION = re.compile(
     r"consult|call for evidence|respon[ds]|submissions?|closes|closing date|deadline", re.I
 )
-MAX_SENTENCES = 3
 
 
 def sentences(text: str) -> list[str]:
@@ -209,20 +211,25 @@ def sentences(text: str) -> list[str]:
 
 
 def gather(lines: tuple[str, ...]) -> Evidence:
-    """The sentences of `lines` that carry money, dates or deadlines, with their facts (pure)."""
-    kept: list[str] = []
+    """Every sentence of `lines` that carries money, dates or deadlines, with all its facts (pure).
+
+    No cap: every amount and every date is kept, in the order of the text, and a sentence that
+    appears twice is kept once. Ranking and caps belong to whatever displays the evidence.
+    """
+    kept: dict[str, int] = {}
     facts: list[Fact] = []
     of: list[int] = []
     for line in lines:
         for sentence in sentences(line.lstrip("#- ")):
-            found = [f for f in extract_facts(sentence) if f.kind in ("money", "date", "deadline")]
-            if not found or len(kept) >= MAX_SENTENCES:
+            if sentence in kept:
                 continue
-            named = [f for f in extract_facts(sentence) if f.kind in ("document", "organisation")]
-            kept.append(sentence)
-            for fact in sorted(found + named, key=lambda f: f.start):
+            found = extract_facts(sentence)
+            if not any(f.kind in ("money", "date", "deadline") for f in found):
+                continue
+            kept[sentence] = len(kept)
+            for fact in found:
                 facts.append(fact)
-                of.append(len(kept) - 1)
+                of.append(kept[sentence])
     return Evidence(tuple(kept), tuple(facts), tuple(of))
 
 

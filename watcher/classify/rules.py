@@ -1,22 +1,23 @@
-"""Explainable categories for a change, from cue phrases of each kind of publication. Pure.
+"""Categories for a change, each with the sentence that states it. Pure.
 
-A first, rules-only classifier: each category has general cues (how a consultation, a strategy
-or a funding announcement is worded), read in the change's added text, its title and its URL.
-Every category comes with the sentence that triggered it. A statistical model trained on the
-labelled corpus is to be combined with these (see the closing note of issue 5).
+With a model (the shipped one by default): what the publisher's metadata states decides; else
+the model, which reads word and character n-grams and the events stated in each sentence
+(`events.py`) with how decisive each sentence is, names the main category with a calibrated
+confidence; every other event stated firmly in the text adds its category, with its sentence.
+Without a model, the older rules-only scoring below (GOV.UK wording cues) is used.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from watcher.classify.evidence import extract_facts, sentences
+from watcher.classify.events import Event, events, strongest
+from watcher.classify.metadata import stated
 from watcher.classify.minor import is_minor
-from watcher.classify.model import LinearModel, document, load
-from watcher.classify.pagetype import DOCUMENT_TYPES, page_type
+from watcher.classify.model import LinearModel, Page, document, load
+from watcher.classify.wording import wording_scores
 
-IC = re.I
 LABELS = (
     "strategy",
     "consultation_open",
@@ -28,114 +29,6 @@ LABELS = (
     "news",
     "minor",
 )
-CUES: dict[str, tuple[re.Pattern[str], ...]] = {
-    "strategy": (
-        re.compile(r"\b(?:national\s+)?strateg(?:y|ies)\b", IC),
-        re.compile(r"\bpolicy\s+paper\b|\b(?:white|green)\s+paper\b", IC),
-        re.compile(
-            r"\bimplementation\s+(?:plan|strategy)\b|\bplan\s+for\s+\w+(?:\s+\w+){0,3}\s+reform\b",
-            IC,
-        ),
-        re.compile(
-            r"\bsets?\s+out\s+(?:its|the|our|their)\s+(?:plans?|vision|approach|ambitions?)\b", IC
-        ),
-    ),
-    "consultation_open": (
-        re.compile(
-            r"\b(?:launch(?:ed|es)?|open(?:ed|s)?)\b[^.]{0,60}\b(?:consultations?|call\s+for\s+evidence)\b",
-            IC,
-        ),
-        re.compile(
-            r"\b(?:consultations?|call\s+for\s+evidence)\b[^.]{0,40}\b(?:is\s+open|opens|closes|will\s+close|runs\s+until)\b",
-            IC,
-        ),
-        re.compile(
-            r"\bdeadline\s+for\s+respon\w+|\brespond\s+(?:by|before|online)\b|\bhave\s+your\s+say\b",
-            IC,
-        ),
-        re.compile(
-            r"\b(?:seeking|inviting|welcomes?)\s+(?:your\s+)?(?:views|evidence|responses)\b", IC
-        ),
-    ),
-    "consultation_outcome": (
-        re.compile(r"\bconsultation\s+(?:has\s+)?(?:closed|concluded|outcome|response)\b", IC),
-        re.compile(
-            r"\bgovernment(?:['’]s)?\s+response\b|\bresponse\s+to\s+(?:the|this|our)\s+consultation\b",
-            IC,
-        ),
-        re.compile(r"\b(?:summary|analysis)\s+of\s+(?:the\s+)?responses\b", IC),
-    ),
-    "funding": (
-        re.compile(
-            r"\b(?:backed|funded)\s+by\s+£|\bworth\s+£|\b(?:investment|injection|allocation)\s+of\s+(?:around\s+)?£",
-            IC,
-        ),
-        re.compile(
-            r"£[\d.,]+\s*(?:bn|billion|m|million)?\s+(?:of\s+)?(?:new\s+)?(?:funding|investment|grants?)\b",
-            IC,
-        ),
-        re.compile(
-            r"\b(?:grant|fund(?:ing)?)\s+(?:scheme|programme|round|competition)\b|\bapply\s+for\s+(?:a\s+)?(?:grant|funding)\b",
-            IC,
-        ),
-    ),
-    "guidance": (
-        re.compile(
-            r"\b(?:statutory\s+)?guidance\s+(?:has\s+been\s+|was\s+)?(?:updated|published|revised|amended)\b",
-            IC,
-        ),
-        re.compile(r"\b(?:updated|new|revised|statutory)\s+guidance\b", IC),
-        re.compile(r"\b(?:local\s+authorities|providers|you)\s+(?:must|should)\b", IC),
-    ),
-    "report": (
-        re.compile(
-            r"\b(?:final\s+)?report\s+(?:was\s+|has\s+been\s+)?(?:published|finds|found|shows|sets\s+out)\b",
-            IC,
-        ),
-        re.compile(
-            r"\bpublished\s+(?:its|their|the)\s+(?:final\s+)?(?:report|review|evaluation|research|statistics)\b",
-            IC,
-        ),
-        re.compile(
-            r"\b(?:official\s+)?statistics\b|\b(?:research|evaluation)\s+(?:report|findings)\b|\bsurvey\s+(?:found|finds)\b",
-            IC,
-        ),
-    ),
-    "legislation": (
-        re.compile(
-            r"\b(?:bill|act)\s+(?:receives?|received|has\s+received)\s+royal\s+assent\b|\bsecond\s+reading\b",
-            IC,
-        ),
-        re.compile(
-            r"\bstatutory\s+instrument\b|\bregulations\s+(?:come|came)\s+into\s+force\b|\b[A-Z]\w+\s+Bill\b"
-        ),
-    ),
-    "news": (
-        re.compile(r"\b(?:said|says|added|commented)\b[:,]?|[“\"][^”\"]{20,}[”\"]", IC),
-        re.compile(
-            r"\b(?:welcomes?d?|reacts?|reaction|responds?\s+to|urges?|calls?\s+(?:on|for)|criticis\w+)\b",
-            IC,
-        ),
-        re.compile(r"\bpress\s+release\b|\bnews\s+story\b|\bannounced\s+today\b", IC),
-    ),
-}
-TITLE_CUES: dict[str, re.Pattern[str]] = {
-    "strategy": re.compile(r"\bstrateg|\bplan\b|\bpolicy\s+paper\b|white\s+paper", IC),
-    "consultation_open": re.compile(r"\bconsultation\b|\bcall\s+for\s+evidence\b", IC),
-    "consultation_outcome": re.compile(r"\bresponse\b|\boutcome\b", IC),
-    "funding": re.compile(r"\bfund|\bgrant", IC),
-    "guidance": re.compile(r"\bguidance\b|\bguide\b", IC),
-    "report": re.compile(r"\breport\b|\bstatistics\b|\bresearch\b|\breview\b", IC),
-    "news": re.compile(
-        r"\breaction\b|\bresponds?\b|\bsaying\b|\bsays\b|\bcomment|\bnews\b|\bfeature", IC
-    ),
-}
-URL_CUES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"/consultations?/|/calls?-for-evidence/"), "consultation_open"),
-    (re.compile(r"/guidance/|/guide/"), "guidance"),
-    (re.compile(r"/statistics/|/research/"), "report"),
-    (re.compile(r"/news/|/world-location-news/|/speeches/|/press-releases?/|/blog/"), "news"),
-)
 
 
 @dataclass(frozen=True)
@@ -143,18 +36,7 @@ class Category:
     label: str
     confidence: float
     sentence: str  # what triggered it ("" when only the title or URL did)
-
-
-PAGE_TYPE_WEIGHT = {"stated": 6.0, "high": 3.0, "low": 1.5}
-FACT_BACKED = (("consultation_open", "deadline"), ("funding", "money"))
-FACT_WEIGHT = 1.5
-CONSULTATION_STATES = {
-    "consultation_open": "consultation_outcome",
-    "consultation_outcome": "consultation_open",
-}
-# The model's probability, times this, joins the rule scores: enough to decide between rules that
-# tie or to name a category when no rule fires, too little to overrule a page-type rule.
-MODEL_WEIGHT = 2.0
+    decided_by: str = "text"  # or what the publisher stated: "metadata: govuk:format=..."
 
 
 def classify(
@@ -167,58 +49,85 @@ def classify(
     labels: tuple[str, ...] = LABELS,
     document_type: str = "",
     change: bool = False,
+    metadata: Mapping[str, str] | None = None,
 ) -> tuple[Category, ...]:
     """Categories of a change (its added `text`), strongest first, each with its evidence sentence.
 
-    The kind of page the text reads as (a speech, a consultation, a statistics release...) weighs
-    most; the cues of each sentence and of the title and URL add to it. With `change`, the text
-    is a change's added text, and a sentence stating a closing date or an amount of funding
-    outweighs the title.
+    What the publisher states (`metadata`, `document_type`, the URL's host) decides; else the
+    model names the main category, with its calibrated probability; every other event stated
+    firmly in a sentence adds its category. Without a model, the rules-only scoring, where with
+    `change` a sentence stating a closing date or an amount outweighs the title.
     """
     if removed and is_minor(text, removed):
         return (Category("minor", 0.6, ""),)
-    scores: dict[str, float] = {}
-    found: dict[str, str] = {}
-    kind = page_type(title, description, text)
-    if document_type in DOCUMENT_TYPES:
-        kind = (DOCUMENT_TYPES[document_type], "stated", "document_type")
-    if kind is not None:
-        label, strength, _ = kind
-        scores[label] = PAGE_TYPE_WEIGHT[strength]
-    for sentence in sentences(text):
-        fired = []
-        for label, cues in CUES.items():
-            hits = sum(1 for cue in cues if cue.search(sentence))
-            if hits:
-                scores[label] = scores.get(label, 0.0) + min(hits, 2)
-                found.setdefault(label, sentence)
-                fired.append(label)
-        # What a policy officer acts on: a closing date for responses, an amount of funding.
-        # The sentence that states one outweighs what the page's title suggests.
-        # Only for a change: a whole page is better judged by what kind of page it is.
-        kinds = {f.kind for f in extract_facts(sentence)} if change and fired else set()
-        for label, fact_kind in FACT_BACKED:
-            if label in fired and fact_kind in kinds:
-                scores[label] += FACT_WEIGHT
-    for label, cue in TITLE_CUES.items():
-        if title and cue.search(title):
-            scores[label] = scores.get(label, 0.0) + 1.5
-    for cue, label in URL_CUES:
-        if cue.search(url):
-            scores[label] = scores.get(label, 0.0) + 1.0
     linear = load() if model is True else (model if isinstance(model, LinearModel) else None)
+    said = stated(metadata, url, document_type)
     if linear is not None:
-        for label, p in linear.probabilities(document(text, title, description)).items():
-            scores[label] = scores.get(label, 0.0) + MODEL_WEIGHT * p
-    if kind is not None and kind[1] != "low" and kind[0] in CONSULTATION_STATES:
-        # The page's own banner ("This consultation closes at...", "Read the full outcome")
-        # settles open versus outcome; the other state's cues are only the word "consultation".
-        other = CONSULTATION_STATES[kind[0]]
-        if other in scores:
-            scores[kind[0]] = scores.get(kind[0], 0.0) + scores.pop(other) / 2
+        return _with_model(linear, document(text, title, description, url), said, labels)
+    return _rules(text, title, url, description, labels, said, change)
+
+
+# A sentence stating another event adds its category when it is at least this decisive
+# (a strong cue in the lead, or a strong cue backed by its fact anywhere).
+SECONDARY = 0.65
+STATED_CONFIDENCE = 0.97
+
+
+def _with_model(
+    linear: LinearModel,
+    page: Page,
+    said: tuple[str, str] | None,
+    labels: tuple[str, ...],
+) -> tuple[Category, ...]:
+    found = events(page.text, page.title)
+    best = strongest(found)
+    probs = linear.probabilities(page, found=found)
+    allowed = [label for label in sorted(probs, key=lambda k: -probs[k]) if label in labels]
+    out: list[Category] = []
+    if said is not None:
+        out.append(Category(said[0], STATED_CONFIDENCE, _sentence(best, said[0]), said[1]))
+    elif allowed:
+        top = allowed[0]
+        out.append(Category(top, round(min(probs[top], 0.99), 2), _sentence(best, top)))
+    for event in sorted(best.values(), key=lambda e: (-e.weight, e.index)):
+        if event.label == "news" or event.weight < SECONDARY or event.label not in labels:
+            continue
+        if all(c.label != event.label for c in out):
+            out.append(Category(event.label, _joined(probs, event), event.sentence))
+    return tuple(out)
+
+
+def _sentence(best: Mapping[str, Event], label: str) -> str:
+    event = best.get(label)
+    return event.sentence if event is not None else ""
+
+
+def _joined(probs: Mapping[str, float], event: Event) -> float:
+    """A category named by a sentence: the model's probability, raised by how firmly the
+    sentence states it (the main category's confidence is the calibrated one)."""
+    p = probs.get(event.label, 0.0)
+    return round(min(0.95, 1.0 - (1.0 - p) * (1.0 - 0.6 * event.weight)), 2)
+
+
+def _rules(
+    text: str,
+    title: str,
+    url: str,
+    description: str,
+    labels: tuple[str, ...],
+    said: tuple[str, str] | None,
+    change: bool,
+) -> tuple[Category, ...]:
+    """The rules-only scoring, used when no model is available."""
+    scores, found = wording_scores(text, title, url, description, said, change)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     return tuple(
-        Category(label, round(min(0.95, score / (score + 1.5)), 2), found.get(label, ""))
+        Category(
+            label,
+            round(min(0.95, score / (score + 1.5)), 2),
+            found.get(label, ""),
+            said[1] if said is not None and label == said[0] else "text",
+        )
         for label, score in ranked
         if score >= 1.0 and label in labels
     )

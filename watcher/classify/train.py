@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from watcher.classify.model import LinearModel, document
+from watcher.classify.model import CHARS, CUE_NAMES, LinearModel, Page, cues, document, site
 from watcher.errors import ConfigError
 
 MIN_DF = 2
+# The 4,000 commonest character n-grams: as good as all 25,000 on grouped CV (0.839 vs 0.830
+# macro-F1), with a model file a third the size.
+MAX_CHARS = 4000
 C = 20.0
+CUE_SCALE = 1.0
 
 
-def corpus_examples(path: Path) -> list[tuple[str, str]]:
+def corpus_examples(path: Path) -> list[tuple[Page, str]]:
     """(document, label) pairs from a JSON-lines corpus with title, description, text, label."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -34,19 +40,7 @@ def corpus_examples(path: Path) -> list[tuple[str, str]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-            if item.get("label") is None:
-                continue  # an unlabelled item (a page that does not state what it is)
-            out.append(
-                (
-                    document(
-                        str(item.get("text") or ""),
-                        str(item.get("title") or ""),
-                        str(item.get("description") or ""),
-                    ),
-                    str(item["label"]),
-                )
-            )
+            out += item_examples(json.loads(line))
         except (json.JSONDecodeError, KeyError, AttributeError):
             raise ConfigError(
                 f"{path}:{number}: not a labelled item; each line needs text and label"
@@ -54,18 +48,137 @@ def corpus_examples(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def correction_examples(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+def item_examples(item: dict[str, Any]) -> list[tuple[Page, str]]:
+    """A labelled page teaches its whole text; the sentence quoted as the basis of its label
+    (`label_basis`), on a page with the same title, teaches what a change stating it reads like.
+    An item without a label teaches nothing (a page that does not state what it is)."""
+    if item.get("label") is None:
+        return []
+    label = str(item["label"])
+    title = str(item.get("title") or "")
+    url = str(item.get("url") or "")
+    page = document(str(item.get("text") or ""), title, str(item.get("description") or ""), url)
+    out = [(page, label)]
+    if item.get("label_basis"):
+        out.append((document(str(item["label_basis"]), title, url=url), label))
+    return out
+
+
+def correction_examples(rows: Iterable[dict[str, Any]]) -> list[tuple[Page, str]]:
     """A corrected change teaches its own text; a later correction of the same change wins."""
-    latest: dict[int, tuple[str, str]] = {}
+    latest: dict[int, tuple[Page, str]] = {}
     for row in rows:
         added = row["added"]
         text = "\n".join(json.loads(added)) if isinstance(added, str) else "\n".join(added)
-        latest[int(row["change_id"])] = (document(text, row["title"]), row["label"])
+        page = document(text, row["title"], url=str(row.get("url") or ""))
+        latest[int(row["change_id"])] = (page, row["label"])
     return list(latest.values())
 
 
-def fit(examples: Sequence[tuple[str, str]], trained_on: str) -> LinearModel:
+def fit(
+    examples: Sequence[tuple[Page, str]],
+    trained_on: str,
+    groups: Sequence[str] | None = None,
+) -> LinearModel:
+    """The model over `examples`. Its temperature and per-category thresholds are fitted on
+    cross-validation grouped by `groups` (by default each example's site), so no site is scored
+    by a model that saw it."""
+    model = _fit(examples, trained_on)
+    groups = [site(page) for page, _ in examples] if groups is None else groups
+    if len(set(groups)) >= 2 * CALIBRATION_FOLDS:
+        held = out_of_fold(examples, groups, CALIBRATION_FOLDS, model.labels)
+        truth = [label for _, label in examples]
+        temperature = fit_temperature(held, truth, model.labels)
+        thresholds = fit_thresholds(held, truth, model.labels, temperature)
+        model = replace(model, temperature=temperature, thresholds=thresholds)
+    return model
+
+
+CALIBRATION_FOLDS = 5
+TARGET_PRECISION = 0.8
+
+
+def grouped_folds(groups: Sequence[str], k: int) -> list[list[int]]:
+    """Groups dealt round-robin into k folds, largest first: deterministic, no group split."""
+    members: dict[str, list[int]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).append(i)
+    out: list[list[int]] = [[] for _ in range(k)]
+    for n, ids in enumerate(sorted(members.values(), key=lambda g: (-len(g), g[0]))):
+        out[n % k].extend(ids)
+    return out
+
+
+def out_of_fold(
+    examples: Sequence[tuple[Page, str]], groups: Sequence[str], k: int, labels: Sequence[str]
+) -> list[list[float]]:
+    """Each example's logits from a model trained without its group."""
+    logits: list[list[float]] = [[] for _ in examples]
+    for test in grouped_folds(groups, k):
+        held = set(test)
+        model = _fit([e for i, e in enumerate(examples) if i not in held], "fold")
+        for i in test:
+            by_label = dict(zip(model.labels, model.logits(examples[i][0]), strict=True))
+            logits[i] = [by_label.get(label, -30.0) for label in sorted(labels)]
+    return logits
+
+
+def _nll(logits: Sequence[Sequence[float]], truth: Sequence[int], t: float) -> float:
+    total = 0.0
+    for row, y in zip(logits, truth, strict=True):
+        top = max(row) / t
+        total -= row[y] / t - top - math.log(sum(math.exp(z / t - top) for z in row))
+    return total / len(truth)
+
+
+def fit_temperature(
+    logits: Sequence[Sequence[float]], truth: Sequence[str], labels: Sequence[str]
+) -> float:
+    """The temperature that minimises the log loss of held-out logits (a grid, deterministic)."""
+    index = {label: i for i, label in enumerate(sorted(labels))}
+    y = [index[t] for t in truth]
+    grid = [round(0.25 + 0.05 * n, 2) for n in range(76)]  # 0.25 .. 4.0
+    return min(grid, key=lambda t: (_nll(logits, y, t), t))
+
+
+def fit_thresholds(
+    logits: Sequence[Sequence[float]],
+    truth: Sequence[str],
+    labels: Sequence[str],
+    temperature: float,
+) -> dict[str, float]:
+    """Per category, the lowest confidence above which held-out predictions of it were right at
+    least TARGET_PRECISION of the time (0.5 when none reach it, so a route stays cautious)."""
+    names = sorted(labels)
+    out: dict[str, float] = {}
+    for label in names:
+        scored = []
+        for row, t in zip(logits, truth, strict=True):
+            probs = _softmax([z / temperature for z in row])
+            top = max(range(len(names)), key=probs.__getitem__)
+            if names[top] == label:
+                scored.append((probs[top], t == label))
+        scored.sort(reverse=True)
+        best, hits = 0.5, 0
+        for n, (p, right) in enumerate(scored, start=1):
+            hits += right
+            if hits / n >= TARGET_PRECISION:
+                best = p
+        out[label] = round(min(best, 0.9), 3)
+    return out
+
+
+def _softmax(row: Sequence[float]) -> list[float]:
+    top = max(row)
+    exps = [math.exp(z - top) for z in row]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def estimators(examples: Sequence[tuple[Page, str]]) -> tuple[Any, Any, Any, Any]:
+    """scikit-learn's word and char vectorisers, the cue matrix scale, and the fitted regression."""
     try:
+        from scipy.sparse import csr_matrix, hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
     except ImportError:
@@ -76,26 +189,47 @@ def fit(examples: Sequence[tuple[str, str]], trained_on: str) -> LinearModel:
     labels = sorted({label for _, label in examples})
     if len(labels) < 2:
         raise ConfigError("training needs examples of at least two categories")
-    vectoriser = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=MIN_DF)
-    matrix = vectoriser.fit_transform([doc for doc, _ in examples])
+    words = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=MIN_DF)
+    chars = TfidfVectorizer(
+        sublinear_tf=True,
+        analyzer="char_wb",
+        ngram_range=CHARS,
+        min_df=MIN_DF,
+        max_features=MAX_CHARS,
+    )
+    docs = [page.words for page, _ in examples]
+    rows = [cues(page) for page, _ in examples]
+    cue_matrix = csr_matrix(
+        [[row.get(name, 0.0) * CUE_SCALE for name in CUE_NAMES] for row in rows]
+    )
+    matrix = hstack([words.fit_transform(docs), chars.fit_transform(docs), cue_matrix]).tocsr()
     model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
     model.fit(matrix, [label for _, label in examples])
-    vocab = {str(term): int(i) for term, i in vectoriser.vocabulary_.items()}
-    order = sorted(vocab, key=vocab.__getitem__)
+    return words, chars, matrix, model
+
+
+def _fit(examples: Sequence[tuple[Page, str]], trained_on: str) -> LinearModel:
+    words, chars, _, model = estimators(examples)
     coef = model.coef_
     intercept = model.intercept_
     if len(model.classes_) == 2:
         # Binary LR keeps one row, the second class's logit; softmax over (0, z) is its sigmoid.
         coef = [[0.0] * coef.shape[1], coef[0]]
         intercept = [0.0, intercept[0]]
+    word_vocab = {str(t): int(i) for t, i in words.vocabulary_.items()}
+    char_vocab = {str(t): int(i) for t, i in chars.vocabulary_.items()}
     return LinearModel(
         labels=tuple(str(c) for c in model.classes_),
-        vocab={term: i for i, term in enumerate(order)},
-        idf=tuple(float(v) for v in vectoriser.idf_),
+        vocab=word_vocab,
+        idf=tuple(float(v) for v in words.idf_),
         coef=tuple(tuple(float(v) for v in row) for row in coef),
         intercept=tuple(float(v) for v in intercept),
         ngrams=2,
         trained_on=trained_on,
+        chars=char_vocab,
+        char_idf=tuple(float(v) for v in chars.idf_),
+        cue_names=CUE_NAMES,
+        cue_scale=CUE_SCALE,
     )
 
 
@@ -106,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     try:
-        examples: list[tuple[str, str]] = []
+        examples: list[tuple[Page, str]] = []
         for path in args.corpus:
             examples += corpus_examples(path)
         corrected = 0

@@ -8,7 +8,7 @@ where a route names the category "minor".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from watcher.config import Route
@@ -17,15 +17,27 @@ from watcher.models import Delivery, Source
 MODES = ("immediate", "hourly", "daily", "weekly")
 
 
-def matches(route: Route, source: Source, categories: Sequence[tuple[str, float]]) -> bool:
+def matches(
+    route: Route,
+    source: Source,
+    categories: Sequence[tuple[str, float]],
+    thresholds: Mapping[str, float] | None = None,
+) -> bool:
+    """With a calibrated route, each category must reach its own threshold (from the model:
+    the confidence above which held-out guesses of it were right 80% of the time)."""
     if route.sources and source.name not in route.sources:
         return False
     if route.tags and not set(route.tags) & set(source.tags):
         return False
-    strong = [label for label, confidence in categories if confidence >= route.min_confidence]
+    floor = dict(thresholds or {}) if route.calibrated else {}
+    strong = [
+        label
+        for label, confidence in categories
+        if confidence >= floor.get(label, route.min_confidence)
+    ]
     if route.categories:
         return bool(set(route.categories) & set(strong))
-    return not route.min_confidence or bool(strong)
+    return not (route.min_confidence or route.calibrated) or bool(strong)
 
 
 def route_change(
@@ -36,6 +48,7 @@ def route_change(
     now: datetime,
     hold: timedelta = timedelta(0),
     digest_at: tuple[int, int] = (8, 0),
+    thresholds: Mapping[str, float] | None = None,
 ) -> list[Delivery]:
     """The deliveries of one change: one per target, among `targets` (those with a URL set)."""
     if categories and categories[0][0] == "minor":
@@ -46,7 +59,7 @@ def route_change(
         return [Delivery(t, "immediate", now + hold) for t in targets]
     chosen: dict[str, str] = {}
     for route in routes:
-        if matches(route, source, categories):
+        if matches(route, source, categories, thresholds):
             for target in route.targets:
                 if target in targets:
                     mode = chosen.get(target, route.mode)
