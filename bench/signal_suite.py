@@ -18,6 +18,8 @@ Sets:
   look like template churn).
 
 Each set runs bench/signal_quality.py --pages DIR --json; its own output goes to the work folder.
+The suite runs a copy of watcher/ taken when it starts, so every set measures the same code
+while others edit the tree.
 Exit code: 0 when every set ran, 1 when one broke.
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -74,8 +77,8 @@ def build_shared(out: Path, n: int, percent: int, versions: int) -> None:
     shutil.rmtree(raw)
 
 
-def run(cmd: list[str], timeout: float) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+def run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"signal suite: {Path(cmd[1]).name} failed: {tail}")
@@ -109,6 +112,11 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="signal-suite-"))
     chosen = [s for s in sets(args.quick) if not args.only or s[0] in args.only.split(",")]
     results: dict[str, dict[str, object]] = {}
+    code = work / "code"
+    shutil.copytree(
+        REPO / "watcher", code / "watcher", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {**os.environ, "PYTHONPATH": str(code)}
     try:
         for name, builder, options in chosen:
             t0 = time.monotonic()
@@ -120,7 +128,7 @@ def main(argv: list[str]) -> int:
             figures = work / f"{name}.json"
             cmd = [PYTHON, str(BENCH / "signal_quality.py"), "--pages", str(pages)]
             cmd += ["--tools", args.tools, "--json", str(figures)]
-            run(cmd, 7200)
+            run(cmd, 7200, env)
             results[name] = json.loads(figures.read_text())
             print(f"  {name}: done in {time.monotonic() - t0:.0f}s", file=sys.stderr)
     finally:
