@@ -327,3 +327,25 @@ def test_slot_memory_is_bounded() -> None:
     memory = [k for k in learned.slots if k.startswith(("held:", "alt:", "swapped:"))]
     assert 0 < len(memory) <= vol.MEMORY_SIZE
     assert min(learned.slots[k] for k in memory) >= learned.comparisons - vol.MEMORY_SPAN
+
+
+def test_a_rewording_in_an_element_most_pages_swap_is_still_an_edit() -> None:
+    """Most pages swap a bare paragraph for unrelated text; one page rewords its own paragraph
+    in the same element, keeping under half its words (0.44): that is an edit, not a swap."""
+    pool = [
+        "Become praised the proposed new Care Standards and the steps towards ending the care cliff.",
+        "Alliance calls on leaders to provide political and financial support to the workforce.",
+        "Like others in the sector, ADCS said it wanted to work through the detail of the report.",
+        "The need for a new eco-social world: building trust between people and services.",
+    ]
+    own = "Local authorities will pilot family help services from next year in twelve areas."
+    reworded = "Twelve areas will be asked to run pilots of family help services from next year."
+    pages = []
+    for i in range(12):
+        body = [f"Page {i} opens with its own introduction.", own, *STABLE[2:]]
+        new_body = [body[0], reworded, *body[2:]] if i == 3 else body
+        pages.append((page(pool[i % 4], body), page(pool[(i + 1) % 4], new_body)))
+    host, compared = _pass({}, pages)
+    for i, (old, new, diff) in enumerate(compared):
+        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        assert verdict.diff.added == ((reworded,) if i == 3 else ()), i
