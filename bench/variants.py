@@ -26,7 +26,7 @@ import string
 import time
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "seeds"
 POOL = [f"Story {k}: what the reforms mean for families in region {k % 9}" for k in range(150)]
 STEPS = ["Apply for a place", "Read the guidance", "Talk to your local authority", "Get support"]
 

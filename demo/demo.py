@@ -1,4 +1,4 @@
-"""Offline demo: real sector pages replayed on 127.0.0.1 change while the real daemon watches them.
+"""Offline demo: sector-style pages served on 127.0.0.1 change while the real daemon watches them.
 
 Within a minute you see a baseline taken, rotating sidebars ignored, a real edit detected, its
 diff printed, and the alert email arriving at a local mail catcher. Nothing leaves this machine.
@@ -27,7 +27,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "tests" / "data" / "seeds"
+PAGES = ROOT / "demo" / "pages"  # short pages written for the demo, in the style of sector news
 STATE = ROOT / "state" / "demo"
 WATCHER = [sys.executable, "-m", "watcher.cli"]
 EVERY = 10  # seconds between checks of each page
@@ -49,11 +49,11 @@ def paragraphs(path: Path) -> list[str]:
 
 
 class Replay:
-    """Serves each seed as a full page; sidebars rotate on every request, the article only on `edit()`."""
+    """Serves each demo text as a full page; sidebars rotate on every request, the article only on `edit()`."""
 
     def __init__(self) -> None:
         self.pages = {
-            f"/page-{i}.html": paragraphs(p) for i, p in enumerate(sorted(SEEDS.glob("*.txt")))
+            f"/page-{i}.html": paragraphs(p) for i, p in enumerate(sorted(PAGES.glob("*.txt")))
         }
         self.edited = False
         self.counter = itertools.count()
@@ -186,7 +186,7 @@ def main() -> int:
         "WATCHER_DEMO_MAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=watcher@example.org&to=team@example.org",
     }
     say(
-        f"replaying {len(replay.pages)} real sector pages on 127.0.0.1:{replay.port}; "
+        f"replaying {len(replay.pages)} sector-style pages on 127.0.0.1:{replay.port}; "
         f"mail catcher on 127.0.0.1:{smtp_port}"
     )
     say(

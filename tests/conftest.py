@@ -18,6 +18,9 @@ from aiosmtpd.controller import Controller
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+# The development corpus lives beside the clone (CI has it there too): read, never copied in.
+CORPUS = REPO.parent / "shared" / "corpus"
+SEEDS = sorted((CORPUS / "seeds").glob("*.txt"))
 
 
 @dataclass

@@ -11,15 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import DATA, PageServer, html_page, write_config
+from tests.conftest import SEEDS, PageServer, html_page, write_config
 from watcher.classify import Classifier, classify, gather
 from watcher.classify.minor import is_minor
 from watcher.cli import cli
 from watcher.config import load_config
 from watcher.runtime import check_once
 from watcher.store import Store
-
-SEEDS = sorted((DATA / "seeds").glob("*.txt"))
 
 
 def _page(path: Path) -> tuple[str, str]:

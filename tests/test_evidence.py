@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import DATA, REPO
+from tests.conftest import CORPUS, DATA
 from watcher.classify import extract_facts, gather, sentences
 
 SAMPLE = [
@@ -92,8 +92,6 @@ def test_invalid_dates_are_not_facts() -> None:
     ] == []
 
 
-# The development corpus lives beside the clone (CI checks it out there too); read, never copied.
-CORPUS = REPO.parent / "shared" / "corpus"
 MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"

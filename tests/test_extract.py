@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, html_page
+from tests.conftest import SEEDS, html_page
 from watcher.errors import ExtractError
 from watcher.extract import extract, extract_text, normalise_line
-
-SEEDS = sorted((DATA / "seeds").glob("*.txt"))
 
 
 def blocks(markup: str, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> list[str]:
