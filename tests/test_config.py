@@ -141,6 +141,37 @@ CASES: list[tuple[str, str, list[str]]] = [
         WATCHER + FIRST + url_src("https://www.gov.uk:99999/b"),
         ["source 'b'", "invalid port"],
     ),
+    # hosts read as the fetcher reads them: shorthand and zero-padded IPv4 forms are ambiguous
+    *[
+        (
+            f"url-numeric-host-{host}",
+            WATCHER + FIRST + url_src(f"http://{host}/b"),
+            ["source 'b'", f"write it as {meant}"],
+        )
+        for host, meant in [
+            ("0177.0.0.1", "127.0.0.1"),
+            ("127.000.000.001", "127.0.0.1"),
+            ("012.0.0.1", "10.0.0.1"),
+            ("127.1", "127.0.0.1"),
+            ("0x7f.0.0.1", "127.0.0.1"),
+            ("2130706433", "127.0.0.1"),
+        ]
+    ],
+    (
+        "url-host-the-fetcher-refuses",
+        WATCHER + FIRST + url_src("http://10.1.2.3/b"),
+        ["source 'b'", "10.1.2.3 is a private address", "add its network to [egress] allow_cidrs"],
+    ),
+    (
+        "url-metadata-host",
+        WATCHER + FIRST + url_src("http://169.254.169.254/latest/"),
+        ["source 'b'", "metadata address"],
+    ),
+    (
+        "url-bad-idna-host",
+        WATCHER + FIRST + url_src("http://xn--/b"),
+        ["source 'b'", "cannot be parsed", "write it like https://"],
+    ),
     (
         "url-bad-ipv6",
         WATCHER + FIRST + url_src("http://[::1/b"),

@@ -18,7 +18,8 @@ import soupsieve
 
 from watcher import PROJECT_URL, __version__
 from watcher.classify.rules import LABELS
-from watcher.errors import ConfigError
+from watcher.egress import address_verdict, parse_url
+from watcher.errors import ConfigError, FetchError
 from watcher.logs import register_secret
 from watcher.models import EgressPolicy, Source
 
@@ -496,7 +497,7 @@ class _Loader:
             )
         return tuple(sorted(set(value), reverse=True))
 
-    def url(self, value: Any, what: str, index: int) -> str:
+    def url(self, value: Any, what: str, index: int, allow: tuple[IPNetwork, ...] = ()) -> str:
         line = self.where.key("url", "source", index)
         if not isinstance(value, str):
             raise self.fail(line, f"{what}: url must be a string")
@@ -526,9 +527,33 @@ class _Loader:
             _ = parts.port
         except ValueError:
             raise self.fail(line, f"{what}: url has an invalid port") from None
+        # The fetcher's own URL check and address gate, so what loads is what it will request.
+        try:
+            host = parse_url(value).host
+        except FetchError as exc:
+            raise self.fail(
+                line, f"{what}: url {exc}; write it like https://www.gov.uk/..."
+            ) from None
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            return value  # a name: resolved, and its answers checked, at fetch time
+        verdict = address_verdict(literal, allow)
+        if verdict:
+            raise self.fail(
+                line,
+                f"{what}: url host {literal} is {verdict}, which the fetcher refuses; if this is "
+                "an intranet source you trust, add its network to [egress] allow_cidrs",
+            )
         return value
 
-    def source(self, data: Any, index: int, default_every: timedelta) -> Source:
+    def source(
+        self,
+        data: Any,
+        index: int,
+        default_every: timedelta,
+        allow: tuple[IPNetwork, ...] = (),
+    ) -> Source:
         header = self.where.table("source", index)
         if not isinstance(data, dict):
             raise self.fail(header, "[[source]] must be a table")
@@ -575,7 +600,7 @@ class _Loader:
             )
         return Source(
             name=name,
-            url=self.url(data["url"], what, index),
+            url=self.url(data["url"], what, index, allow),
             every=every,
             tags=tags,
             select=select,
@@ -718,7 +743,8 @@ def load_config(
     raw_sources = raw.get("source", [])
     if not isinstance(raw_sources, list):
         raise loader.fail(loader.where.table("source"), "write each source as a [[source]] table")
-    sources = tuple(loader.source(s, i, default_every) for i, s in enumerate(raw_sources))
+    allow = settings.egress.allow_cidrs
+    sources = tuple(loader.source(s, i, default_every, allow) for i, s in enumerate(raw_sources))
     _no_duplicates(loader, [s.name for s in sources], "source")
 
     raw_targets = raw.get("notify", [])

@@ -41,6 +41,9 @@ METADATA_ADDRESSES = frozenset(
     for a in ("169.254.169.254", "fd00:ec2::254", "168.63.129.16", "100.100.100.200")
 )
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Special-purpose ranges Python's `is_global` does not flag (as of 3.11): the 6to4 relay anycast
+# (RFC 7526, deprecated and routed to whoever announces it) and IPv6 documentation (RFC 9637).
+NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in ("192.88.99.0/24", "3fff::/20"))
 ACCEPTED_TYPES = (
     "text/html",
     "application/xhtml+xml",
@@ -133,6 +136,7 @@ def parse_url(url: str) -> httpx.URL:
         )
     try:
         parsed = httpx.URL(url)
+        _ = parsed.host  # decodes IDNA labels, which can fail
     except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors
         raise FetchError("bad_url", f"{shown} cannot be parsed ({one_line(str(exc))})") from None
     raw_host = parsed.raw_host.decode("ascii", "replace")
@@ -155,7 +159,9 @@ def address_verdict(ip: IPAddress, allow: Iterable[IPNetwork] = ()) -> str | Non
         return "a loopback address"
     if inner.is_multicast or inner.is_unspecified or inner.is_reserved or inner.is_link_local:
         return "a non-routable address"
-    if not inner.is_global:
+    if not inner.is_global or any(
+        inner in net for net in NOT_PUBLIC if net.version == inner.version
+    ):
         return "a private address"
     return None
 
