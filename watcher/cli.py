@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from watcher import __version__
+from watcher import __version__, statelock
 from watcher.config import Config, load_config, parse_duration, register_secrets
 from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import StoreError, WatcherError
@@ -96,7 +96,8 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
     from watcher.runtime import check_once
 
     sources = [config.source(n) for n in names] or list(config.sources)
-    results, report = asyncio.run(check_once(config, sources))
+    with statelock.hold(config.settings.state_dir, "check"):
+        results, report = asyncio.run(check_once(config, sources))
     width = max((len(r.source) for r in results), default=10)
     for r in results:
         detail = r.change.summary if r.change else (r.error or "")
@@ -144,20 +145,21 @@ def run(config: Config, listen: str | None) -> None:
         logging.getLogger("watcher").warning(
             f"notify target {name!r} is off: set {target.env} (or {target.env}_FILE) to its Apprise URL"
         )
-    # A damaged file stops the daemon at once with the fix, not at its first write hours later.
-    store = open_store(config.settings.state_dir)
-    try:
-        integrity(store)
-    finally:
-        store.close()
-    address = listen or config.web.listen
-    companions = []
-    if address != "off":
-        # Built before the daemon starts: a web setting that is wrong stops `run` at once.
-        web = server(config, address, embedded=True)
-        companions.append(partial(serve_beside, web, address))
-        logging.getLogger("watcher").info(f"web app on http://{address}/")
-    asyncio.run(Daemon(config, companions=companions).run())
+    with statelock.hold(config.settings.state_dir, "run"):
+        # A damaged file stops the daemon at once with the fix, not at its first write hours later.
+        store = open_store(config.settings.state_dir)
+        try:
+            integrity(store)
+        finally:
+            store.close()
+        address = listen or config.web.listen
+        companions = []
+        if address != "off":
+            # Built before the daemon starts: a web setting that is wrong stops `run` at once.
+            web = server(config, address, embedded=True)
+            companions.append(partial(serve_beside, web, address))
+            logging.getLogger("watcher").info(f"web app on http://{address}/")
+        asyncio.run(Daemon(config, companions=companions).run())
 
 
 @cli.command()
@@ -651,12 +653,13 @@ def migrate(config: Config) -> None:
     """Bring the state database to the latest schema and print its version."""
     from watcher.maintenance import latest_schema, schema_on_disk
 
-    before = schema_on_disk(config.settings.state_dir)
-    store = open_store(config.settings.state_dir)  # opening applies pending migrations
-    try:
-        after = store.schema_version
-    finally:
-        store.close()
+    with statelock.hold(config.settings.state_dir, "migrate"):
+        before = schema_on_disk(config.settings.state_dir)
+        store = open_store(config.settings.state_dir)  # opening applies pending migrations
+        try:
+            after = store.schema_version
+        finally:
+            store.close()
     if before == after:
         click.echo(f"{store.path}: already at version {after} (latest {latest_schema()})")
     else:
@@ -686,11 +689,12 @@ def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -
     settings = config.settings
     checks_for = keep(keep_checks, settings.keep_checks, "--keep-checks")
     snapshots_for = keep(keep_snapshots, settings.keep_snapshots, "--keep-snapshots")
-    store = open_store(settings.state_dir)
-    try:
-        pruned = retention(store, datetime.now(UTC), checks_for, snapshots_for)
-    finally:
-        store.close()
+    with statelock.hold(settings.state_dir, "prune"):
+        store = open_store(settings.state_dir)
+        try:
+            pruned = retention(store, datetime.now(UTC), checks_for, snapshots_for)
+        finally:
+            store.close()
     click.echo(
         f"pruned {pruned.checks} checks older than {_human(checks_for.total_seconds())} and "
         f"{pruned.snapshots} snapshots older than {_human(snapshots_for.total_seconds())}; "

@@ -327,6 +327,19 @@ def m006_alert_routing(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_outbox_claims(db: Database) -> None:
+    # A sender claims each row before sending it, so two processes on one state (a stale lock, a
+    # manual retry beside the daemon) can never both send the same alert.
+    _run(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_at TEXT
+        """,
+    )
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
@@ -719,6 +732,39 @@ class Store:
         ).fetchall()
         return [OutboxRow(*r) for r in rows]
 
+    def claimants(self) -> list[str]:
+        """Who holds claims on unsent alerts (normally nobody between deliveries)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT claimed_by FROM outbox "
+            "WHERE status = 'pending' AND claimed_by IS NOT NULL"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def claim_due(
+        self,
+        due_by: datetime,
+        owner: str,
+        now: datetime,
+        stale_before: datetime,
+        gone: Sequence[str] = (),
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Claim, in one transaction, the pending rows due by `due_by` that no other sender holds
+        (a claim older than `stale_before`, or by an owner in `gone`, is free again)."""
+        with self._write() as c:
+            rows = c.execute(
+                "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, "
+                "payload FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+                "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ? "
+                "OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT ?",
+                (iso(due_by), owner, iso(stale_before), json.dumps(list(gone)), limit),
+            ).fetchall()
+            c.executemany(
+                "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                [(owner, iso(now), r[0]) for r in rows],
+            )
+        return [OutboxRow(*r) for r in rows]
+
     def deadlines(self, today: str | None = None) -> list[dict[str, Any]]:
         """Closing dates, soonest first; only those on or after `today` (ISO date) when given."""
         if today:
@@ -790,8 +836,8 @@ class Store:
         ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
         with self._write() as c:
             c.executemany(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
-                "WHERE id = ?",
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                "last_error = NULL, claimed_by = NULL, claimed_at = NULL WHERE id = ?",
                 [(iso(now), i) for i in ids],
             )
 
@@ -801,8 +847,8 @@ class Store:
         ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
         with self._write() as c:
             c.executemany(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-                "WHERE id = ?",
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ?, claimed_by = NULL, claimed_at = NULL WHERE id = ?",
                 [("dead" if dead else "pending", error, iso(next_attempt), i) for i in ids],
             )
 
