@@ -652,3 +652,31 @@ def test_retention_and_health_settings(tmp_path: Path) -> None:
         timedelta(days=2),
         timedelta(minutes=5),
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("json://127.0.0.1:8080/special", ["127.0.0.1", "127.0.0.1:8080", "special"]),
+        (f"mailto://{CANARY}@127.0.0.1:1?to=team@example.org", ["127.0.0.1", "team@example.org"]),
+        ("json://hooks.example.org/notify/channel", ["hooks.example.org", "notify", "channel"]),
+    ],
+)
+def test_secret_fragments_leave_hosts_addresses_and_plain_words_alone(
+    notify_config: Path, url: str, kept: list[str]
+) -> None:
+    (secret,) = [t.secret for t in load_config(notify_config, environ={"TEAM_URL": url}).targets]
+    assert secret is not None
+    for piece in kept:
+        assert piece not in secret.fragments(), (piece, secret.fragments())
+
+
+def test_redaction_masks_the_secret_not_the_loopback_address(notify_config: Path) -> None:
+    from watcher.config import register_secrets
+    from watcher.logs import redact
+
+    url = f"mailto://{CANARY}:hunter2hunter2@127.0.0.1:1025?to=team@example.org"
+    register_secrets(load_config(notify_config, environ={"TEAM_URL": url}))
+    line = redact(f"web app on http://127.0.0.1:8080/ target special; sent with {CANARY}")
+    assert line == "web app on http://127.0.0.1:8080/ target special; sent with ***"
+    assert redact(url) == "***"

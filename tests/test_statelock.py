@@ -106,22 +106,6 @@ def test_the_lock_holds_within_one_process_too(tmp_path: Path) -> None:
     assert f"pid {os.getpid()}" in str(info.value) and info.value.exit_code == 2
 
 
-def test_a_read_only_state_dir_is_named_as_such(tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    state.mkdir()
-    state.chmod(0o500)
-    try:
-        if os.access(state, os.W_OK):
-            pytest.skip("running as root: permissions do not stop writes")
-        from watcher.errors import StoreError
-
-        with pytest.raises(StoreError) as info, hold(state, "check"):
-            pass
-        assert "read-only" in str(info.value) and "--state" in str(info.value)
-    finally:
-        state.chmod(0o700)
-
-
 # --- outbox claims ------------------------------------------------------------------------------
 
 DELIVER = """

@@ -96,16 +96,23 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
     from watcher.runtime import check_once
 
     sources = [config.source(n) for n in names] or list(config.sources)
+    if not sources:
+        click.echo(
+            f"watcher: warning: {config.path} lists no sources; add a [[source]] table "
+            "(see the README), nothing was checked",
+            err=True,
+        )
     with statelock.hold(config.settings.state_dir, "check"):
         results, report = asyncio.run(check_once(config, sources))
     width = max((len(r.source) for r in results), default=10)
     for r in results:
         detail = r.change.summary if r.change else (r.error or "")
         click.echo(
-            f"{OUTCOME_MARK.get(r.outcome, r.outcome):<11} {r.source:<{width}}  {redact(detail)}"
+            f"{OUTCOME_MARK.get(r.outcome, r.outcome):<11} {r.source:<{width}}  "
+            f"{terminal_safe(redact(detail))}"
         )
         if r.change and show_diff:
-            click.echo(_indent(render_diff(r.change.diff, max_lines=40)))
+            click.echo(terminal_safe(_indent(render_diff(r.change.diff, max_lines=40))))
     errors = sum(r.outcome == "error" for r in results)
     changed = sum(r.outcome == "changed" for r in results)
     click.echo(
@@ -113,6 +120,14 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
         f"alerts sent {report.sent}, retrying {report.retrying}, dead {report.dead}",
         err=True,
     )
+    if results and errors == len(results):
+        # Every source failing is the checker's own trouble (network, egress policy), not news.
+        click.echo(
+            f"watcher: error: all {errors} sources failed (see the ERROR lines); "
+            "check the network and [egress] settings",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def listen_option(fn: F) -> F:
@@ -134,8 +149,11 @@ def run(config: Config, listen: str | None) -> None:
     import logging
     from functools import partial
 
+    from watcher.notify.deliver import check_targets
     from watcher.scheduler import Daemon
     from watcher.web.serve import serve_beside, server
+
+    check_targets(config.targets)  # before anything is opened or written
 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
@@ -211,7 +229,7 @@ def changes(
             f"#{r['id']}  {r['detected_at']}  {r['source']}  [{r['category'] or 'change'}]  {r['summary']}"
         )
         if show_diff:
-            click.echo(_indent(render_diff(diff_from_dict(r["diff"]), max_lines=60)))
+            click.echo(terminal_safe(_indent(render_diff(diff_from_dict(r["diff"]), max_lines=60))))
     if not rows:
         click.echo("no changes recorded", err=True)
 
@@ -757,6 +775,29 @@ def _human(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{int(seconds)}s"
+
+
+# Page text reaches the terminal: bidirectional overrides could make a line read unlike its bytes,
+# and escape sequences could drive the terminal itself. Both are shown escaped.
+TERMINAL_UNSAFE = frozenset(
+    [
+        *range(0x00, 0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
+)
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control, escape and bidi-override characters shown as \\uXXXX."""
+    return "".join(f"\\u{ord(c):04x}" if ord(c) in TERMINAL_UNSAFE else c for c in text)
 
 
 def _indent(text: str) -> str:

@@ -65,6 +65,26 @@ MIN_EVERY = timedelta(seconds=10)
 MAX_EVERY = timedelta(days=31)
 
 
+SECRET_KEY = re.compile(r"pass|pwd|token|secret|key|auth|sig", re.I)
+DOMAIN_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+\.?(:\d+)?$")
+
+
+def _token_like(piece: str) -> bool:
+    """A URL piece that may be a credential: not an address, a host name or a plain word."""
+    piece = piece.strip()
+    if len(piece) < 6 or DOMAIN_NAME.match(piece) or "@" in piece:
+        return False
+    try:
+        ipaddress.ip_address(piece.strip("[]"))
+        return False
+    except ValueError:
+        pass
+    if piece.startswith("#"):
+        return False  # a channel name
+    mixed = piece.lower() != piece and piece.upper() != piece
+    return len(piece) >= 16 or mixed or any(c.isdigit() for c in piece)
+
+
 class Secret:
     """A value that must never be printed: repr and str hide it."""
 
@@ -81,18 +101,26 @@ class Secret:
 
         Apprise logs parts of a URL it rejects (for example the user of a mailto:// URL as an
         invalid From address), so redacting only the whole URL is not enough: the user name,
-        password, host, path segments and query values are hidden too.
+        password, and every token-like host, path segment or query value are hidden too. Host
+        names, addresses and plain words are not secrets: hiding them would mask every
+        "127.0.0.1" and every target named like a path segment in unrelated log lines.
         """
         pieces = {self._value}
+        # Apprise reads several URLs from one value, split at spaces and commas, and logs each.
+        words = [w for w in re.split(r"[\s,]+", self._value.strip()) if w]
+        if len(words) > 1:
+            found = [p for w in words for p in Secret(w).fragments() if _token_like(p)]
+            return tuple(sorted(pieces | set(found), key=len, reverse=True))
         try:
             parts = urlsplit(self._value)
         except ValueError:
             return (self._value,)
         userinfo, _, hostport = parts.netloc.rpartition("@")
-        candidates = [userinfo, *userinfo.split(":", 1), hostport, hostport.rpartition(":")[0]]
-        candidates += parts.path.split("/")
-        candidates += [pair.partition("=")[2] for pair in parts.query.split("&")]
-        for candidate in candidates:
+        always = [userinfo, *userinfo.split(":", 1)]
+        maybe = [hostport, hostport.rpartition(":")[0], *parts.path.split("/")]
+        for key, _, value in (pair.partition("=") for pair in parts.query.split("&")):
+            (always if SECRET_KEY.search(key) else maybe).append(value)
+        for candidate in always + [c for c in maybe if _token_like(unquote(c))]:
             for form in (candidate, unquote(candidate)):
                 if len(form.strip()) >= 6:
                     pieces.add(form)

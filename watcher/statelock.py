@@ -36,6 +36,18 @@ def read_only_error(state_dir: Path, detail: str) -> StoreError:
     )
 
 
+def unwritable(state_dir: Path) -> str | None:
+    """Why nothing can be written in `state_dir` (a read-only mount, no permission), or None."""
+    try:
+        if os.statvfs(state_dir).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        return None  # missing: whoever creates it will say why if it cannot
+    if not os.access(state_dir, os.W_OK):
+        return "no write permission"
+    return None
+
+
 @contextmanager
 def hold(state_dir: Path, command: str) -> Iterator[Path]:
     """Hold the state's writer lock while the block runs; raise StateLocked if another has it."""

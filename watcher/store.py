@@ -26,6 +26,7 @@ from watcher.models import (
     SourceState,
     Validators,
 )
+from watcher.statelock import read_only_error, unwritable
 
 DB_NAME = "watcher.db"
 # What a damaged file raises from any query; callers outside this module catch it by this name.
@@ -377,6 +378,11 @@ class Store:
             )
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            # A read-only directory is not a damaged file: SQLite's WAL needs to write beside it
+            # even to read, and restoring a backup would not help.
+            problem = unwritable(path.parent)
+            if problem:
+                raise read_only_error(path.parent, problem) from None
             raise StoreError(
                 f"{path}: cannot open the state database ({exc}); restore it from a backup "
                 "or point --state at another directory"
@@ -420,6 +426,9 @@ class Store:
                 )
             migrations.apply(self.db)
         except sqlite3.OperationalError as exc:
+            problem = unwritable(self.path.parent)
+            if problem:
+                raise read_only_error(self.path.parent, problem) from None
             raise StoreError(
                 f"{self.path}: cannot write the state database ({exc}); check free space and permissions"
             ) from None

@@ -20,6 +20,7 @@ from typing import Any
 import apprise
 
 from watcher.config import NotifyTarget
+from watcher.errors import ConfigError
 from watcher.models import Source
 from watcher.notify import capture
 from watcher.notify.render import (
@@ -49,6 +50,28 @@ CLAIM_TTL = timedelta(minutes=15)
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def check_targets(targets: Sequence[NotifyTarget]) -> None:
+    """Refuse to start with a target whose Apprise URL cannot work: it would only fail at send
+    time and be retried until dead. The message names the variable, never the value."""
+    quiet = logging.getLogger("apprise")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # it would log the parts it rejects; our line says enough
+    try:
+        unusable = [
+            t
+            for t in targets
+            if t.secret is not None and not apprise.Apprise().add(t.secret.reveal())
+        ]
+    finally:
+        quiet.setLevel(level)
+    for target in unusable:
+        raise ConfigError(
+            f"notify target {target.name!r}: Apprise cannot use the URL in ${target.env} "
+            "(value hidden): a scheme it does not know, or parts missing for that service; "
+            f"fix {target.env} by the service's page in the Apprise docs, or unset it"
+        )
 
 
 def claim_owner() -> str:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from watcher.config import Secret, WebSettings
 from watcher.errors import ConfigError
+from watcher.statelock import read_only_error
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -62,12 +63,15 @@ def secret_key(web: WebSettings, state_dir: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    state_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode()
     try:
+        state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first
         return path.read_bytes().strip()
+    except OSError as exc:
+        # Where the session key would be kept: a read-only state is one line, not a traceback.
+        raise read_only_error(state_dir, exc.strerror or str(exc)) from None
     with os.fdopen(fd, "wb") as f:
         f.write(key)
     return key
