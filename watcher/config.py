@@ -53,7 +53,7 @@ SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matte
 NOTIFY_KEYS = ("name", "env", "format")
 ROUTE_KEYS = ("name", "targets", "tags", "sources", "categories", "min_confidence", "mode")
 MODES = ("immediate", "hourly", "daily", "weekly")
-FORMATS = ("slack", "email", "text")
+FORMATS = ("slack", "email", "text", "mattermost", "discord", "teams", "telegram", "matrix")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 WEB_KEYS = ("listen", "public_url", "password_env", "tokens_env", "secret_key_env")
 
@@ -160,7 +160,7 @@ class NotifyTarget:
     name: str
     env: str
     secret: Secret | None
-    format: str | None = None  # slack, email or text; by default from the URL's scheme
+    format: str | None = None  # a channel of notify.render.CHANNELS; by default from the URL scheme
 
     @property
     def scheme(self) -> str:
