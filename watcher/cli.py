@@ -19,7 +19,7 @@ from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import StoreError, WatcherError
 from watcher.logs import redact, setup_logging
 from watcher.maintenance import HealthReport, integrity, open_store
-from watcher.store import DB_NAME, DatabaseError
+from watcher.store import DB_NAME, DatabaseError, iso
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTCOME_MARK = {
@@ -518,6 +518,35 @@ def _retry(config: Config, outbox_id: int) -> None:
         click.echo(f"alert #{outbox_id} queued; sent {report.sent}, retrying {report.retrying}")
 
     asyncio.run(go())
+
+
+@cli.command()
+@click.argument("action", required=False, type=click.Choice(["clear"]))
+@click.argument("address", required=False)
+@common_options
+def logins(config: Config, action: str | None, address: str | None) -> None:
+    """Failed web logins by client address, and lockouts. `logins clear [ADDRESS]` lifts the
+    lockout and forgets the failures of ADDRESS (of every address, and the global count, when
+    none is given)."""
+    from watcher.web.logins import EVERYONE, client_key
+
+    store = open_store(config.settings.state_dir)
+    try:
+        if action == "clear":
+            cleared = store.login_clear(client_key(address) if address else None)
+            what = f"address {address}" if address else "every address"
+            click.echo(f"cleared failed logins of {what} ({cleared} entries)")
+            return
+        rows = store.login_failures()
+    finally:
+        store.close()
+    for row in rows:
+        who = "everyone (global)" if row.client == EVERYONE else row.client.removeprefix("ip:")
+        state = "LOCKED" if row.locked else f"next try {iso(row.next_at) if row.next_at else 'now'}"
+        last = iso(row.last_at) if row.last_at else "-"
+        click.echo(f"{who:<40} {row.failures:>4} failed  last {last}  {state}")
+    if not rows:
+        click.echo("no failed logins")
 
 
 @cli.group()
