@@ -168,3 +168,20 @@ def test_one_pass_records_one_failed_check_per_hostile_source_and_checks_the_res
             assert store.state(source["name"]).error_streak == 1
     finally:
         store.close()
+
+
+def test_a_proxy_from_the_environment_is_never_used(
+    site: PageServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy would dial for us and bypass the address gate: the environment is ignored."""
+    canary = PageServer().start()
+    try:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+            monkeypatch.setenv(name, canary.url("/"))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        site.set("/page", "<p>direct</p>")
+        assert fetch(site.url("/page")).text == "<p>direct</p>"
+        assert canary.requests() == []
+    finally:
+        canary.stop()

@@ -265,3 +265,16 @@ def test_a_nul_in_the_path_is_a_404_with_the_security_headers(tmp_path: Path, pa
     assert response.status_code == 404
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" in response.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/..%2f..%2fpyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml",
+     "/static/....//....//pyproject.toml", "/static//etc/passwd", "/static/..%5c..%5cREADME.md"],
+)  # fmt: skip
+def test_static_traversal_is_a_404(tmp_path: Path, path: str) -> None:
+    app = create_app(make_config(tmp_path), listen="127.0.0.1:8080")
+    with TestClient(app, base_url="http://127.0.0.1:8080", raise_server_exceptions=False) as c:
+        response = c.get(path)
+    assert response.status_code == 404, path
+    assert "[project]" not in response.text and "root:" not in response.text

@@ -83,7 +83,9 @@ def cli() -> None:
     """Watch web pages, store what changed, and alert on real changes.
 
     Sources are listed in sources.toml; state lives in STATE/watcher.db.
-    Exit codes: 0 done, 1 runtime error, 2 bad configuration or usage, 3 unusable state database.
+    Exit codes: 0 done, 1 runtime error (check: every source failed), 2 bad configuration or
+    usage, or the state is in use by another watcher process, 3 unusable state database
+    (damaged or read-only).
     """
 
 
@@ -92,7 +94,8 @@ def cli() -> None:
 @click.option("--diff/--no-diff", "show_diff", default=True, help="Print the diff of each change.")
 @common_options
 def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
-    """Check every source (or the NAMES given) once, deliver due alerts, then exit."""
+    """Check every source (or the NAMES given) once, deliver due alerts, then exit (1 when
+    every source failed)."""
     from watcher.runtime import check_once
 
     sources = [config.source(n) for n in names] or list(config.sources)
