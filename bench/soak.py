@@ -36,6 +36,14 @@ from typing import Any
 TOKEN = re.compile(r"soak-edit-(\d+)")
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A killed runner drops its connection mid-request: expected here, not worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class Site:
     """Pages on 127.0.0.1 and a json:// receiver counting each edit token it is sent."""
 
@@ -72,7 +80,7 @@ class Site:
                 self.end_headers()
                 self.wfile.write(b"{}")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

@@ -147,3 +147,13 @@ def test_a_read_only_state_is_named_as_such(
     (line,) = error_lines(proc.stderr)
     assert "read-only" in line and "--state" in line, line
     assert "damaged" not in line and "backup" not in line, line
+
+
+def test_page_text_cannot_drive_the_terminal() -> None:
+    from watcher.cli import terminal_safe
+
+    hostile = "price \u202e0001£\u202c paid \x1b[2J\x1b]0;owned\x07 done\u2066x\u2069"
+    shown = terminal_safe(hostile)
+    assert not any(c in shown for c in "\u202e\u202c\x1b\x07\u2066\u2069")
+    assert "\\u202e" in shown and "\\u001b" in shown
+    assert terminal_safe("line one\n\tline two £5") == "line one\n\tline two £5"

@@ -185,3 +185,39 @@ def test_a_proxy_from_the_environment_is_never_used(
         assert canary.requests() == []
     finally:
         canary.stop()
+
+
+def test_a_certificate_from_an_unknown_authority_is_a_tls_error() -> None:
+    """TLS verification is on: a certificate signed by a CA nobody trusts is refused (SSRF-7)."""
+    import ssl
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    import trustme
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    served: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            served.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(FetchError) as caught:
+            fetch(f"https://127.0.0.1:{httpd.server_address[1]}/secret", timeout=3.0)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert caught.value.reason == "tls", str(caught.value)
+    assert served == []  # no request was sent over the unverified connection
