@@ -225,7 +225,8 @@ def test_two_hundred_parallel_guesses_are_a_handful(tmp_path: Path) -> None:
         server.should_exit = True
         thread.join(timeout=10)
     looked_at = codes.count(401)
-    assert looked_at <= policy.CLIENT_FREE + 1, codes
+    # Three free tries, then one per doubling wait (1 s, 2 s ...): a handful even on a slow machine.
+    assert looked_at <= policy.CLIENT_FREE + 3, codes
     assert codes.count(429) == 200 - looked_at
     print(f"200 parallel guesses: {looked_at} passwords looked at, {took:.2f} s")
 
