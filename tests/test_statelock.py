@@ -207,3 +207,19 @@ def test_a_live_claim_is_left_alone_and_a_stale_or_dead_one_is_taken_over(tmp_pa
     store, now = _claimed_store(tmp_path / "b", owner, timedelta(seconds=1))
     assert len(store.claim_due(now, "me:2", now, now - CLAIM_TTL, gone=[owner])) == 1
     store.close()
+
+
+def test_a_manual_check_beside_the_daemon_is_refused(tmp_path: Path, site: PageServer) -> None:
+    """The probe's second case: `watcher check` beside a running daemon alerted edits twice."""
+    site.set("/page", html_page("Page", ["Text."]))
+    write_config(tmp_path / "sources.toml", [{"name": "page", "url": site.url("/page")}])
+    daemon = cli("run", "--listen", "off", cwd=tmp_path)
+    try:
+        wait_for_lock(tmp_path / "state", daemon)
+        code, err = finish(cli("check", cwd=tmp_path))
+        assert code == 2, err
+        assert f"`watcher run` (pid {daemon.pid}" in err, err
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        finish(daemon)
+    assert daemon.returncode == 0
