@@ -48,7 +48,7 @@ class Hit:
 class PageServer:
     """A threaded HTTP server on 127.0.0.1 whose pages tests set and change while it runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.pages: dict[str, Page] = {}
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
@@ -99,7 +99,7 @@ class PageServer:
 
             do_GET = do_POST = do_HEAD = _serve
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(

@@ -19,7 +19,8 @@ from watcher import __version__
 pytestmark = pytest.mark.slow
 
 CANARY = "CANARY-SECRET-7f3a9"
-CANARY_URL = f"mailto://{CANARY}@127.0.0.1:1?to=a@b.c"
+# Usable by Apprise (so `check` starts) but undeliverable: nothing listens on port 1.
+CANARY_URL = f"mailto://user:{CANARY}@127.0.0.1:1?from=watcher@example.org&to=team@example.org"
 HERE = "# <-- HERE"
 TIMEOUT = 60
 COMMANDS = ("check", "run", "changes", "sources")
@@ -290,7 +291,7 @@ def test_sources_error_outcome(tmp_path: Path, site: PageServer) -> None:
     site.set("/gone", b"gone", status=404)
     write_config(tmp_path / "sources.toml", [{"name": "gone", "url": site.url("/gone")}])
     proc = watcher("check", cwd=tmp_path)
-    assert proc.returncode == 0, err(proc)
+    assert proc.returncode == 1, err(proc)  # every source failed: the pass failed
     assert "ERROR" in out(proc)
     proc = watcher("sources", "--format", "json", cwd=tmp_path)
     (row,) = json.loads(out(proc))

@@ -141,6 +141,37 @@ CASES: list[tuple[str, str, list[str]]] = [
         WATCHER + FIRST + url_src("https://www.gov.uk:99999/b"),
         ["source 'b'", "invalid port"],
     ),
+    # hosts read as the fetcher reads them: shorthand and zero-padded IPv4 forms are ambiguous
+    *[
+        (
+            f"url-numeric-host-{host}",
+            WATCHER + FIRST + url_src(f"http://{host}/b"),
+            ["source 'b'", f"write it as {meant}"],
+        )
+        for host, meant in [
+            ("0177.0.0.1", "127.0.0.1"),
+            ("127.000.000.001", "127.0.0.1"),
+            ("012.0.0.1", "10.0.0.1"),
+            ("127.1", "127.0.0.1"),
+            ("0x7f.0.0.1", "127.0.0.1"),
+            ("2130706433", "127.0.0.1"),
+        ]
+    ],
+    (
+        "url-host-the-fetcher-refuses",
+        WATCHER + FIRST + url_src("http://10.1.2.3/b"),
+        ["source 'b'", "10.1.2.3 is a private address", "add its network to [egress] allow_cidrs"],
+    ),
+    (
+        "url-metadata-host",
+        WATCHER + FIRST + url_src("http://169.254.169.254/latest/"),
+        ["source 'b'", "metadata address"],
+    ),
+    (
+        "url-bad-idna-host",
+        WATCHER + FIRST + url_src("http://xn--/b"),
+        ["source 'b'", "cannot be parsed", "write it like https://"],
+    ),
     (
         "url-bad-ipv6",
         WATCHER + FIRST + url_src("http://[::1/b"),
@@ -621,3 +652,31 @@ def test_retention_and_health_settings(tmp_path: Path) -> None:
         timedelta(days=2),
         timedelta(minutes=5),
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("json://127.0.0.1:8080/special", ["127.0.0.1", "127.0.0.1:8080", "special"]),
+        (f"mailto://{CANARY}@127.0.0.1:1?to=team@example.org", ["127.0.0.1", "team@example.org"]),
+        ("json://hooks.example.org/notify/channel", ["hooks.example.org", "notify", "channel"]),
+    ],
+)
+def test_secret_fragments_leave_hosts_addresses_and_plain_words_alone(
+    notify_config: Path, url: str, kept: list[str]
+) -> None:
+    (secret,) = [t.secret for t in load_config(notify_config, environ={"TEAM_URL": url}).targets]
+    assert secret is not None
+    for piece in kept:
+        assert piece not in secret.fragments(), (piece, secret.fragments())
+
+
+def test_redaction_masks_the_secret_not_the_loopback_address(notify_config: Path) -> None:
+    from watcher.config import register_secrets
+    from watcher.logs import redact
+
+    url = f"mailto://{CANARY}:hunter2hunter2@127.0.0.1:1025?to=team@example.org"
+    register_secrets(load_config(notify_config, environ={"TEAM_URL": url}))
+    line = redact(f"web app on http://127.0.0.1:8080/ target special; sent with {CANARY}")
+    assert line == "web app on http://127.0.0.1:8080/ target special; sent with ***"
+    assert redact(url) == "***"

@@ -75,6 +75,10 @@ BLOCKED = [
     "ff02::1",
     "fd00:ec2::254",
     "::ffff:10.0.0.1",
+    "192.88.99.1",  # 6to4 relay anycast
+    "2002:c058:6301::",  # the same, wrapped in 6to4
+    "3fff::1",  # IPv6 documentation (RFC 9637)
+    "3fff:fff:ffff::1",
 ]
 
 
@@ -83,7 +87,9 @@ def test_non_public_addresses_are_blocked(address: str) -> None:
     assert address_verdict(ipaddress.ip_address(address)) is not None
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "192.88.100.1", "3fff:1000::1"]
+)
 def test_public_addresses_are_allowed(address: str) -> None:
     assert address_verdict(ipaddress.ip_address(address)) is None
 

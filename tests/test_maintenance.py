@@ -159,7 +159,8 @@ def test_health_cli_is_unhealthy_on_a_read_only_database(tmp_path: Path, site: P
         state.chmod(0o755)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stdout.startswith("unhealthy: "), proc.stdout
-    assert "readonly" in proc.stdout or "unable to open" in proc.stdout, proc.stdout
+    # Named as what it is, with the fix (not "damaged").
+    assert "read-only" in proc.stdout and "--state" in proc.stdout, proc.stdout
     assert "Traceback" not in proc.stderr
 
 

@@ -23,6 +23,7 @@ from tests.conftest import PageServer
 from tests.webdata import fill
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError
+from watcher.maintenance import latest_schema
 from watcher.store import Store
 from watcher.web.app import create_app, environment
 from watcher.web.auth import PUBLIC_PATHS
@@ -52,7 +53,8 @@ def local(config: Config) -> Iterator[TestClient]:
 def remote(config: Config) -> Iterator[TestClient]:
     """The app as bound to every interface: a login is required."""
     app = create_app(config, listen="0.0.0.0:8080")
-    with TestClient(app, base_url="http://watcher.example", follow_redirects=False) as client:
+    # Beyond loopback the session cookie is Secure: staff reach the app through https.
+    with TestClient(app, base_url="https://watcher.example", follow_redirects=False) as client:
         yield client
 
 
@@ -224,7 +226,7 @@ def test_a_forged_cookie_is_not_a_login(remote: TestClient) -> None:
     payload = base64.urlsafe_b64encode(
         json.dumps({"u": "x", "c": "y", "e": 9999999999, "a": True}).encode()
     ).decode()
-    remote.cookies.set("watcher_session", f"{payload}.{'0' * 64}")
+    remote.cookies.set("__Host-watcher_session", f"{payload}.{'0' * 64}")
     assert remote.get("/").status_code == 303
 
 
@@ -406,7 +408,7 @@ def test_migration_back_fills_the_search_index(tmp_path: Path, config: Config) -
     old.close()
     migrated = Store(copy)
     try:
-        assert migrated.schema_version == 6
+        assert migrated.schema_version == latest_schema()
         count = migrated.conn.execute(
             "SELECT count(*) FROM changes_fts WHERE changes_fts MATCH '\"allowance\"'"
         ).fetchone()[0]

@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 import click
 
-from watcher import __version__
+from watcher import __version__, statelock
 from watcher.config import Config, load_config, parse_duration, register_secrets
 from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import StoreError, WatcherError
 from watcher.logs import redact, setup_logging
 from watcher.maintenance import HealthReport, integrity, open_store
-from watcher.store import DB_NAME, DatabaseError
+from watcher.store import DB_NAME, DatabaseError, iso
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTCOME_MARK = {
@@ -83,7 +83,9 @@ def cli() -> None:
     """Watch web pages, store what changed, and alert on real changes.
 
     Sources are listed in sources.toml; state lives in STATE/watcher.db.
-    Exit codes: 0 done, 1 runtime error, 2 bad configuration or usage, 3 unusable state database.
+    Exit codes: 0 done, 1 runtime error (check: every source failed), 2 bad configuration or
+    usage, or the state is in use by another watcher process, 3 unusable state database
+    (damaged or read-only).
     """
 
 
@@ -92,19 +94,28 @@ def cli() -> None:
 @click.option("--diff/--no-diff", "show_diff", default=True, help="Print the diff of each change.")
 @common_options
 def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
-    """Check every source (or the NAMES given) once, deliver due alerts, then exit."""
+    """Check every source (or the NAMES given) once, deliver due alerts, then exit (1 when
+    every source failed)."""
     from watcher.runtime import check_once
 
     sources = [config.source(n) for n in names] or list(config.sources)
-    results, report = asyncio.run(check_once(config, sources))
+    if not sources:
+        click.echo(
+            f"watcher: warning: {config.path} lists no sources; add a [[source]] table "
+            "(see the README), nothing was checked",
+            err=True,
+        )
+    with statelock.hold(config.settings.state_dir, "check"):
+        results, report = asyncio.run(check_once(config, sources))
     width = max((len(r.source) for r in results), default=10)
     for r in results:
         detail = r.change.summary if r.change else (r.error or "")
         click.echo(
-            f"{OUTCOME_MARK.get(r.outcome, r.outcome):<11} {r.source:<{width}}  {redact(detail)}"
+            f"{OUTCOME_MARK.get(r.outcome, r.outcome):<11} {r.source:<{width}}  "
+            f"{terminal_safe(redact(detail))}"
         )
         if r.change and show_diff:
-            click.echo(_indent(render_diff(r.change.diff, max_lines=40)))
+            click.echo(terminal_safe(_indent(render_diff(r.change.diff, max_lines=40))))
     errors = sum(r.outcome == "error" for r in results)
     changed = sum(r.outcome == "changed" for r in results)
     click.echo(
@@ -112,6 +123,14 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
         f"alerts sent {report.sent}, retrying {report.retrying}, dead {report.dead}",
         err=True,
     )
+    if results and errors == len(results):
+        # Every source failing is the checker's own trouble (network, egress policy), not news.
+        click.echo(
+            f"watcher: error: all {errors} sources failed (see the ERROR lines); "
+            "check the network and [egress] settings",
+            err=True,
+        )
+        sys.exit(1)
 
 
 def listen_option(fn: F) -> F:
@@ -133,8 +152,11 @@ def run(config: Config, listen: str | None) -> None:
     import logging
     from functools import partial
 
+    from watcher.notify.deliver import check_targets
     from watcher.scheduler import Daemon
     from watcher.web.serve import serve_beside, server
+
+    check_targets(config.targets)  # before anything is opened or written
 
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)
@@ -144,20 +166,21 @@ def run(config: Config, listen: str | None) -> None:
         logging.getLogger("watcher").warning(
             f"notify target {name!r} is off: set {target.env} (or {target.env}_FILE) to its Apprise URL"
         )
-    # A damaged file stops the daemon at once with the fix, not at its first write hours later.
-    store = open_store(config.settings.state_dir)
-    try:
-        integrity(store)
-    finally:
-        store.close()
-    address = listen or config.web.listen
-    companions = []
-    if address != "off":
-        # Built before the daemon starts: a web setting that is wrong stops `run` at once.
-        web = server(config, address, embedded=True)
-        companions.append(partial(serve_beside, web, address))
-        logging.getLogger("watcher").info(f"web app on http://{address}/")
-    asyncio.run(Daemon(config, companions=companions).run())
+    with statelock.hold(config.settings.state_dir, "run"):
+        # A damaged file stops the daemon at once with the fix, not at its first write hours later.
+        store = open_store(config.settings.state_dir)
+        try:
+            integrity(store)
+        finally:
+            store.close()
+        address = listen or config.web.listen
+        companions = []
+        if address != "off":
+            # Built before the daemon starts: a web setting that is wrong stops `run` at once.
+            web = server(config, address, embedded=True)
+            companions.append(partial(serve_beside, web, address))
+            logging.getLogger("watcher").info(f"web app on http://{address}/")
+        asyncio.run(Daemon(config, companions=companions).run())
 
 
 @cli.command()
@@ -209,7 +232,7 @@ def changes(
             f"#{r['id']}  {r['detected_at']}  {r['source']}  [{r['category'] or 'change'}]  {r['summary']}"
         )
         if show_diff:
-            click.echo(_indent(render_diff(diff_from_dict(r["diff"]), max_lines=60)))
+            click.echo(terminal_safe(_indent(render_diff(diff_from_dict(r["diff"]), max_lines=60))))
     if not rows:
         click.echo("no changes recorded", err=True)
 
@@ -509,6 +532,35 @@ def _retry(config: Config, outbox_id: int) -> None:
     asyncio.run(go())
 
 
+@cli.command()
+@click.argument("action", required=False, type=click.Choice(["clear"]))
+@click.argument("address", required=False)
+@common_options
+def logins(config: Config, action: str | None, address: str | None) -> None:
+    """Failed web logins by client address, and lockouts. `logins clear [ADDRESS]` lifts the
+    lockout and forgets the failures of ADDRESS (of every address, and the global count, when
+    none is given)."""
+    from watcher.web.logins import EVERYONE, client_key
+
+    store = open_store(config.settings.state_dir)
+    try:
+        if action == "clear":
+            cleared = store.login_clear(client_key(address) if address else None)
+            what = f"address {address}" if address else "every address"
+            click.echo(f"cleared failed logins of {what} ({cleared} entries)")
+            return
+        rows = store.login_failures()
+    finally:
+        store.close()
+    for row in rows:
+        who = "everyone (global)" if row.client == EVERYONE else row.client.removeprefix("ip:")
+        state = "LOCKED" if row.locked else f"next try {iso(row.next_at) if row.next_at else 'now'}"
+        last = iso(row.last_at) if row.last_at else "-"
+        click.echo(f"{who:<40} {row.failures:>4} failed  last {last}  {state}")
+    if not rows:
+        click.echo("no failed logins")
+
+
 @cli.group()
 def notify() -> None:
     """Alert targets."""
@@ -660,12 +712,13 @@ def migrate(config: Config) -> None:
     """Bring the state database to the latest schema and print its version."""
     from watcher.maintenance import latest_schema, schema_on_disk
 
-    before = schema_on_disk(config.settings.state_dir)
-    store = open_store(config.settings.state_dir)  # opening applies pending migrations
-    try:
-        after = store.schema_version
-    finally:
-        store.close()
+    with statelock.hold(config.settings.state_dir, "migrate"):
+        before = schema_on_disk(config.settings.state_dir)
+        store = open_store(config.settings.state_dir)  # opening applies pending migrations
+        try:
+            after = store.schema_version
+        finally:
+            store.close()
     if before == after:
         click.echo(f"{store.path}: already at version {after} (latest {latest_schema()})")
     else:
@@ -695,11 +748,12 @@ def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -
     settings = config.settings
     checks_for = keep(keep_checks, settings.keep_checks, "--keep-checks")
     snapshots_for = keep(keep_snapshots, settings.keep_snapshots, "--keep-snapshots")
-    store = open_store(settings.state_dir)
-    try:
-        pruned = retention(store, datetime.now(UTC), checks_for, snapshots_for)
-    finally:
-        store.close()
+    with statelock.hold(settings.state_dir, "prune"):
+        store = open_store(settings.state_dir)
+        try:
+            pruned = retention(store, datetime.now(UTC), checks_for, snapshots_for)
+        finally:
+            store.close()
     click.echo(
         f"pruned {pruned.checks} checks older than {_human(checks_for.total_seconds())} and "
         f"{pruned.snapshots} snapshots older than {_human(snapshots_for.total_seconds())}; "
@@ -762,6 +816,29 @@ def _human(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{int(seconds)}s"
+
+
+# Page text reaches the terminal: bidirectional overrides could make a line read unlike its bytes,
+# and escape sequences could drive the terminal itself. Both are shown escaped.
+TERMINAL_UNSAFE = frozenset(
+    [
+        *range(0x00, 0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
+)
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control, escape and bidi-override characters shown as \\uXXXX."""
+    return "".join(f"\\u{ord(c):04x}" if ord(c) in TERMINAL_UNSAFE else c for c in text)
 
 
 def _indent(text: str) -> str:

@@ -18,7 +18,8 @@ import soupsieve
 
 from watcher import PROJECT_URL, __version__
 from watcher.classify.rules import LABELS
-from watcher.errors import ConfigError
+from watcher.egress import address_verdict, parse_url
+from watcher.errors import ConfigError, FetchError
 from watcher.logs import register_secret
 from watcher.models import EgressPolicy, Source
 
@@ -52,7 +53,7 @@ SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matte
 NOTIFY_KEYS = ("name", "env", "format")
 ROUTE_KEYS = ("name", "targets", "tags", "sources", "categories", "min_confidence", "mode")
 MODES = ("immediate", "hourly", "daily", "weekly")
-FORMATS = ("slack", "email", "text")
+FORMATS = ("slack", "email", "text", "mattermost", "discord", "teams", "telegram", "matrix")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 WEB_KEYS = ("listen", "public_url", "password_env", "tokens_env", "secret_key_env")
 
@@ -62,6 +63,26 @@ DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_EVERY = timedelta(seconds=10)
 MAX_EVERY = timedelta(days=31)
+
+
+SECRET_KEY = re.compile(r"pass|pwd|token|secret|key|auth|sig", re.I)
+DOMAIN_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+\.?(:\d+)?$")
+
+
+def _token_like(piece: str) -> bool:
+    """A URL piece that may be a credential: not an address, a host name or a plain word."""
+    piece = piece.strip()
+    if len(piece) < 6 or DOMAIN_NAME.match(piece) or "@" in piece:
+        return False
+    try:
+        ipaddress.ip_address(piece.strip("[]"))
+        return False
+    except ValueError:
+        pass
+    if piece.startswith("#"):
+        return False  # a channel name
+    mixed = piece.lower() != piece and piece.upper() != piece
+    return len(piece) >= 16 or mixed or any(c.isdigit() for c in piece)
 
 
 class Secret:
@@ -80,18 +101,26 @@ class Secret:
 
         Apprise logs parts of a URL it rejects (for example the user of a mailto:// URL as an
         invalid From address), so redacting only the whole URL is not enough: the user name,
-        password, host, path segments and query values are hidden too.
+        password, and every token-like host, path segment or query value are hidden too. Host
+        names, addresses and plain words are not secrets: hiding them would mask every
+        "127.0.0.1" and every target named like a path segment in unrelated log lines.
         """
         pieces = {self._value}
+        # Apprise reads several URLs from one value, split at spaces and commas, and logs each.
+        words = [w for w in re.split(r"[\s,]+", self._value.strip()) if w]
+        if len(words) > 1:
+            found = [p for w in words for p in Secret(w).fragments() if _token_like(p)]
+            return tuple(sorted(pieces | set(found), key=len, reverse=True))
         try:
             parts = urlsplit(self._value)
         except ValueError:
             return (self._value,)
         userinfo, _, hostport = parts.netloc.rpartition("@")
-        candidates = [userinfo, *userinfo.split(":", 1), hostport, hostport.rpartition(":")[0]]
-        candidates += parts.path.split("/")
-        candidates += [pair.partition("=")[2] for pair in parts.query.split("&")]
-        for candidate in candidates:
+        always = [userinfo, *userinfo.split(":", 1)]
+        maybe = [hostport, hostport.rpartition(":")[0], *parts.path.split("/")]
+        for key, _, value in (pair.partition("=") for pair in parts.query.split("&")):
+            (always if SECRET_KEY.search(key) else maybe).append(value)
+        for candidate in always + [c for c in maybe if _token_like(unquote(c))]:
             for form in (candidate, unquote(candidate)):
                 if len(form.strip()) >= 6:
                     pieces.add(form)
@@ -131,7 +160,7 @@ class NotifyTarget:
     name: str
     env: str
     secret: Secret | None
-    format: str | None = None  # slack, email or text; by default from the URL's scheme
+    format: str | None = None  # a channel of notify.render.CHANNELS; by default from the URL scheme
 
     @property
     def scheme(self) -> str:
@@ -501,7 +530,7 @@ class _Loader:
             )
         return tuple(sorted(set(value), reverse=True))
 
-    def url(self, value: Any, what: str, index: int) -> str:
+    def url(self, value: Any, what: str, index: int, allow: tuple[IPNetwork, ...] = ()) -> str:
         line = self.where.key("url", "source", index)
         if not isinstance(value, str):
             raise self.fail(line, f"{what}: url must be a string")
@@ -531,9 +560,33 @@ class _Loader:
             _ = parts.port
         except ValueError:
             raise self.fail(line, f"{what}: url has an invalid port") from None
+        # The fetcher's own URL check and address gate, so what loads is what it will request.
+        try:
+            host = parse_url(value).host
+        except FetchError as exc:
+            raise self.fail(
+                line, f"{what}: url {exc}; write it like https://www.gov.uk/..."
+            ) from None
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            return value  # a name: resolved, and its answers checked, at fetch time
+        verdict = address_verdict(literal, allow)
+        if verdict:
+            raise self.fail(
+                line,
+                f"{what}: url host {literal} is {verdict}, which the fetcher refuses; if this is "
+                "an intranet source you trust, add its network to [egress] allow_cidrs",
+            )
         return value
 
-    def source(self, data: Any, index: int, default_every: timedelta) -> Source:
+    def source(
+        self,
+        data: Any,
+        index: int,
+        default_every: timedelta,
+        allow: tuple[IPNetwork, ...] = (),
+    ) -> Source:
         header = self.where.table("source", index)
         if not isinstance(data, dict):
             raise self.fail(header, "[[source]] must be a table")
@@ -580,7 +633,7 @@ class _Loader:
             )
         return Source(
             name=name,
-            url=self.url(data["url"], what, index),
+            url=self.url(data["url"], what, index, allow),
             every=every,
             tags=tags,
             select=select,
@@ -723,7 +776,8 @@ def load_config(
     raw_sources = raw.get("source", [])
     if not isinstance(raw_sources, list):
         raise loader.fail(loader.where.table("source"), "write each source as a [[source]] table")
-    sources = tuple(loader.source(s, i, default_every) for i, s in enumerate(raw_sources))
+    allow = settings.egress.allow_cidrs
+    sources = tuple(loader.source(s, i, default_every, allow) for i, s in enumerate(raw_sources))
     _no_duplicates(loader, [s.name for s in sources], "source")
 
     raw_targets = raw.get("notify", [])

@@ -41,6 +41,9 @@ METADATA_ADDRESSES = frozenset(
     for a in ("169.254.169.254", "fd00:ec2::254", "168.63.129.16", "100.100.100.200")
 )
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Special-purpose ranges Python's `is_global` does not flag (as of 3.11): the 6to4 relay anycast
+# (RFC 7526, deprecated and routed to whoever announces it) and IPv6 documentation (RFC 9637).
+NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in ("192.88.99.0/24", "3fff::/20"))
 ACCEPTED_TYPES = (
     "text/html",
     "application/xhtml+xml",
@@ -77,6 +80,73 @@ def _unwrap(ip: IPAddress) -> IPAddress:
     return ip
 
 
+# A host made only of numbers (decimal, octal with a leading 0, or 0x hex) and dots: the resolver
+# reads it as an IPv4 address (inet_aton), whatever a URL parser thinks.
+NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?$", re.I)
+HOST_NAME = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$", re.I)
+MESSAGE_LIMIT = 300
+
+
+def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Hostile text made fit for a one-line error: whitespace collapsed, control characters shown
+    escaped, and cut to `limit` characters."""
+    flat = " ".join(text.split())
+    flat = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def numeric_host(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a numbers-and-dots host means to the resolver (`127.1`, `0x7f.0.0.1`,
+    `0177.0.0.1`, `2130706433` are all 127.0.0.1), or None when the host is a name."""
+    if not NUMERIC_HOST.match(host):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host.rstrip(".")))
+    except OSError:
+        return None
+
+
+def parse_url(url: str) -> httpx.URL:
+    """`url` as the fetcher will request it, or FetchError saying what makes it unusable.
+
+    The one URL check: the config check calls it too, so a source that loads is a source the
+    fetcher can request, and a redirect target is held to the same rules as a configured URL.
+    """
+    shown = one_line(url, 120)
+    if any(c == "\\" or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise FetchError("bad_url", f"{shown} has a backslash or control character")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError as exc:  # unbalanced IPv6 brackets, a port out of range or not a number
+        raise FetchError("bad_url", f"{shown} cannot be parsed ({one_line(str(exc))})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise EgressDenied(f"{shown} is not an http(s) URL")
+    if not host:
+        raise FetchError("bad_url", f"{shown} has no host")
+    if port == 0:
+        raise FetchError("bad_url", f"{shown} has port 0")
+    meant = numeric_host(host)
+    if meant is not None and str(meant) != host:
+        raise FetchError(
+            "bad_url",
+            f"host {host!r} is a shorthand or zero-padded IPv4 form that parsers disagree on "
+            f"(the resolver reads {meant}); write it as {meant}",
+        )
+    try:
+        parsed = httpx.URL(url)
+        _ = parsed.host  # decodes IDNA labels, which can fail
+    except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors
+        raise FetchError("bad_url", f"{shown} cannot be parsed ({one_line(str(exc))})") from None
+    raw_host = parsed.raw_host.decode("ascii", "replace")
+    if not raw_host:
+        raise FetchError("bad_url", f"{shown} has no host")
+    if ":" not in raw_host and not HOST_NAME.match(raw_host):
+        raise FetchError("bad_url", f"{shown} has characters no host name can have")
+    return parsed
+
+
 def address_verdict(ip: IPAddress, allow: Iterable[IPNetwork] = ()) -> str | None:
     """Why connecting to `ip` is refused, or None when it is allowed."""
     inner = _unwrap(ip)
@@ -89,7 +159,9 @@ def address_verdict(ip: IPAddress, allow: Iterable[IPNetwork] = ()) -> str | Non
         return "a loopback address"
     if inner.is_multicast or inner.is_unspecified or inner.is_reserved or inner.is_link_local:
         return "a non-routable address"
-    if not inner.is_global:
+    if not inner.is_global or any(
+        inner in net for net in NOT_PUBLIC if net.version == inner.version
+    ):
         return "a private address"
     return None
 
@@ -253,7 +325,7 @@ class Egress:
 
     async def fetch(self, url: str, validators: Validators | None = None) -> Fetched:
         """GET `url` within every limit. 304 comes back as `not_modified`; anything else odd raises."""
-        host = (urlsplit(url).hostname or "").lower()
+        host = parse_url(url).host
         # The host's turn first, a concurrency slot second: a request queued behind a busy host
         # must not sit on a slot that requests to other hosts could use.
         async with self._hosts.lock(host):
@@ -269,6 +341,24 @@ class Egress:
                     ) from None
                 except _TRANSPORT_ERRORS as exc:
                     raise _as_fetch_error(exc) from None
+                except (httpx.InvalidURL, ValueError) as exc:
+                    # httpx parses a redirect's Location as it reads the answer, before we do.
+                    raise FetchError(
+                        "redirects",
+                        f"{host} redirected to a URL that cannot be parsed ({one_line(str(exc))})",
+                    ) from None
+                except FetchError:
+                    raise
+                except Exception as exc:
+                    # Hostile answers must end as one failed check of this source, never as an
+                    # exception that stops the pass for every other source: anything not met yet
+                    # is logged with its traceback and reported as a fetch failure.
+                    log.exception("unexpected fetch failure", extra={"source": host})
+                    raise FetchError(
+                        "internal",
+                        f"unexpected {type(exc).__name__} fetching from {host}: "
+                        f"{one_line(str(exc))}",
+                    ) from None
                 finally:
                     self._hosts.done(host)
 
@@ -360,24 +450,33 @@ _TRANSPORT_ERRORS = (
 
 
 def _as_fetch_error(exc: BaseException) -> FetchError:
-    text = str(exc) or type(exc).__name__
+    text = one_line(str(exc) or type(exc).__name__)
     if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(exc, ssl.SSLError):
         return FetchError("tls", f"TLS failed: {text}")
     if isinstance(exc, httpcore.TimeoutException | httpx.TimeoutException):
         return FetchError("timeout", f"timed out: {text}")
     if isinstance(exc, httpcore.ConnectError | httpx.ConnectError):
         return FetchError("connect", f"could not connect: {text}")
+    if "location header" in text.lower():
+        return FetchError("redirects", f"redirect refused: {text}")
     return FetchError("protocol", f"broken HTTP exchange: {text}")
 
 
 def _next_hop(current: str, location: str | None) -> str:
     if not location:
         raise FetchError("redirects", f"redirect from {current} has no Location")
-    if "\\" in location or any(ord(c) < 32 for c in location):
+    if "\\" in location or any(ord(c) < 32 or ord(c) == 127 for c in location):
         raise FetchError("redirects", f"redirect from {current} has a malformed Location")
-    target = urljoin(current, location.strip())
-    if urlsplit(target).scheme not in ("http", "https"):
-        raise EgressDenied(f"redirect from {current} to a non-http URL was refused")
+    try:
+        target = urljoin(current, location.strip())
+    except ValueError:
+        raise FetchError("redirects", f"redirect from {current} has a malformed Location") from None
+    try:
+        parse_url(target)
+    except EgressDenied:
+        raise EgressDenied(f"redirect from {current} to a non-http URL was refused") from None
+    except FetchError as exc:
+        raise FetchError("redirects", f"redirect from {current} refused: {exc}") from None
     return target
 
 

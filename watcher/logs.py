@@ -19,7 +19,8 @@ def register_secret(value: str) -> None:
 
 
 def redact(text: str) -> str:
-    for secret in _SECRETS:
+    # Longest first: a whole URL is hidden whole, not left in pieces around its password.
+    for secret in sorted(_SECRETS, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, "***")
     return text

@@ -7,6 +7,7 @@ observes them all first, so a site's template churn is known before any page of 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -217,7 +218,9 @@ class Checker:
             )
             return replace(base, result=result, fetched=fetched, body_hash=body_hash)
         try:
-            extracted = to_text(fetched, source)
+            # Parsing is CPU work of up to seconds: off the event loop, so the web app and other
+            # checks sharing it keep answering.
+            extracted = await asyncio.to_thread(to_text, fetched, source)
         except ExtractError as exc:
             result = self._failed(base, exc.reason, str(exc), fetched.status, len(fetched.body))
             return replace(base, result=result)
@@ -245,7 +248,7 @@ class Checker:
             again = await self.egress.fetch(observed.source.url)
             if digest(again.body) == observed.body_hash:
                 return observed  # same bytes: nothing to learn, nothing to parse
-            second = to_text(again, observed.source)
+            second = await asyncio.to_thread(to_text, again, observed.source)
         except (FetchError, ExtractError):
             return observed  # the first fetch stands as the baseline; learning waits
         if second.text == first.text:

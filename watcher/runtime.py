@@ -13,7 +13,7 @@ from watcher.config import Config, register_secrets
 from watcher.egress import Egress
 from watcher.models import CheckResult, Source
 from watcher.notify import Deliverer, DeliveryReport
-from watcher.notify.deliver import StormPolicy
+from watcher.notify.deliver import StormPolicy, check_targets
 from watcher.pipeline import Alerting, Checker, Clock, utcnow
 from watcher.store import Store
 
@@ -30,6 +30,7 @@ class Runtime:
 async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[Runtime]:
     """Everything a pass needs, closed in order on exit."""
     register_secrets(config)
+    check_targets(config.targets)
     store = Store.open(config.settings.state_dir)
     try:
         store.sync_sources(config.sources, clock())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ from watcher.models import (
     SourceState,
     Validators,
 )
+from watcher.statelock import read_only_error, unwritable
 
 DB_NAME = "watcher.db"
 # What a damaged file raises from any query; callers outside this module catch it by this name.
@@ -328,6 +329,54 @@ def m006_alert_routing(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_outbox_claims(db: Database) -> None:
+    # A sender claims each row before sending it, so two processes on one state (a stale lock, a
+    # manual retry beside the daemon) can never both send the same alert.
+    _run(
+        db,
+        """
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_at TEXT
+        """,
+    )
+
+
+@migrations()
+def m008_web_logins(db: Database) -> None:
+    # Sessions live server-side, so logging out ends one for good; failed logins are counted
+    # per client address (and "*" for all of them) so guessing slows down and then stops.
+    _run(
+        db,
+        """
+        CREATE TABLE web_sessions (
+            id TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE login_failures (
+            client TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_at TEXT,
+            next_at TEXT,
+            locked INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+    )
+
+
+@dataclass(frozen=True)
+class LoginFailures:
+    """What is known about one client's (or, as "*", everyone's) failed logins."""
+
+    client: str
+    failures: int = 0
+    last_at: datetime | None = None
+    next_at: datetime | None = None
+    locked: bool = False
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
@@ -365,6 +414,11 @@ class Store:
             )
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            # A read-only directory is not a damaged file: SQLite's WAL needs to write beside it
+            # even to read, and restoring a backup would not help.
+            problem = unwritable(path.parent)
+            if problem:
+                raise read_only_error(path.parent, problem) from None
             raise StoreError(
                 f"{path}: cannot open the state database ({exc}); restore it from a backup "
                 "or point --state at another directory"
@@ -408,6 +462,9 @@ class Store:
                 )
             migrations.apply(self.db)
         except sqlite3.OperationalError as exc:
+            problem = unwritable(self.path.parent)
+            if problem:
+                raise read_only_error(self.path.parent, problem) from None
             raise StoreError(
                 f"{self.path}: cannot write the state database ({exc}); check free space and permissions"
             ) from None
@@ -735,6 +792,150 @@ class Store:
         ).fetchall()
         return [OutboxRow(*r) for r in rows]
 
+    # --- web sessions and login throttling ------------------------------------------------------
+
+    def session_start(self, sid: str, user: str, now: datetime, expires: datetime) -> None:
+        with self._write() as c:
+            c.execute("DELETE FROM web_sessions WHERE expires_at < ?", (iso(now),))
+            c.execute(
+                "INSERT INTO web_sessions (id, user, created_at, expires_at) VALUES (?,?,?,?)",
+                (sid, user, iso(now), iso(expires)),
+            )
+
+    def session_live(self, sid: str, now: datetime) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM web_sessions WHERE id = ? AND expires_at > ?", (sid, iso(now))
+        ).fetchone()
+        return row is not None
+
+    def session_end(self, sid: str) -> None:
+        with self._write() as c:
+            c.execute("DELETE FROM web_sessions WHERE id = ?", (sid,))
+
+    def sessions_end_all(self) -> int:
+        with self._write() as c:
+            return int(c.execute("DELETE FROM web_sessions").rowcount)
+
+    def login_failures(self, client: str | None = None) -> list[LoginFailures]:
+        sql = "SELECT client, failures, last_at, next_at, locked FROM login_failures"
+        rows = self.conn.execute(
+            sql + (" WHERE client = ?" if client else " ORDER BY client"),
+            (client,) if client else (),
+        ).fetchall()
+        return [
+            LoginFailures(r[0], r[1], parse_iso(r[2]), parse_iso(r[3]), bool(r[4])) for r in rows
+        ]
+
+    def login_attempt(
+        self,
+        clients: Sequence[str],
+        now: datetime,
+        judge: Callable[[LoginFailures, datetime], tuple[datetime | None, bool, datetime | None]],
+    ) -> datetime | None:
+        """In one transaction: None when every client in `clients` may try a password now (each
+        is then held until `judge`'s hold time, so parallel tries wait), else when to come back
+        (datetime.max when locked). `judge(row, now)` returns (come back at, locked, hold until)."""
+        with self._write() as c:
+            rows = {
+                r[0]: LoginFailures(r[0], r[1], parse_iso(r[2]), parse_iso(r[3]), bool(r[4]))
+                for r in c.execute(
+                    "SELECT client, failures, last_at, next_at, locked FROM login_failures "
+                    "WHERE client IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(clients)),),
+                ).fetchall()
+            }
+            holds = []
+            for client in clients:
+                wait, locked, hold = judge(rows.get(client, LoginFailures(client)), now)
+                if locked:
+                    return datetime.max.replace(tzinfo=UTC)
+                if wait is not None:
+                    return wait
+                holds.append((client, iso(hold) if hold else None))
+            c.executemany(
+                "INSERT INTO login_failures (client, next_at) VALUES (?, ?) "
+                "ON CONFLICT (client) DO UPDATE SET next_at = excluded.next_at",
+                holds,
+            )
+        return None
+
+    def login_failed(
+        self,
+        clients: Sequence[str],
+        now: datetime,
+        judge: Callable[[LoginFailures, datetime], tuple[int, datetime, bool]],
+    ) -> None:
+        """Count a failed password for each client; `judge(previous row, now)` gives the new
+        count, the next allowed time and whether the client is now locked out."""
+        with self._write() as c:
+            for client in clients:
+                row = c.execute(
+                    "SELECT failures, last_at, next_at, locked FROM login_failures "
+                    "WHERE client = ?",
+                    (client,),
+                ).fetchone()
+                previous = (
+                    LoginFailures(
+                        client, row[0], parse_iso(row[1]), parse_iso(row[2]), bool(row[3])
+                    )
+                    if row
+                    else LoginFailures(client)
+                )
+                failures, next_at, locked = judge(previous, now)
+                c.execute(
+                    "INSERT INTO login_failures (client, failures, last_at, next_at, locked) "
+                    "VALUES (?,?,?,?,?) ON CONFLICT (client) DO UPDATE SET "
+                    "failures = excluded.failures, last_at = excluded.last_at, "
+                    "next_at = excluded.next_at, locked = MAX(locked, excluded.locked)",
+                    (client, failures, iso(now), iso(next_at), int(locked)),
+                )
+
+    def login_succeeded(self, client: str) -> None:
+        with self._write() as c:
+            c.execute("DELETE FROM login_failures WHERE client = ?", (client,))
+
+    def login_clear(self, client: str | None = None) -> int:
+        """Forget failed logins (and lift lockouts): of one client, or all."""
+        with self._write() as c:
+            if client:
+                return int(
+                    c.execute("DELETE FROM login_failures WHERE client = ?", (client,)).rowcount
+                )
+            return int(c.execute("DELETE FROM login_failures").rowcount)
+
+    def claimants(self) -> list[str]:
+        """Who holds claims on unsent alerts (normally nobody between deliveries)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT claimed_by FROM outbox "
+            "WHERE status = 'pending' AND claimed_by IS NOT NULL"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def claim_due(
+        self,
+        due_by: datetime,
+        owner: str,
+        now: datetime,
+        stale_before: datetime,
+        gone: Sequence[str] = (),
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Claim, in one transaction, the pending rows due by `due_by` that no other sender holds
+        (a claim older than `stale_before`, or by an owner in `gone`, is free again)."""
+        with self._write() as c:
+            rows = c.execute(
+                "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, "
+                "payload FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+                "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ? "
+                "OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT ?",
+                (iso(due_by), owner, iso(stale_before), json.dumps(list(gone)), limit),
+            ).fetchall()
+            c.executemany(
+                "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                [(owner, iso(now), r[0]) for r in rows],
+            )
+        return [OutboxRow(*r) for r in rows]
+
     def deadlines(self, today: str | None = None) -> list[dict[str, Any]]:
         """Closing dates, soonest first; only those on or after `today` (ISO date) when given."""
         if today:
@@ -806,8 +1007,8 @@ class Store:
         ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
         with self._write() as c:
             c.executemany(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL "
-                "WHERE id = ?",
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                "last_error = NULL, claimed_by = NULL, claimed_at = NULL WHERE id = ?",
                 [(iso(now), i) for i in ids],
             )
 
@@ -817,8 +1018,8 @@ class Store:
         ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
         with self._write() as c:
             c.executemany(
-                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-                "WHERE id = ?",
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ?, claimed_by = NULL, claimed_at = NULL WHERE id = ?",
                 [("dead" if dead else "pending", error, iso(next_attempt), i) for i in ids],
             )
 

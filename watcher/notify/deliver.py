@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import apprise
 
 from watcher.config import NotifyTarget
+from watcher.errors import ConfigError
 from watcher.models import Source
 from watcher.notify import capture
 from watcher.notify.render import (
@@ -41,8 +43,54 @@ FORMATS = {
 }
 
 
+# A claim left by a sender that died mid-send is taken over after this long (at once when the
+# claimant was a process on this machine that no longer exists).
+CLAIM_TTL = timedelta(minutes=15)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def check_targets(targets: Sequence[NotifyTarget]) -> None:
+    """Refuse to start with a target whose Apprise URL cannot work: it would only fail at send
+    time and be retried until dead. The message names the variable, never the value."""
+    quiet = logging.getLogger("apprise")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # it would log the parts it rejects; our line says enough
+    try:
+        unusable = [
+            t
+            for t in targets
+            if t.secret is not None and not apprise.Apprise().add(t.secret.reveal())
+        ]
+    finally:
+        quiet.setLevel(level)
+    for target in unusable:
+        raise ConfigError(
+            f"notify target {target.name!r}: Apprise cannot use the URL in ${target.env} "
+            "(value hidden): a scheme it does not know, or parts missing for that service; "
+            f"fix {target.env} by the service's page in the Apprise docs, or unset it"
+        )
+
+
+def claim_owner() -> str:
+    """This process, as written in the outbox's claimed_by."""
+    return f"{os.uname().nodename}:{os.getpid()}"
+
+
+def owner_gone(owner: str) -> bool:
+    """True when `owner` was a process on this machine that has since exited."""
+    host, _, pid = owner.rpartition(":")
+    if host != os.uname().nodename or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
 
 
 @dataclass
@@ -90,7 +138,10 @@ class Deliverer:
         async with self._lock:
             capture.install()
             report = DeliveryReport()
-            due = self.store.due_alerts(self.clock() + horizon, limit=1000)
+            now = self.clock()
+            me = claim_owner()
+            gone = [o for o in self.store.claimants() if o != me and owner_gone(o)]
+            due = self.store.claim_due(now + horizon, me, now, now - CLAIM_TTL, gone, limit=1000)
             for batch in self.batches(due):
                 await self._deliver(batch, report)
             return report

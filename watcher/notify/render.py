@@ -33,7 +33,8 @@ from urllib.parse import quote, urlsplit
 
 from watcher.diff import diff_from_dict
 
-CHANNELS = ("slack", "email", "text")
+CHAT_CHANNELS = ("mattermost", "discord", "teams", "telegram", "matrix")
+CHANNELS = ("slack", "email", "text", *CHAT_CHANNELS)
 MAX_DIFF_LINES = 20
 MAX_LINE_CHARS = 300
 MAX_BODY_CHARS = 3000
@@ -54,6 +55,23 @@ CATEGORY_LABELS = {
 }
 SLACK_SCHEMES = frozenset({"slack"})
 EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
+# Chat services Apprise reaches whose clients read mentions and markup out of message text.
+CHAT_SCHEMES = {
+    "mmost": "mattermost",
+    "mmosts": "mattermost",
+    "discord": "discord",
+    "workflow": "teams",
+    "workflows": "teams",
+    "msteams": "teams",
+    "tgram": "telegram",
+    "matrix": "matrix",
+    "matrixs": "matrix",
+}
+CHAT_WEBHOOK_HOSTS = {
+    "discord.com": "discord",
+    "discordapp.com": "discord",
+    "api.telegram.org": "telegram",
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,14 @@ def channel_for(apprise_url_scheme: str, override: str | None = None) -> str:
         return "slack"
     if scheme in EMAIL_SCHEMES:
         return "email"
+    if scheme in CHAT_SCHEMES:
+        return CHAT_SCHEMES[scheme]
+    if scheme == "https" and "://" in value:
+        host = urlsplit(value).hostname or ""
+        if host in CHAT_WEBHOOK_HOSTS:
+            return CHAT_WEBHOOK_HOSTS[host]
+        if host.endswith((".webhook.office.com", ".logic.azure.com")):
+            return "teams"
     return "text"
 
 
@@ -203,6 +229,49 @@ def _write_text(span: Span) -> str:
     return text
 
 
+# Chat services (Mattermost, Discord, Teams, Telegram, Matrix) read more out of message text than
+# Markdown: `<!channel>` and `<url|label>` (Mattermost's Slack compatibility), `<@id>`, `<@&role>`
+# and `<#channel>` (Discord), `<at>` (Teams), `@all`, `@here`, `@room` and `@name` (all of them).
+# Page text is therefore written so that none of these can form, whatever the service renders:
+# `<` and `>` become look-alikes (no tag, mention or link in angle brackets), every `@` gets a
+# zero-width joiner after it (shown the same, never a mention), and for the services sent
+# Markdown every other CommonMark punctuation character is backslash-escaped (no link, no
+# emphasis, no code span). Matrix is sent plain text: its clients show the body as it is.
+_ANGLE_LOOKALIKE = str.maketrans({"<": "‹", ">": "›"})
+# The characters that open Markdown links, emphasis, code, headings, spoilers and tables.
+_COMMONMARK_PUNCTUATION = re.compile(r"([\\`*_~\[\]()#!|])")
+MARKDOWN_CHATS = frozenset({"mattermost", "discord", "teams", "telegram"})
+
+
+def chat_text(text: str, markdown: bool = True) -> str:
+    """Page text for a chat service: no mention, tag or link can form (see above)."""
+    text = inline(text).translate(_ANGLE_LOOKALIKE).replace("@", "@" + ZWJ)
+    return _COMMONMARK_PUNCTUATION.sub(r"\\\1", text) if markdown else text
+
+
+def _chat_writer(markdown: bool) -> Callable[[Span], str]:
+    def write(span: Span) -> str:
+        kind, text, url = span
+        escaped = chat_text(text, markdown)
+        if not markdown:
+            if kind == "ins":
+                return "{+" + escaped + "+}"
+            if kind == "del":
+                return "[-" + escaped + "-]"
+            if kind == "link" and text != url:
+                return f"{escaped} ({url})"
+            return escaped
+        if kind in ("strong", "ins"):
+            return _marked(text, "**", "**", chat_text)
+        if kind == "del":
+            return _marked(text, "~~", "~~", chat_text)
+        if kind == "link":
+            return f"[{escaped}](<{_safe_href(url)}>)"
+        return escaped
+
+    return write
+
+
 # Hidden in the HTML view, kept by Apprise's HTML-to-text converter for the text part.
 _HIDDEN = '<span style="display:none;mso-hide:all">{}</span>'
 _INS = "background:#e6ffec;color:#055d20;text-decoration:none;font-weight:bold"
@@ -249,6 +318,16 @@ def _message(title: str, blocks: Sequence[Block], channel: str) -> Message:
     """Write the blocks for `channel`; the title is plain text everywhere (see the module doc)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}")
+    if channel in CHAT_CHANNELS:
+        markdown = channel in MARKDOWN_CHATS
+        # Apprise puts the title into the same Markdown text for these services (Mattermost has
+        # no title field; Discord writes "title\r\nbody"), so it is escaped the same way, within
+        # the same length (an escape cut in half would escape what Apprise writes next).
+        escaped = chat_text(clean(title), markdown)
+        if len(escaped) > MAX_TITLE_CHARS:
+            escaped = escaped[: MAX_TITLE_CHARS - 1].rstrip("\\ ") + "…"
+        body = _join(blocks, _chat_writer(markdown))
+        return Message(escaped, body, "markdown" if markdown else "text")
     title = cap(defuse_mentions(clean(title)), MAX_TITLE_CHARS)
     if channel == "slack":
         return Message(title, _join(blocks, _write_slack), "markdown")

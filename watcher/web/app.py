@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import re
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -11,14 +11,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -40,8 +39,18 @@ from watcher.pipeline import Clock, utcnow
 from watcher.scheduler import HEALTH_MAX_AGE
 from watcher.store import REVIEW_STATES, Store
 from watcher.web import feeds, present, queries
-from watcher.web.auth import LOOPBACK_NAMES, Access, Guard, Session, csrf_ok, safe_next, session_of
+from watcher.web.auth import (
+    SESSION_AGE,
+    Access,
+    Guard,
+    Session,
+    csrf_ok,
+    safe_next,
+    session_of,
+)
+from watcher.web.logins import Logins
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 HEX = re.compile(r"^[0-9a-f]{8,128}$")
 T = TypeVar("T")
@@ -113,7 +122,14 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
 class WebApp:
     """The routes, over one read connection to the state database."""
 
-    def __init__(self, config: Config, store: Store, access: Access, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        access: Access,
+        clock: Clock,
+        lock: threading.Lock | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.access = access
@@ -121,7 +137,7 @@ class WebApp:
         self.env = environment()
         # One connection, used by one thread at a time; queries run off the event loop so the
         # scheduler sharing it under `watcher run` is never held up by a search.
-        self.lock = threading.Lock()
+        self.lock = lock or threading.Lock()
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
         def locked() -> T:
@@ -309,14 +325,38 @@ class WebApp:
         data = await self.form(request)
         name = data.get("name", "").strip()[:100]
         target = safe_next(data.get("next"))
+        logins = self.access.logins
+        assert logins is not None
+        address = request.client.host if request.client else None
+        now = self.clock()
+        # Counted before the password is looked at: parallel guesses wait their turn.
+        refusal = await run_in_threadpool(logins.may_try, address, now)
+        if refusal is not None:
+            response = await self.page(
+                request,
+                "login.html",
+                status=429,
+                next=target,
+                failed=False,
+                locked=refusal.locked,
+                retry_after=refusal.retry_after,
+            )
+            if not refusal.locked:
+                response.headers["Retry-After"] = str(refusal.retry_after)
+            return response
         if name and self.access.password_ok(data.get("password", "")):
-            request.scope["watcher.session"] = Session.new(name, authenticated=True)
+            age = timedelta(seconds=SESSION_AGE)
+            sid = await run_in_threadpool(logins.succeeded, address, name, now, age)
+            request.scope["watcher.session"] = Session.new(name, authenticated=True, sid=sid)
             return RedirectResponse(target, status_code=303)
-        await asyncio.sleep(1.0)  # slows password guessing; staff retyping do not notice
+        await run_in_threadpool(logins.failed, address, now)
         return await self.page(request, "login.html", status=401, next=target, failed=True)
 
     async def logout(self, request: Request) -> Response:
         await self.form(request)
+        sid = session_of(request.scope).sid
+        if sid and self.access.logins is not None:
+            await run_in_threadpool(self.access.logins.end, sid)  # the old cookie is dead too
         request.scope["watcher.session"] = Session.new()
         return RedirectResponse("/login" if self.access.required else "/", status_code=303)
 
@@ -506,19 +546,17 @@ def create_app(
     """
     address = parse_listen(listen or config.web.listen)
     host = address[0] if address else "127.0.0.1"
-    access = Access.build(config.web, host, config.settings.state_dir)
     store = Store(store_path) if store_path else Store.open(config.settings.state_dir)
-    web = WebApp(config, store, access, clock)
-    middleware = [Middleware(Guard, access=access)]  # outermost: every answer gets its headers
-    if not access.required:
-        # Loopback without login: refuse other Host names, so a web page cannot rebind its own
-        # name to 127.0.0.1 and read the app from a staff browser.
-        hosts = list(LOOPBACK_NAMES)
-        if config.web.public_url:
-            public_host = urlsplit(config.web.public_url).hostname
-            if public_host:
-                hosts.append(public_host)
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    lock = threading.Lock()
+    access = Access.build(config.web, host, config.settings.state_dir, Logins(store, lock))
+    if access.hosts is None:
+        log.warning(
+            f"web app on {host} answers any Host name: set [web] public_url to the address "
+            "staff use, so another name pointed at this one (DNS rebinding) is refused"
+        )
+    web = WebApp(config, store, access, clock, lock)
+    # Outermost: every answer gets its headers, and a foreign Host name is refused first.
+    middleware = [Middleware(Guard, access=access)]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

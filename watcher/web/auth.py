@@ -14,10 +14,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
+
+from starlette.concurrency import run_in_threadpool
 
 from watcher.config import Secret, WebSettings
 from watcher.errors import ConfigError
+from watcher.statelock import read_only_error
+from watcher.web.logins import Logins
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -26,6 +30,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 COOKIE = "watcher_session"
+# Beyond loopback the cookie is Secure, and named so browsers hold it to that: a `__Host-` cookie
+# is only accepted when Secure, from the host itself (no Domain), for every path.
+SECURE_COOKIE = "__Host-watcher_session"
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind
 SESSION_AGE = 12 * 3600
 SECRET_FILE = "web-secret-key"  # noqa: S105 - a file name
 # Exact paths (and the static prefix) that answer without a login, and nothing else.
@@ -62,12 +70,15 @@ def secret_key(web: WebSettings, state_dir: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    state_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32).encode()
     try:
+        state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first
         return path.read_bytes().strip()
+    except OSError as exc:
+        # Where the session key would be kept: a read-only state is one line, not a traceback.
+        raise read_only_error(state_dir, exc.strerror or str(exc)) from None
     with os.fdopen(fd, "wb") as f:
         f.write(key)
     return key
@@ -80,18 +91,23 @@ class Session:
     expires: int
     authenticated: bool = False  # logged in with the password (a remembered name is not)
     fresh: bool = False  # made or changed by this request: the response must set the cookie
+    sid: str = ""  # the server-side session a login started; logging out ends it
 
     @classmethod
-    def new(cls, user: str = "", authenticated: bool = False) -> Session:
+    def new(cls, user: str = "", authenticated: bool = False, sid: str = "") -> Session:
         expires = int(time.time()) + SESSION_AGE
-        return cls(user, secrets.token_urlsafe(24), expires, authenticated, fresh=True)
+        return cls(user, secrets.token_urlsafe(24), expires, authenticated, fresh=True, sid=sid)
 
 
 class Signer:
-    """HMAC-SHA256 over a JSON payload: tamper-evident, not secret (it holds no secrets)."""
+    """HMAC-SHA256 over a JSON payload: tamper-evident, not secret (it holds no secrets).
 
-    def __init__(self, key: bytes) -> None:
+    `fingerprint` stands for the current password: a cookie made under another password (the
+    password was changed) no longer loads."""
+
+    def __init__(self, key: bytes, fingerprint: str = "") -> None:
         self.key = key
+        self.fingerprint = fingerprint
 
     def _mac(self, payload: bytes) -> str:
         return hmac.new(self.key, payload, hashlib.sha256).hexdigest()
@@ -102,6 +118,8 @@ class Signer:
             "c": session.csrf,
             "e": session.expires,
             "a": session.authenticated,
+            "s": session.sid,
+            "p": self.fingerprint,
         }
         payload = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
         return f"{payload}.{self._mac(payload.encode())}"
@@ -114,10 +132,52 @@ class Signer:
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            session = Session(str(data["u"]), str(data["c"]), int(data["e"]), data["a"] is True)
+            session = Session(
+                str(data["u"]),
+                str(data["c"]),
+                int(data["e"]),
+                data["a"] is True,
+                sid=str(data.get("s", "")),
+            )
+            fingerprint = str(data.get("p", ""))
         except (ValueError, KeyError, TypeError):
             return None
+        if session.authenticated and not hmac.compare_digest(fingerprint, self.fingerprint):
+            return None
         return session if session.expires > time.time() else None
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header: "[::1]:8080" -> "::1", "Example.org.:443" -> "example.org"."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else ""
+    return header.rpartition(":")[0].rstrip(".") if ":" in header else header.rstrip(".")
+
+
+def allowed_hosts(listen_host: str, public_url: str | None) -> frozenset[str] | None:
+    """The Host names the app answers to: its listen address, its public URL's host, and the
+    loopback names when it listens there. None (any) only when it listens on every address
+    and no public_url says which name is its own."""
+    names: set[str] = set()
+    host = listen_host.strip("[]").lower()
+    if host in WILDCARD_HOSTS or is_loopback(host):
+        names |= {n.strip("[]") for n in LOOPBACK_NAMES}
+    if host not in WILDCARD_HOSTS:
+        names.add(host)
+    if public_url:
+        public = urlsplit(public_url).hostname
+        if public:
+            names.add(public.lower())
+    elif host in WILDCARD_HOSTS:
+        return None
+    return frozenset(names)
+
+
+def _fingerprint(key: bytes, password: Secret | None) -> str:
+    if password is None:
+        return ""
+    return hmac.new(key, b"password:" + password.reveal().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -129,22 +189,33 @@ class Access:
     tokens: tuple[Secret, ...]
     signer: Signer
     secure_cookie: bool = False
+    hosts: frozenset[str] | None = None  # Host names answered; None: any
+    logins: Logins | None = None  # server-side sessions and guessing limits
 
     @classmethod
-    def build(cls, web: WebSettings, host: str, state_dir: Path) -> Access:
+    def build(
+        cls, web: WebSettings, host: str, state_dir: Path, logins: Logins | None = None
+    ) -> Access:
         required = not is_loopback(host)
         if required and web.password is None and not web.tokens:
             raise ConfigError(
                 f"[web]: listening on {host} needs a login: set {web.password_env} "
                 f"(or {web.password_env}_FILE) to a password, or {web.tokens_env} to API tokens"
             )
+        key = secret_key(web, state_dir)
         return cls(
             required=required,
             password=web.password,
             tokens=web.tokens,
-            signer=Signer(secret_key(web, state_dir)),
-            secure_cookie=bool(web.public_url and web.public_url.startswith("https:")),
+            signer=Signer(key, _fingerprint(key, web.password)),
+            secure_cookie=required or bool(web.public_url and web.public_url.startswith("https:")),
+            hosts=allowed_hosts(host, web.public_url),
+            logins=logins,
         )
+
+    @property
+    def cookie_name(self) -> str:
+        return SECURE_COOKIE if self.secure_cookie else COOKIE
 
     def password_ok(self, given: str) -> bool:
         if self.password is None:
@@ -159,8 +230,8 @@ class Access:
         return found
 
     def credentials_ok(self, header: str) -> bool:
-        """`Authorization: Bearer TOKEN`, or Basic with a token or the password as the password
-        (feed readers speak Basic)."""
+        """`Authorization: Bearer TOKEN`, or Basic with a token as the password (feed readers
+        speak Basic). Never the staff password: that only logs in through the throttled form."""
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer":
             return self.token_ok(value.strip())
@@ -169,15 +240,14 @@ class Access:
                 decoded = base64.b64decode(value.strip(), validate=True).decode()
             except ValueError:
                 return False
-            password = decoded.partition(":")[2]
-            return self.token_ok(password) or self.password_ok(password)
+            return self.token_ok(decoded.partition(":")[2])
         return False
 
     def cookie_header(self, session: Session) -> str:
         flags = f"Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_AGE}"
         if self.secure_cookie:
             flags += "; Secure"
-        return f"{COOKIE}={self.signer.dump(session)}; {flags}"
+        return f"{self.cookie_name}={self.signer.dump(session)}; {flags}"
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -214,33 +284,47 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        session = self.access.signer.load(_cookie(scope, COOKIE)) or Session.new()
-        scope["watcher.session"] = session
         path = scope["path"]
+        if any(ord(c) < 32 or ord(c) == 127 for c in path):
+            # A NUL or other control character names no page (and made StaticFiles raise).
+            await _reply(
+                _with_headers(send, path),
+                404,
+                b"not found\n",
+                [(b"content-type", b"text/plain; charset=utf-8")],
+            )
+            return
+        hosts = self.access.hosts
+        if hosts is not None and host_name(_header(scope, b"host")) not in hosts:
+            # Another name pointed at this address (DNS rebinding): not our page to show.
+            await _reply(
+                _with_headers(send, path),
+                400,
+                b"unknown Host: use the address the web app is served at\n",
+                [(b"content-type", b"text/plain; charset=utf-8")],
+            )
+            return
+        session = self.access.signer.load(_cookie(scope, self.access.cookie_name))
+        if session and session.authenticated and self.access.logins is not None:
+            logins = self.access.logins
+            if not session.sid or not await run_in_threadpool(logins.live, session.sid):
+                session = None  # logged out, or never logged in here
+        session = session or Session.new()
+        scope["watcher.session"] = session
         authorization = _header(scope, b"authorization")
         by_token = bool(authorization) and self.access.credentials_ok(authorization)
         scope["watcher.by_token"] = by_token
         allowed = not self.access.required or is_public(path) or session.authenticated or by_token
 
+        secured = _with_headers(send, path)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {k.lower() for k, _ in headers}
-                extra = [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                headers += [(k, v) for k, v in extra if k not in names]
-                if not path.startswith(PUBLIC_PREFIXES) and b"cache-control" not in names:
-                    headers.append((b"cache-control", b"no-store"))
                 current = scope.get("watcher.session", session)
                 if current.fresh and not by_token:
-                    headers.append((b"set-cookie", self.access.cookie_header(current).encode()))
-                message["headers"] = headers
-            await send(message)
+                    cookie = self.access.cookie_header(current).encode()
+                    message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
+            await secured(message)
 
         if allowed:
             await self.app(scope, receive, send_with_headers)
@@ -266,6 +350,29 @@ class Guard:
                 (b"www-authenticate", b'Basic realm="watcher", charset="UTF-8"'),
             ],
         )
+
+
+def _with_headers(send: Send, path: str) -> Send:
+    """`send`, adding the security headers every answer carries (errors included)."""
+
+    async def secured(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            names = {k.lower() for k, _ in headers}
+            extra = [
+                (b"content-security-policy", CSP.encode()),
+                (b"x-content-type-options", b"nosniff"),
+                (b"x-frame-options", b"DENY"),
+                (b"referrer-policy", b"same-origin"),
+                (b"cross-origin-opener-policy", b"same-origin"),
+            ]
+            headers += [(k, v) for k, v in extra if k not in names]
+            if not path.startswith(PUBLIC_PREFIXES) and b"cache-control" not in names:
+                headers.append((b"cache-control", b"no-store"))
+            message["headers"] = headers
+        await send(message)
+
+    return secured
 
 
 def session_of(scope: Scope) -> Session:
