@@ -594,3 +594,24 @@ def test_no_validators_means_an_unconditional_get(site: PageServer) -> None:
     hit = site.requests("/doc")[0]
     assert "If-None-Match" not in hit.headers and "If-Modified-Since" not in hit.headers
     assert got.validators == Validators(last_modified="Thu, 01 Jan 2026 00:00:00 GMT")
+
+
+def test_the_gap_holds_for_a_redirect_to_another_host(
+    site: PageServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page on one host redirecting to another must not let two requests hit that other host
+    closer together than its gap."""
+    fake_dns(monkeypatch, {"a.test": ["127.0.0.1"], "b.test": ["127.0.0.1"]})
+    site.set("/direct", "<p>b</p>")
+    site.set("/moved", "<p>moved</p>")
+    site.set("/old", b"", status=301, headers={"Location": f"http://b.test:{site.port}/moved"})
+
+    async def run() -> None:
+        async with Egress(policy(per_host_gap=0.5)) as egress:
+            await egress.fetch(f"http://b.test:{site.port}/direct")
+            await egress.fetch(f"http://a.test:{site.port}/old")
+
+    asyncio.run(run())
+    at = {h.path: h.at for h in site.requests()}
+    assert at["/moved"] - at["/direct"] >= 0.45, at
+    assert at["/old"] - at["/direct"] < 0.3, "a.test itself owed b.test no wait"

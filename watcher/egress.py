@@ -364,6 +364,7 @@ class Egress:
 
     async def _fetch(self, url: str, validators: Validators | None, started: float) -> Fetched:
         current = url
+        host = parse_url(url).host  # the key the host gate knows this fetch by
         for hop in range(self.policy.max_redirects + 1):
             headers = {}
             if hop == 0 and validators:
@@ -371,56 +372,66 @@ class Egress:
                     headers["If-None-Match"] = validators.etag
                 if validators.last_modified:
                     headers["If-Modified-Since"] = validators.last_modified
-            async with self._client.stream("GET", current, headers=headers) as response:
-                if response.status_code in REDIRECT_CODES:
-                    current = _next_hop(current, response.headers.get("location"))
-                    continue
-                duration = int((time.monotonic() - started) * 1000)
-                if response.status_code == 304:
+            elsewhere = parse_url(current).host
+            if elsewhere != host:
+                # A redirect to another host: that host's gap holds too. Its turn is waited
+                # for but its lock not taken, since two hosts redirecting to each other would
+                # otherwise wait on each other's lock for ever.
+                await self._hosts.wait_turn(elsewhere)
+            try:
+                async with self._client.stream("GET", current, headers=headers) as response:
+                    if response.status_code in REDIRECT_CODES:
+                        current = _next_hop(current, response.headers.get("location"))
+                        continue
+                    duration = int((time.monotonic() - started) * 1000)
+                    if response.status_code == 304:
+                        return Fetched(
+                            url=url,
+                            final_url=current,
+                            status=304,
+                            not_modified=True,
+                            content_type="",
+                            body=b"",
+                            text="",
+                            validators=validators or Validators(),
+                            duration_ms=duration,
+                            redirected=hop > 0,
+                        )
+                    if not 200 <= response.status_code < 300:
+                        raise FetchError(
+                            "http_status",
+                            f"HTTP {response.status_code} from {urlsplit(current).hostname}",
+                            status=response.status_code,
+                        )
+                    content_type = response.headers.get("content-type", "")
+                    mime = content_type.split(";")[0].strip().lower()
+                    if mime and mime not in ACCEPTED_TYPES:
+                        raise FetchError(
+                            "unsupported_type", f"content type {mime!r} is not a page watcher reads"
+                        )
+                    body = await self._read_body(response)
+                    text = decode_text(body, _charset(content_type))
                     return Fetched(
                         url=url,
                         final_url=current,
-                        status=304,
-                        not_modified=True,
-                        content_type="",
-                        body=b"",
-                        text="",
-                        validators=validators or Validators(),
-                        duration_ms=duration,
+                        status=response.status_code,
+                        not_modified=False,
+                        content_type=mime or "text/html",
+                        body=body,
+                        text=text,
+                        # A redirected answer's validators belong to another URL: don't send them back.
+                        validators=Validators()
+                        if hop
+                        else Validators(
+                            etag=response.headers.get("etag"),
+                            last_modified=response.headers.get("last-modified"),
+                        ),
+                        duration_ms=int((time.monotonic() - started) * 1000),
                         redirected=hop > 0,
                     )
-                if not 200 <= response.status_code < 300:
-                    raise FetchError(
-                        "http_status",
-                        f"HTTP {response.status_code} from {urlsplit(current).hostname}",
-                        status=response.status_code,
-                    )
-                content_type = response.headers.get("content-type", "")
-                mime = content_type.split(";")[0].strip().lower()
-                if mime and mime not in ACCEPTED_TYPES:
-                    raise FetchError(
-                        "unsupported_type", f"content type {mime!r} is not a page watcher reads"
-                    )
-                body = await self._read_body(response)
-                text = decode_text(body, _charset(content_type))
-                return Fetched(
-                    url=url,
-                    final_url=current,
-                    status=response.status_code,
-                    not_modified=False,
-                    content_type=mime or "text/html",
-                    body=body,
-                    text=text,
-                    # A redirected answer's validators belong to another URL: don't send them back.
-                    validators=Validators()
-                    if hop
-                    else Validators(
-                        etag=response.headers.get("etag"),
-                        last_modified=response.headers.get("last-modified"),
-                    ),
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                    redirected=hop > 0,
-                )
+            finally:
+                if elsewhere != host:
+                    self._hosts.done(elsewhere)
         raise FetchError("redirects", f"more than {self.policy.max_redirects} redirects from {url}")
 
     async def _read_body(self, response: httpx.Response) -> bytes:
