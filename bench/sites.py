@@ -32,10 +32,10 @@ import argparse
 import hashlib
 import html
 import json
-import os
 import random
-import time
 from pathlib import Path
+
+from variants import stamp_versions  # bench/ is on the path when a bench script runs
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "seeds"
 KINDS = ("alternate", "relative", "furniture", "growth", "mixed")
@@ -274,14 +274,7 @@ def main() -> None:
                 truth[f"v{v}"].append("g-p0.html")
     (args.outdir / "truth.json").write_text(json.dumps(truth, indent=1))
     (args.outdir / "hosts.json").write_text(json.dumps(hosts, indent=1))
-    stamp = time.time() - 60 * args.versions
-    for v in range(args.versions):
-        for f in (args.outdir / f"v{v}").iterdir():
-            os.utime(f, (stamp + 60 * v, stamp + 60 * v))
-    cur = args.outdir / "current"
-    if cur.is_symlink() or cur.exists():
-        cur.unlink()
-    os.symlink("v0", cur)
+    stamp_versions(args.outdir, args.versions)
 
 
 if __name__ == "__main__":

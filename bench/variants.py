@@ -138,11 +138,17 @@ def main() -> None:
             )
         truth[f"v{v}"] = [f"p{i}.html" for i in changed]
     (args.outdir / "truth.json").write_text(json.dumps(truth, indent=1))
-    stamp = time.time() - 60 * args.versions
-    for v in range(args.versions):
-        for f in (args.outdir / f"v{v}").iterdir():
+    stamp_versions(args.outdir, args.versions)
+
+
+def stamp_versions(outdir: Path, versions: int) -> None:
+    """Give each version's files its own time a minute apart (Last-Modified stays truthful) and
+    point `current` at v0."""
+    stamp = time.time() - 60 * versions
+    for v in range(versions):
+        for f in (outdir / f"v{v}").iterdir():
             os.utime(f, (stamp + 60 * v, stamp + 60 * v))
-    cur = args.outdir / "current"
+    cur = outdir / "current"
     if cur.is_symlink() or cur.exists():
         cur.unlink()
     os.symlink("v0", cur)
