@@ -6,6 +6,8 @@ import asyncio
 import itertools
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PageServer, respond, write_config
 from watcher import volatility as vol
 from watcher.config import load_config
@@ -349,3 +351,19 @@ def test_a_rewording_in_an_element_most_pages_swap_is_still_an_edit() -> None:
     for i, (old, new, diff) in enumerate(compared):
         verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
         assert verdict.diff.added == ((reworded,) if i == 3 else ()), i
+
+
+@pytest.mark.parametrize(("pages", "edited"), [(4, 2), (5, 3), (6, 3), (10, 5)])
+def test_the_same_new_paragraph_on_half_a_small_site_is_news(pages: int, edited: int) -> None:
+    """A coordinated edit (a notice added to half of a site's pages at once, no amount, no date)
+    is neither growth nor boilerplate: every page that got it alerts."""
+    notice = "This consultation has now closed and responses are being analysed."
+    pairs = []
+    for i in range(pages):
+        body = [f"Page {i} introduction about kinship care.", *STABLE[:2]]
+        pairs.append((page("x", body), page("x", [*body, notice] if i < edited else body)))
+    changed = [(o, n) for o, n in pairs if o.blocks != n.blocks]
+    host, compared = _pass({}, changed, quiet=pages - edited)
+    for old, new, diff in compared:
+        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        assert verdict.diff.added == (notice,)

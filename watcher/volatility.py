@@ -31,6 +31,7 @@ SLOT_MIN_REPLACED = 2  # a slot is volatile once replaced this many times ...
 SLOT_MIN_SHARE = 0.5  # ... in at least this share of the source's comparisons
 HOST_MIN_PAGES = 4.0  # template churn needs this many pages of a host observed ...
 HOST_MIN_SHARE = 0.5  # ... with the path turning over on at least this share of them
+GROW_SHARE = 2 / 3  # blocks added or removed: a higher bar (see `grows`)
 TURNOVER = 0.5  # a path "turns over" on a page when this share of its blocks changed
 DECAY = 0.95  # host evidence fades, so a redesigned template is relearned
 WORD = re.compile(r"[a-z]+")
@@ -452,6 +453,14 @@ def host_volatile(learned: Learned, key: str) -> bool:
     return seen >= HOST_MIN_PAGES and churned / seen >= HOST_MIN_SHARE
 
 
+def grows(learned: Learned, path: str) -> bool:
+    """Whether blocks are added or removed in an element on two pages of the site in three or
+    more: growth is held to a higher share than other churn, since a new paragraph is the most
+    common real edit of all."""
+    seen, churned = learned.host.get(f"grow:{path}", (0.0, 0.0))
+    return seen >= HOST_MIN_PAGES and churned / seen >= GROW_SHARE
+
+
 def site_known(learned: Learned, text: str, departing: bool = False) -> bool:
     """Whether a text is furniture the site moves through its pages: it came to some pages
     and left others in the same element, or, swapped out for unrelated text, it has left at
@@ -576,14 +585,16 @@ def _why(
     text = text_key(side, index)
     if index in rotated:
         return "changes like this on most pages of the site, or alternates on this one"
-    if index in lone and host_volatile(learned, f"grow:{path}"):
+    if index in lone and grows(learned, path):
         # Blocks added or removed where most pages of the site add or remove some (a growing
         # comment list, a feed of latest items): a new paragraph on one page in ten is not that.
         return "added or removed like this on most pages of the site"
     if host_volatile(learned, path):
         return f"template churn across the site ({path})"
-    if boilerplate(learned, text):
-        return "the same text came to or left most pages of the site"
+    if index in _paired(r, k) and boilerplate(learned, text):
+        # Only a text taking another's place: the same paragraph added to most pages of a site
+        # at once is news told everywhere (and one storm alert), not furniture.
+        return "the same text took another's place on most pages of the site"
     if k == 1 and index in lone and text in learned.returned:
         return "a text this page held before, come back"
     if index in _paired(r, k) and slot_volatile(learned, f"{path}|{r.anchor}"):
