@@ -137,6 +137,7 @@ DATE = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)  # the guard reads every block of both versions of each changed page
 def facts(text: str) -> tuple[str, ...]:
     """The money amounts and dates in `text`, in order: what a change must never lose silently."""
     found = [(m.start(), m.group(0).lower()) for m in MONEY.finditer(text)]
