@@ -67,7 +67,6 @@ class Observation:
     """What one comparison of two versions teaches."""
 
     replaced_slots: frozenset[str]  # slots whose text was replaced
-    guarded_slots: frozenset[str]  # ... of which the change moved money or a date
     turnover: Mapping[str, float]  # element path -> share of its blocks that changed
     present_shapes: frozenset[str] = frozenset()  # shapes of the new version's blocks
     replaced_shapes: frozenset[str] = frozenset()  # shapes replaced by a block of the same shape
@@ -262,12 +261,6 @@ def _same_shape(old: Side, new: Side, r: _Region) -> list[tuple[int, int, str]]:
     return out
 
 
-def _moves_facts(before: Sequence[str], after: Sequence[str]) -> bool:
-    return Counter(f for b in before for f in facts(b)) != Counter(
-        f for a in after for f in facts(a)
-    )
-
-
 def text_key(side: Side, i: int) -> str:
     """A block's element path and the digest of its masked text: what slot and site memory hold."""
     return f"{side.path(i)}|{_digest(mask(side.blocks[i]))}"
@@ -276,7 +269,6 @@ def text_key(side: Side, i: int) -> str:
 def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Observation:
     """Which slots were replaced, which shapes rotated, and how much each element path turned over."""
     replaced: set[str] = set()
-    guarded: set[str] = set()
     changed: Counter[str] = Counter()
     replaced_shapes: set[str] = set()
     swapped: set[str] = set()
@@ -293,12 +285,8 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
             changed[new.path(j)] += 1
             came.append((text_key(new, j), f"{new.path(j)}|{r.anchor}"))
         if r.old and r.new:
-            keys = {f"{old.path(i)}|{r.anchor}" for i in r.old} | {
-                f"{new.path(j)}|{r.anchor}" for j in r.new
-            }
-            replaced.update(keys)
-            if _moves_facts([old.blocks[i] for i in r.old], [new.blocks[j] for j in r.new]):
-                guarded.update(keys)
+            replaced.update(f"{old.path(i)}|{r.anchor}" for i in r.old)
+            replaced.update(f"{new.path(j)}|{r.anchor}" for j in r.new)
     swapped.update(p for _, _, p in cmp.cross)
     grown = {old.path(i) for i in cmp.lone_old} | {new.path(j) for j in cmp.lone_new}
     sizes_old = Counter(old.path(i) for i in range(len(old.blocks)))
@@ -310,7 +298,6 @@ def observe(old: Side, new: Side, diff: Diff, order_matters: bool = False) -> Ob
     present = {s for i, b in enumerate(new.blocks) if (s := shape(new.path(i), b))}
     return Observation(
         frozenset(replaced),
-        frozenset(guarded),
         turnover,
         frozenset(present),
         frozenset(replaced_shapes),
