@@ -48,7 +48,7 @@ def test_a_change_carries_evidence_a_deadline_and_one_reminder_per_window(
             "Stable Homes, Built on Love",
             [
                 *INTRO,
-                "The programme of reform is backed by £200 million over the next two years.",
+                "The reform plan comes with £200 million over the next two years.",
                 f"The consultation closes on {_when(due)}.",
             ],
         ),
@@ -59,7 +59,7 @@ def test_a_change_carries_evidence_a_deadline_and_one_reminder_per_window(
     assert alerts[0]["title"].endswith(f": closes {_when(due)}")
     # The evidence sentence leads the body.
     assert alerts[0]["message"].startswith(
-        "The programme of reform is backed by £200 million over the next two years."
+        "The reform plan comes with £200 million over the next two years."
     )
 
     store = Store.open(config.settings.state_dir)
