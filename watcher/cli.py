@@ -641,7 +641,7 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
     """Exit 0 if the daemon beats and the database takes writes; else 1, one line per reason."""
     from dataclasses import asdict
 
-    from watcher.scheduler import HEALTH_MAX_AGE
+    from watcher.heartbeat import HEALTH_MAX_AGE
 
     limit = config.settings.health_max_age or HEALTH_MAX_AGE
     if max_age is not None:

@@ -178,7 +178,7 @@ class DiffRow:
 
     @property
     def kind(self) -> str:
-        """"edit" (word marks), "replace" (two unrelated blocks), "delete" or "insert"."""
+        """ "edit" (word marks), "replace" (two unrelated blocks), "delete" or "insert"."""
         if self.words:
             return "edit"
         if self.before is not None and self.after is not None:

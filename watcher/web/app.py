@@ -31,15 +31,17 @@ from starlette.staticfiles import StaticFiles
 
 from watcher import maintenance, metrics
 from watcher import volatility as vol
-from watcher.classify.rules import LABELS
+from watcher.categories import CATEGORIES
+from watcher.clock import Clock, utcnow
 from watcher.config import Config, parse_listen
 from watcher.diff import diff_from_dict
-from watcher.explain import block_notes
-from watcher.pipeline import Clock, utcnow
-from watcher.scheduler import HEALTH_MAX_AGE
+from watcher.heartbeat import HEALTH_MAX_AGE
+from watcher.presentation import category_label, compact_duration, safe_href
+from watcher.presentation import when as timestamp
 from watcher.store import REVIEW_STATES, Store
 from watcher.web import feeds, present, queries
 from watcher.web.auth import (
+    CSP_TEXT,
     SESSION_AGE,
     Access,
     Guard,
@@ -80,22 +82,15 @@ API_DOC = {
 
 
 def label(category: str | None) -> str:
-    return (category or "change").replace("_", " ").capitalize()
+    return category_label(category)
 
 
 def when(text: str | None) -> str:
-    if not text:
-        return "–"
-    moment = datetime.fromisoformat(text).astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y %H:%M} UTC"
+    return timestamp(text, empty="–")
 
 
 def every(interval: timedelta) -> str:
-    seconds = int(interval.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    return compact_duration(interval.total_seconds())
 
 
 def environment() -> Environment:
@@ -103,9 +98,9 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
     env.filters.update(label=label, when=when, percent=present.percent, every=every)
     env.globals.update(
-        href=present.safe_href,
+        href=safe_href,
         review_words=REVIEW_WORDS,
-        labels=LABELS,
+        labels=CATEGORIES,
         review_states=REVIEW_STATES,
         qs=lambda params: urlencode({k: v for k, v in params.items() if v not in ("", None)}),
     )
@@ -212,9 +207,7 @@ class WebApp:
         text = await self.db(queries.snapshot_text, digest) if HEX.match(digest) else None
         if text is None:
             raise HTTPException(404, "no such snapshot")
-        return PlainTextResponse(
-            text, headers={"Content-Security-Policy": "default-src 'none'; sandbox"}
-        )
+        return PlainTextResponse(text, headers={"Content-Security-Policy": CSP_TEXT})
 
     async def sources(self, request: Request) -> Response:
         rows = {r["name"]: r for r in await self.db(queries.sources)}
@@ -525,6 +518,10 @@ def _explain_stored(store: Store, row: dict[str, Any] | None, host: str) -> list
     snapshot = store.snapshot(row["snapshot_hash"])
     if snapshot is None:
         return []
+    # The pipeline's explain recipe loads the egress client (httpx) and notify (apprise) with it;
+    # imported here so that serving any other page loads no daemon module.
+    from watcher.explain import block_notes
+
     comparisons, slots = store.learned(row["name"])
     learned = vol.Learned(comparisons, slots, store.host_evidence(host) if host else {})
     blocks = tuple(snapshot.text.split("\n")) if snapshot.text else ()
