@@ -19,6 +19,7 @@ from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import StoreError, WatcherError
 from watcher.logs import redact, setup_logging
 from watcher.maintenance import HealthReport, integrity, open_store
+from watcher.presentation import category_label, change_json, compact_duration
 from watcher.store import DB_NAME, DatabaseError, iso
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -225,11 +226,11 @@ def changes(
     finally:
         store.close()
     if fmt == "json":
-        click.echo(json.dumps([_change_json(r) for r in rows], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([change_json(r) for r in rows], ensure_ascii=False, indent=2))
         return
     for r in rows:
         click.echo(
-            f"#{r['id']}  {r['detected_at']}  {r['source']}  [{r['category'] or 'change'}]  {r['summary']}"
+            f"#{r['id']}  {r['detected_at']}  {r['source']}  [{category_label(r['category'])}]  {r['summary']}"
         )
         if show_diff:
             click.echo(terminal_safe(_indent(render_diff(diff_from_dict(r["diff"]), max_lines=60))))
@@ -256,7 +257,7 @@ def sources(config: Config, fmt: str) -> None:
             {
                 "name": s.name,
                 "url": s.url,
-                "every": _human(s.every.total_seconds()),
+                "every": compact_duration(s.every.total_seconds()),
                 "tags": list(s.tags),
                 "last_outcome": st.get("last_outcome"),
                 "last_check_at": st.get("last_check_at"),
@@ -755,38 +756,14 @@ def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -
         finally:
             store.close()
     click.echo(
-        f"pruned {pruned.checks} checks older than {_human(checks_for.total_seconds())} and "
-        f"{pruned.snapshots} snapshots older than {_human(snapshots_for.total_seconds())}; "
+        f"pruned {pruned.checks} checks older than {compact_duration(checks_for.total_seconds())} and "
+        f"{pruned.snapshots} snapshots older than {compact_duration(snapshots_for.total_seconds())}; "
         "kept every one a change refers to"
     )
 
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _change_json(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "source": r["source"],
-        "url": r["url"],
-        "detected_at": r["detected_at"],
-        "title": r["title"],
-        "category": r["category"],
-        "summary": r["summary"],
-        "added": r["added"],
-        "removed": r["removed"],
-        "confidence": _top_confidence(r["evidence"]),
-        "evidence": r["evidence"],
-        "before": r["before_hash"],
-        "after": r["after_hash"],
-        "diff": r["diff"],
-    }
-
-
-def _top_confidence(evidence: dict[str, Any]) -> float | None:
-    categories = evidence.get("categories") or []
-    return float(categories[0]["confidence"]) if categories else None
 
 
 def _parse_since(text: str | None) -> datetime | None:
@@ -809,13 +786,6 @@ def _parse_since(text: str | None) -> datetime | None:
     except ValueError:
         raise bad from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _human(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
 
 
 # Page text reaches the terminal: bidirectional overrides could make a line read unlike its bytes,

@@ -1,5 +1,5 @@
 """One vocabulary for every surface (email, Slack, chat, web, feeds, CLI): category labels,
-timestamps, durations and which URLs may become links. Pure.
+timestamps, durations, which URLs may become links, and the JSON shape of a change. Pure.
 
 The diff itself is read block by block through `watcher.diff.diff_rows`, the one loop every view
 uses; this module holds the words around it.
@@ -8,10 +8,10 @@ uses; this module holds the words around it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlsplit
-
-from watcher.categories import CATEGORIES
 
 # One display label per category, used by the web app, feeds and the CLI.
 CATEGORY_LABELS: dict[str, str] = {
@@ -30,7 +30,6 @@ CATEGORY_LABELS: dict[str, str] = {
 # subscribers filter mail on these words, so they stay as they were.
 ALERT_LABELS: dict[str, str] = {**CATEGORY_LABELS, "consultation_open": "Consultation"}
 SURFACES = ("display", "alert", "feed")  # feed: the display label in lower case, in Atom titles
-assert set(CATEGORIES) | {"none"} == set(CATEGORY_LABELS), "a category without a label"
 
 # C0/C1 controls, and bidi overrides and isolates, which can make text read differently from
 # what it is ("evil.example" shown as "elpmaxe.live"). Never part of a link.
@@ -97,3 +96,50 @@ def is_web_url(url: str | None) -> bool:
 def safe_href(url: str | None) -> str | None:
     """The URL if it may become a link, else None."""
     return url if is_web_url(url) else None
+
+
+def top_confidence(evidence: Mapping[str, Any] | None) -> float | None:
+    """The main category's confidence, as stored with the change's evidence."""
+    categories = (evidence or {}).get("categories") or []
+    return float(categories[0]["confidence"]) if categories else None
+
+
+def change_json(
+    row: Mapping[str, Any], base: str | None = None, detail: bool = True
+) -> dict[str, Any]:
+    """The one JSON shape of a change, for `watcher changes --format json`, the API, the JSON
+    export and (later) webhooks. With `base` (the web app's address): its review state and link.
+    With `detail`: the added and removed text, evidence, snapshot hashes and the diff."""
+    confidence = (
+        row.get("confidence") if "confidence" in row else top_confidence(row.get("evidence"))
+    )
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "source": row["source"],
+        "url": row["url"],
+        "detected_at": row["detected_at"],
+        "title": row["title"],
+        "summary": row["summary"],
+        "category": row["category"],
+        "confidence": confidence,
+    }
+    if base is not None:
+        out.update(
+            evidence_sentence=row.get("sentence"),
+            review_state=row.get("review_state"),
+            corrected_by=row.get("corrected_by"),
+            link=f"{base}/changes/{row['id']}",
+        )
+    if detail:
+        out.update(
+            added=row["added"],
+            removed=row["removed"],
+            evidence=row["evidence"],
+            before=row["before_hash"],
+            after=row["after_hash"],
+            diff=row["diff"],
+        )
+        for key in ("reviews", "corrections", "deadlines"):
+            if key in row:
+                out[key] = row[key]
+    return out
