@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from watcher.config import Route
 from watcher.models import Source
-from watcher.notify.routing import route_change
+from watcher.notify.policy import route_change
 
 NOW = datetime(2027, 5, 3, 10, 0, tzinfo=UTC)
 SOURCE = Source("dfe", "https://www.gov.uk/x", timedelta(hours=6), tags=("dfe",))
