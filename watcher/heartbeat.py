@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from watcher.maintenance import default_max_age
+from watcher.store.ops import default_max_age
 
 HEARTBEAT_EVERY = timedelta(seconds=30)
 HEALTH_MAX_AGE = default_max_age(HEARTBEAT_EVERY)  # unless [watcher] health_max_age says

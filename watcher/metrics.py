@@ -14,8 +14,8 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from watcher.maintenance import DURATION_BUCKETS, OUTCOMES, CheckTotals, figures
 from watcher.store import Store
+from watcher.store.ops import DURATION_BUCKETS, OUTCOMES, CheckTotals, figures
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

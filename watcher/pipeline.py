@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from watcher import classify
 from watcher import volatility as vol
-from watcher.config import Route
+from watcher.config import Route, Settings
 from watcher.diff import diff_blocks, summarise
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
@@ -38,8 +38,8 @@ from watcher.models import (
     Validators,
 )
 from watcher.normalise import mask
-from watcher.notify.routing import health_targets, route_change
-from watcher.store import Health, Store
+from watcher.notify.policy import Health, health_targets, route_change
+from watcher.store import Store
 
 log = logging.getLogger(__name__)
 V = TypeVar("V")
@@ -101,8 +101,8 @@ class Alerting:
     routes: Sequence[Route] = ()
     targets: Sequence[str] = ()  # targets with a URL set
     hold: timedelta = timedelta(0)
-    digest_at: tuple[int, int] = (8, 0)
-    failing_after: int = 3
+    digest_at: tuple[int, int] = Settings.digest_at
+    failing_after: int = Settings.failing_after
 
     def deliveries(
         self,

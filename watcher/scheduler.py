@@ -17,10 +17,10 @@ from watcher.config import Config
 from watcher.errors import StoreError
 from watcher.heartbeat import HEALTH_MAX_AGE as HEALTH_MAX_AGE  # read from here by tests
 from watcher.heartbeat import HEARTBEAT_EVERY
-from watcher.maintenance import HEARTBEAT_KEY, retention
 from watcher.models import Source
 from watcher.runtime import Runtime, open_runtime, queue_reminders
 from watcher.store import iso
+from watcher.store.ops import HEARTBEAT_KEY, retention
 
 log = logging.getLogger(__name__)
 STARTUP_SPREAD = timedelta(minutes=2)

@@ -38,7 +38,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except DatabaseError as exc:
         # A damaged file found by any command, not only by the start-up check of `run`.
-        from watcher.maintenance import DAMAGED_FIX
+        from watcher.store.ops import DAMAGED_FIX
 
         problem = " ".join(str(exc).split())
         click.echo(

@@ -11,7 +11,7 @@ import click
 from watcher.cli.group import cli, common_options
 from watcher.cli.output import cut
 from watcher.config import Config
-from watcher.maintenance import open_store
+from watcher.store.ops import open_store
 
 
 @cli.command()

@@ -13,7 +13,7 @@ from watcher.cli.group import cli, common_options
 from watcher.cli.output import cut
 from watcher.config import Config
 from watcher.errors import WatcherError
-from watcher.maintenance import open_store
+from watcher.store.ops import open_store
 
 
 @cli.command(name="classify")

@@ -13,7 +13,7 @@ from watcher.cli.output import indent, terminal_safe
 from watcher.config import Config
 from watcher.diff import render_diff
 from watcher.logs import redact
-from watcher.maintenance import integrity, open_store
+from watcher.store.ops import integrity, open_store
 
 OUTCOME_MARK = {
     "changed": "CHANGED",

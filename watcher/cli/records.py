@@ -12,8 +12,8 @@ from watcher.cli.group import cli, common_options
 from watcher.cli.output import cut, indent, parse_since, terminal_safe
 from watcher.config import Config
 from watcher.diff import diff_from_dict, render_diff
-from watcher.maintenance import open_store
 from watcher.presentation import category_label, change_json, compact_duration
+from watcher.store.ops import open_store
 
 
 @cli.command()

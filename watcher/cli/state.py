@@ -14,9 +14,9 @@ from watcher.cli.group import cli, common_options
 from watcher.config import Config, parse_duration
 from watcher.errors import StoreError
 from watcher.logs import redact
-from watcher.maintenance import HealthReport, open_store
 from watcher.presentation import compact_duration
 from watcher.store import DB_NAME, iso
+from watcher.store.ops import HealthReport, open_store
 
 
 @cli.command(short_help="Exit 0 if the daemon is alive and its database writable, else 1.")
@@ -67,7 +67,7 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
 
 
 def _health_of(state_dir: Path, limit: timedelta) -> HealthReport:
-    from watcher.maintenance import health as check_health
+    from watcher.store.ops import health as check_health
 
     try:
         store = open_store(state_dir)
@@ -84,7 +84,7 @@ def _health_of(state_dir: Path, limit: timedelta) -> HealthReport:
 @common_options
 def backup(config: Config, path: Path) -> None:
     """Copy the state database to PATH (a new file) while it runs, and verify the copy."""
-    from watcher.maintenance import backup as copy_database
+    from watcher.store.ops import backup as copy_database
 
     if path.exists():
         raise click.BadParameter(
@@ -103,7 +103,7 @@ def backup(config: Config, path: Path) -> None:
 @common_options
 def migrate(config: Config) -> None:
     """Bring the state database to the latest schema and print its version."""
-    from watcher.maintenance import latest_schema, schema_on_disk
+    from watcher.store.ops import latest_schema, schema_on_disk
 
     with statelock.hold(config.settings.state_dir, "migrate"):
         before = schema_on_disk(config.settings.state_dir)
@@ -126,7 +126,7 @@ def migrate(config: Config) -> None:
 @common_options
 def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -> None:
     """Delete old checks and snapshots that no change refers to, now, and print the counts."""
-    from watcher.maintenance import retention
+    from watcher.store.ops import retention
 
     def keep(text: str | None, default: timedelta, hint: str) -> timedelta:
         if text is None:

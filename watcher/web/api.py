@@ -13,10 +13,10 @@ from starlette.responses import (
     Response,
 )
 
-from watcher import maintenance, metrics
+from watcher import metrics
 from watcher.heartbeat import HEALTH_MAX_AGE
-from watcher.store import REVIEW_STATES
-from watcher.web import feeds, queries
+from watcher.store import REVIEW_STATES, ops, reads
+from watcher.web import feeds
 from watcher.web.core import WebCore, int_param
 from watcher.web.pages import next_check
 
@@ -46,9 +46,7 @@ class Api(WebCore):
         """What `watcher health` says: the daemon's heartbeat is fresh and the database takes
         writes. 503 with the reasons otherwise, for the orchestrator."""
         max_age = self.config.settings.health_max_age or HEALTH_MAX_AGE
-        report = await self.db(
-            maintenance.health, self.clock(), max_age, maintenance.PROBE_WAIT, False
-        )
+        report = await self.db(ops.health, self.clock(), max_age, ops.PROBE_WAIT, False)
         if report.ok:
             return PlainTextResponse("ok")
         return PlainTextResponse("\n".join(report.reasons), status_code=503)
@@ -59,7 +57,7 @@ class Api(WebCore):
 
     async def feed(self, request: Request) -> Response:
         filters = self.filters(request)
-        rows = await self.db(queries.full_changes, filters, 50)
+        rows = await self.db(reads.full_changes, filters, 50)
         query = urlencode(filters.params())
         base = self.base(request)
         described = ", ".join(f"{k} {v}" for k, v in filters.params().items())
@@ -73,7 +71,7 @@ class Api(WebCore):
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     async def export_csv(self, request: Request) -> Response:
-        rows = await self.db(queries.full_changes, self.filters(request))
+        rows = await self.db(reads.full_changes, self.filters(request))
         return Response(
             feeds.to_csv(rows, self.base(request)),
             media_type="text/csv; charset=utf-8",
@@ -81,7 +79,7 @@ class Api(WebCore):
         )
 
     async def export_json(self, request: Request) -> Response:
-        rows = await self.db(queries.full_changes, self.filters(request))
+        rows = await self.db(reads.full_changes, self.filters(request))
         base = self.base(request)
         return JSONResponse(
             [feeds.change_detail(r, base) for r in rows],
@@ -91,7 +89,7 @@ class Api(WebCore):
     async def api_index(self, request: Request) -> Response:
         return JSONResponse(API_DOC)
 
-    def listing(self, request: Request, page: queries.Page, items: list[Any]) -> Response:
+    def listing(self, request: Request, page: reads.Page, items: list[Any]) -> Response:
         def link(n: int) -> str:
             params = dict(request.query_params)
             params.update(page=str(n), per_page=str(page.per_page))
@@ -112,19 +110,19 @@ class Api(WebCore):
     async def api_changes(self, request: Request) -> Response:
         filters = self.filters(request)
         page_no = int_param(request.query_params.get("page"), 1, 1, 1_000_000)
-        per_page = int_param(request.query_params.get("per_page"), 50, 1, queries.MAX_PER_PAGE)
-        page = await self.db(queries.timeline, filters, page_no, per_page)
+        per_page = int_param(request.query_params.get("per_page"), 50, 1, reads.MAX_PER_PAGE)
+        page = await self.db(reads.timeline, filters, page_no, per_page)
         base = self.base(request)
         return self.listing(request, page, [feeds.change_summary(r, base) for r in page.items])
 
     async def api_change(self, request: Request) -> Response:
-        row = await self.db(queries.change, request.path_params["change_id"])
+        row = await self.db(reads.change, request.path_params["change_id"])
         if row is None:
             return JSONResponse({"error": "no such change"}, status_code=404)
         return JSONResponse(feeds.change_detail(row, self.base(request)))
 
     async def api_sources(self, request: Request) -> Response:
-        rows = {r["name"]: r for r in await self.db(queries.sources)}
+        rows = {r["name"]: r for r in await self.db(reads.sources)}
         items = []
         for s in self.config.sources:
             row = rows.get(s.name, {})
@@ -146,14 +144,14 @@ class Api(WebCore):
         return JSONResponse({"items": items, "total": len(items)})
 
     async def api_deadlines(self, request: Request) -> Response:
-        rows = await self.db(queries.deadlines, self.clock().astimezone(UTC).date())
+        rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
         return JSONResponse({"items": rows, "total": len(rows)})
 
     async def api_search(self, request: Request) -> Response:
         page_no = int_param(request.query_params.get("page"), 1, 1, 10_000)
-        per_page = int_param(request.query_params.get("per_page"), 20, 1, queries.MAX_PER_PAGE)
+        per_page = int_param(request.query_params.get("per_page"), 20, 1, reads.MAX_PER_PAGE)
         result = await self.db(
-            queries.search, request.query_params.get("q", "")[:500], page_no, per_page
+            reads.search, request.query_params.get("q", "")[:500], page_no, per_page
         )
         base = self.base(request)
         return self.listing(

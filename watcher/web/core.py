@@ -26,8 +26,8 @@ from watcher.clock import Clock
 from watcher.config import Config
 from watcher.presentation import category_label, compact_duration, safe_href
 from watcher.presentation import when as timestamp
-from watcher.store import REVIEW_STATES, Store
-from watcher.web import present, queries
+from watcher.store import REVIEW_STATES, Store, reads
+from watcher.web import present
 from watcher.web.auth import (
     Access,
     csrf_ok,
@@ -119,15 +119,15 @@ class WebCore:
             csrf=session.csrf,
             user=session.user,
             login_required=self.access.required,
-            unreviewed=await self.db(queries.unreviewed),
+            unreviewed=await self.db(reads.unreviewed),
             correctable=self.config.settings.categories,
         )
         html = self.env.get_template(template).render(**context)
         return HTMLResponse(html, status_code=status)
 
-    def filters(self, request: Request) -> queries.Filters:
+    def filters(self, request: Request) -> reads.Filters:
         try:
-            return queries.Filters.parse(request.query_params)
+            return reads.Filters.parse(request.query_params)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
 

@@ -16,8 +16,8 @@ from starlette.responses import (
 
 from watcher import volatility as vol
 from watcher.diff import diff_from_dict
-from watcher.store import REVIEW_STATES, Store
-from watcher.web import present, queries
+from watcher.store import REVIEW_STATES, Store, reads
+from watcher.web import present
 from watcher.web.auth import (
     CSP_TEXT,
     session_of,
@@ -31,19 +31,19 @@ class Pages(WebCore):
     async def timeline(self, request: Request) -> Response:
         filters = self.filters(request)
         page_no = int_param(request.query_params.get("page"), 1, 1, 1_000_000)
-        result = await self.db(queries.timeline, filters, page_no, 50)
+        result = await self.db(reads.timeline, filters, page_no, 50)
         return await self.page(
             request,
             "timeline.html",
             filters=filters,
             params=filters.params(),
             result=result,
-            choices=await self.db(queries.choices),
-            review_filters=queries.REVIEW_FILTERS,
+            choices=await self.db(reads.choices),
+            review_filters=reads.REVIEW_FILTERS,
         )
 
     async def change(self, request: Request) -> Response:
-        row = await self.db(queries.change, request.path_params["change_id"])
+        row = await self.db(reads.change, request.path_params["change_id"])
         if row is None:
             raise HTTPException(404, "no such change")
         diff = diff_from_dict(row["diff"])
@@ -64,13 +64,13 @@ class Pages(WebCore):
 
     async def snapshot(self, request: Request) -> Response:
         digest = request.path_params["digest"]
-        text = await self.db(queries.snapshot_text, digest) if HEX.match(digest) else None
+        text = await self.db(reads.snapshot_text, digest) if HEX.match(digest) else None
         if text is None:
             raise HTTPException(404, "no such snapshot")
         return PlainTextResponse(text, headers={"Content-Security-Policy": CSP_TEXT})
 
     async def sources(self, request: Request) -> Response:
-        rows = {r["name"]: r for r in await self.db(queries.sources)}
+        rows = {r["name"]: r for r in await self.db(reads.sources)}
         items = []
         for s in self.config.sources:
             row = rows.get(s.name, {})
@@ -80,14 +80,14 @@ class Pages(WebCore):
     async def source(self, request: Request) -> Response:
         name = request.path_params["name"]
         known = {s.name: s for s in self.config.sources}
-        row = await self.db(queries.source, name)
+        row = await self.db(reads.source, name)
         if row is None and name not in known:
             raise HTTPException(404, "no such source")
         configured = known.get(name)
         notes = await self.db(_explain_stored, row, configured.host if configured else "")
         page_no = int_param(request.query_params.get("page"), 1, 1, 1_000_000)
-        filters = queries.Filters(source=name)
-        history = await self.db(queries.timeline, filters, page_no, 50)
+        filters = reads.Filters(source=name)
+        history = await self.db(reads.timeline, filters, page_no, 50)
         return await self.page(
             request,
             "source.html",
@@ -103,7 +103,7 @@ class Pages(WebCore):
     async def search(self, request: Request) -> Response:
         text = request.query_params.get("q", "")[:500]
         page_no = int_param(request.query_params.get("page"), 1, 1, 10_000)
-        result = await self.db(queries.search, text, page_no, 20)
+        result = await self.db(reads.search, text, page_no, 20)
         return await self.page(
             request,
             "search.html",
@@ -113,7 +113,7 @@ class Pages(WebCore):
         )
 
     async def deadlines(self, request: Request) -> Response:
-        rows = await self.db(queries.deadlines, self.clock().astimezone(UTC).date())
+        rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
         return await self.page(request, "deadlines.html", deadlines=rows)
 
     async def review(self, request: Request) -> Response:

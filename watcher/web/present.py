@@ -13,11 +13,7 @@ from typing import Any
 
 from watcher.diff import diff_rows
 from watcher.models import Diff
-
-# Search snippets come back from SQLite with these around each match. Private-use characters,
-# so no page text is mistaken for a marker and markup never has to be parsed back out.
-MATCH_OPEN = "\ue000"
-MATCH_CLOSE = "\ue001"
+from watcher.rows import MATCH_CLOSE, MATCH_OPEN
 
 
 @dataclass(frozen=True)
@@ -121,21 +117,6 @@ def snippet_pieces(snippet: str | None) -> tuple[Piece, ...]:
 def plain_snippet(snippet: str | None) -> str:
     """The snippet with matches shown as [[...]] for JSON and feeds."""
     return (snippet or "").replace(MATCH_OPEN, "[[").replace(MATCH_CLOSE, "]]")
-
-
-def fts_query(text: str) -> str:
-    """A user's words as an FTS5 query: every word must appear; "consult*" matches by prefix.
-
-    Each word is quoted, so FTS5 operators and punctuation in the input are only ever words.
-    """
-    terms = []
-    for raw in text.split()[:20]:
-        prefix = raw.endswith("*")
-        for word in re.findall(r"\w+", raw):
-            terms.append(f'"{word}"')
-        if prefix and terms:
-            terms[-1] += " *"
-    return " ".join(terms)
 
 
 def percent(confidence: float | None) -> str:
