@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from watcher.models import Diff, Hunk, WordOp
@@ -167,19 +168,46 @@ def render_words(ops: Sequence[WordOp]) -> str:
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class DiffRow:
+    """One block position of a hunk: edited in place (word marks), removed, added or replaced."""
+
+    before: str | None  # the old block, None where the new one has no counterpart
+    after: str | None  # the new block, None where the old one has no counterpart
+    words: tuple[WordOp, ...] = ()  # word marks when the two blocks are one edited block
+
+    @property
+    def kind(self) -> str:
+        """ "edit" (word marks), "replace" (two unrelated blocks), "delete" or "insert"."""
+        if self.words:
+            return "edit"
+        if self.before is not None and self.after is not None:
+            return "replace"
+        return "delete" if self.before is not None else "insert"
+
+
+def diff_rows(diff: Diff) -> Iterator[DiffRow]:
+    """The diff block by block, in order: the one loop every view (text, alerts, web) reads."""
+    for hunk in diff.hunks:
+        for k in range(max(len(hunk.before), len(hunk.after))):
+            yield DiffRow(
+                hunk.before[k] if k < len(hunk.before) else None,
+                hunk.after[k] if k < len(hunk.after) else None,
+                hunk.words[k] if k < len(hunk.words) else (),
+            )
+
+
 def render_diff(diff: Diff, max_lines: int | None = None) -> str:
     """Plain-text view: '- ' removed block, '+ ' added block, '~ ' block with word marks."""
     lines: list[str] = []
-    for hunk in diff.hunks:
-        paired = len(hunk.words)
-        for k in range(max(len(hunk.before), len(hunk.after))):
-            if k < paired and hunk.words[k]:
-                lines.append("~ " + render_words(hunk.words[k]))
-                continue
-            if k < len(hunk.before):
-                lines.append("- " + hunk.before[k])
-            if k < len(hunk.after):
-                lines.append("+ " + hunk.after[k])
+    for row in diff_rows(diff):
+        if row.words:
+            lines.append("~ " + render_words(row.words))
+            continue
+        if row.before is not None:
+            lines.append("- " + row.before)
+        if row.after is not None:
+            lines.append("+ " + row.after)
     if max_lines is not None and len(lines) > max_lines:
         hidden = len(lines) - max_lines
         lines = [*lines[:max_lines], f"… {hidden} more line{'s' if hidden != 1 else ''}"]

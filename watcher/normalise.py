@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from watcher import patterns
+
 COUNTED = (
     r"comments?|views?|page\s?views|shares?|likes?|reads?|replies|repl(?:y|ies)|followers?|reactions?|"
     r"retweets?|reposts?|votes?|visitors?|subscribers?|downloads?|clicks?|hits|impressions|"
@@ -125,16 +127,9 @@ def masked_by(text: str) -> list[str]:
     return hits
 
 
-MONEY = re.compile(
-    r"[£$€]\s?\d[\d,.]*(?:\s?(?:billion|bn|million|m|thousand|k)\b)?|\b\d[\d,.]*\s?(?:pounds|euros|dollars)\b",
-    re.I,
-)
-MONTHS = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-DATE = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\b(?:\s+\d{{4}})?|\b(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"
-    r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b(?:19|20)\d{2}\b",
-    re.I,
-)
+# Shared with classify/evidence.py (watcher/patterns.py).
+MONEY = patterns.MONEY_MENTION
+DATE = patterns.DATE_MENTION
 
 
 @lru_cache(maxsize=65536)  # the guard reads every block of both versions of each changed page

@@ -12,19 +12,19 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher.clock import Clock, utcnow
 from watcher.config import Config
 from watcher.errors import StoreError
+from watcher.heartbeat import HEALTH_MAX_AGE as HEALTH_MAX_AGE  # read from here by tests
+from watcher.heartbeat import HEARTBEAT_EVERY
 from watcher.models import Source
-from watcher.pipeline import Clock, utcnow
 from watcher.runtime import Runtime, open_runtime, queue_reminders
 from watcher.store import iso
-from watcher.store.ops import HEARTBEAT_KEY, default_max_age, retention
+from watcher.store.ops import HEARTBEAT_KEY, retention
 
 log = logging.getLogger(__name__)
 STARTUP_SPREAD = timedelta(minutes=2)
 OUTBOX_EVERY = timedelta(seconds=30)
-HEARTBEAT_EVERY = timedelta(seconds=30)
-HEALTH_MAX_AGE = default_max_age(HEARTBEAT_EVERY)
 RETENTION_EVERY = timedelta(days=1)
 SHUTDOWN_GRACE = 8.0
 # A service run beside the checks (the web app): given the stop event, it returns once stopped.

@@ -15,19 +15,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from watcher.categories import EVENT_CATEGORIES
 from watcher.classify.evidence import MONEY, extract_facts, sentences
 
 IC = re.I
-EVENT_LABELS = (
-    "strategy",
-    "consultation_open",
-    "consultation_outcome",
-    "funding",
-    "guidance",
-    "report",
-    "legislation",
-    "news",
-)
+EVENT_LABELS = EVENT_CATEGORIES
 PUBLISH = (
     r"(?:publish(?:ed|es|ing)?|release[sd]?|launch(?:ed|es)?|unveil(?:ed|s)?|issue[sd]?|"
     r"announce[sd]?|set(?:s|ting)?\s+out|outline[sd]?|reveal(?:ed|s)?|introduce[sd]?|"

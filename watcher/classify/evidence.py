@@ -1,7 +1,7 @@
 """Facts in a change's text: money amounts, dates and deadlines, named documents, organisations. Pure.
 
 Each fact keeps its span in the text it came from, so a page or an alert can quote it exactly.
-UK formats: £1.5bn, £200m, £27 million, £45,000; 11 May 2023, 11th May, 11/05/2023 (day first),
+UK formats: £1.5bn, £200m, £27 million, £45,000 (and $, €, "45,000 pounds"); 11 May 2023, 11th May, 11/05/2023 (day first),
 May 2023, "by the end of the year".
 """
 
@@ -10,49 +10,18 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from watcher import patterns
 from watcher.models import Deadline, Evidence, Fact
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-SCALE = {"bn": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "thousand": 1e3}
-PERIOD = (
-    r"(?:\s+(?:over|across|during|in|for)\s+(?:the\s+)?(?:next\s+|coming\s+|first\s+)?"
-    r"(?:\w+\s+)?(?:years?|months?|weeks?|spending\s+review(?:\s+period)?|parliament)"
-    r"|\s+(?:a|per|each|every)\s+(?:year|annum|month|week)"
-    r"|\s+(?:from|by|until|to)\s+(?:\d{4}(?:[-–/]\d{2,4})?|(?:the\s+)?end\s+of\s+\d{4}))?"
-)
-MONEY = re.compile(
-    rf"£\s?(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)(?:\s?(?P<scale>bn|billion|m|million|k|thousand)\b)?{PERIOD}",
-    re.I,
-)
-DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
-DATE_DMY = re.compile(
-    rf"\b{DAY}\s+(?:of\s+)?(?P<month>{MONTH})\b(?:,?\s+(?P<year>(?:19|20)\d{{2}}))?", re.I
-)
-DATE_MDY = re.compile(rf"\b(?P<month>{MONTH})\s+{DAY}\b(?:,?\s+(?P<year>(?:19|20)\d{{2}}))?", re.I)
-DATE_NUM = re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[0-3]?\d)/(?P<year>(?:19|20)?\d{2})\b")
-DATE_ISO = re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
-MONTH_YEAR = re.compile(rf"\b(?P<month>{MONTH})\s+(?P<year>(?:19|20)\d{{2}})\b", re.I)
+# The money and date patterns are shared with normalise.py (watcher/patterns.py).
+MONTHS = patterns.MONTHS
+SCALE = patterns.SCALE
+MONEY = patterns.MONEY_AMOUNT
+DATE_DMY = patterns.DATE_DMY
+DATE_MDY = patterns.DATE_MDY
+DATE_NUM = patterns.DATE_NUM
+DATE_ISO = patterns.DATE_ISO
+MONTH_YEAR = patterns.MONTH_YEAR
 VAGUE = re.compile(
     r"\b(?:by|before|until)\s+the\s+end\s+of\s+(?:the\s+|this\s+|next\s+)?(?:year|month|(?:19|20)\d{2}|spring|summer|autumn|winter)\b"
     r"|\b(?:later|early|earlier)\s+(?:this|next)\s+year\b|\bin\s+the\s+coming\s+(?:weeks|months)\b",
@@ -90,8 +59,14 @@ ORG = re.compile(
 
 
 def _money(text: str) -> list[Fact]:
-    out = []
-    for m in MONEY.finditer(text):
+    out: list[Fact] = []
+    signed = list(MONEY.finditer(text))
+    worded = [
+        m
+        for m in patterns.MONEY_IN_WORDS.finditer(text)
+        if not any(m.start() < s.end() and s.start() < m.end() for s in signed)
+    ]
+    for m in sorted(signed + worded, key=lambda m: m.start()):
         number = float(m.group("num").replace(",", ""))
         scale = SCALE.get((m.group("scale") or "").lower(), 1.0)
         out.append(

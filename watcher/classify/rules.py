@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from watcher.classify.events import EVENT_LABELS, Event, events, strongest
+from watcher.categories import CATEGORIES
+from watcher.classify.events import Event, events, strongest
 from watcher.classify.metadata import stated
 from watcher.classify.minor import is_minor
 from watcher.classify.model import LinearModel, Page, document, load
 from watcher.classify.wording import wording_scores
 
-LABELS = (*EVENT_LABELS, "minor")  # a minor edit is no event: it comes from the diff alone
+LABELS = CATEGORIES  # declared in watcher/categories.py
 
 
 @dataclass(frozen=True)

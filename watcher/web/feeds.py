@@ -11,6 +11,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from watcher.diff import diff_from_dict, render_diff
+from watcher.presentation import category_label, change_json
 from watcher.web.present import plain_snippet
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -39,39 +40,12 @@ def xml_text(text: object) -> str:
 
 def change_summary(row: dict[str, Any], base: str) -> dict[str, Any]:
     """A change as one item of the API's lists."""
-    return {
-        "id": row["id"],
-        "source": row["source"],
-        "url": row["url"],
-        "detected_at": row["detected_at"],
-        "title": row["title"],
-        "summary": row["summary"],
-        "category": row["category"],
-        "confidence": row.get("confidence"),
-        "evidence_sentence": row.get("sentence"),
-        "review_state": row.get("review_state"),
-        "corrected_by": row.get("corrected_by"),
-        "link": f"{base}/changes/{row['id']}",
-    }
+    return change_json(row, base, detail=False)
 
 
 def change_detail(row: dict[str, Any], base: str) -> dict[str, Any]:
     """A change with its diff, evidence and review history."""
-    out = change_summary(row, base)
-    out.update(
-        {
-            "added": row["added"],
-            "removed": row["removed"],
-            "evidence": row["evidence"],
-            "before": row["before_hash"],
-            "after": row["after_hash"],
-            "diff": row["diff"],
-        }
-    )
-    for key in ("reviews", "corrections", "deadlines"):
-        if key in row:
-            out[key] = row[key]
-    return out
+    return change_json(row, base)
 
 
 def search_hit(row: dict[str, Any], base: str) -> dict[str, Any]:
@@ -112,7 +86,7 @@ def atom(
         entry = sub(feed, "entry")
         link = f"{base}/changes/{row['id']}"
         sub(entry, "id", link)
-        label = (row["category"] or "change").replace("_", " ")
+        label = category_label(row["category"], "feed")
         sub(entry, "title", f"[{label}] {row['source']}: {row['title']}")
         sub(entry, "updated", row["detected_at"])
         sub(entry, "published", row["detected_at"])

@@ -10,14 +10,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+from watcher.diff import diff_rows
 from watcher.models import Diff
 from watcher.rows import MATCH_CLOSE, MATCH_OPEN
-
-# Search snippets come back from SQLite with these around each match. Private-use characters,
-# so no page text is mistaken for a marker and markup never has to be parsed back out.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -45,54 +41,36 @@ class SideRow:
     kind: str  # "edit" | "delete" | "insert" | "replace"
 
 
-def safe_href(url: str | None) -> str | None:
-    """The URL if it may become a link (absolute http or https, no control characters)."""
-    if not url or CONTROL.search(url) or any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
-
-
 def inline_rows(diff: Diff) -> list[InlineRow]:
     """The diff as one column: edited blocks with word marks, whole blocks removed or added."""
     rows: list[InlineRow] = []
-    for hunk in diff.hunks:
-        for k in range(max(len(hunk.before), len(hunk.after))):
-            marks = hunk.words[k] if k < len(hunk.words) else ()
-            if marks:
-                rows.append(InlineRow("edit", tuple(Piece(w.text, w.op) for w in marks)))
-                continue
-            if k < len(hunk.before):
-                rows.append(InlineRow("delete", (Piece(hunk.before[k], "delete"),)))
-            if k < len(hunk.after):
-                rows.append(InlineRow("insert", (Piece(hunk.after[k], "insert"),)))
+    for row in diff_rows(diff):
+        if row.words:
+            rows.append(InlineRow("edit", tuple(Piece(w.text, w.op) for w in row.words)))
+            continue
+        if row.before is not None:
+            rows.append(InlineRow("delete", (Piece(row.before, "delete"),)))
+        if row.after is not None:
+            rows.append(InlineRow("insert", (Piece(row.after, "insert"),)))
     return rows
 
 
 def side_rows(diff: Diff) -> list[SideRow]:
     """The diff as two columns: the old block on the left, the new one on the right."""
     rows: list[SideRow] = []
-    for hunk in diff.hunks:
-        for k in range(max(len(hunk.before), len(hunk.after))):
-            marks = hunk.words[k] if k < len(hunk.words) else ()
-            if marks:
-                rows.append(
-                    SideRow(
-                        tuple(Piece(w.text, w.op) for w in marks if w.op != "insert"),
-                        tuple(Piece(w.text, w.op) for w in marks if w.op != "delete"),
-                        "edit",
-                    )
+    for row in diff_rows(diff):
+        if row.words:
+            rows.append(
+                SideRow(
+                    tuple(Piece(w.text, w.op) for w in row.words if w.op != "insert"),
+                    tuple(Piece(w.text, w.op) for w in row.words if w.op != "delete"),
+                    "edit",
                 )
-                continue
-            before = (Piece(hunk.before[k], "delete"),) if k < len(hunk.before) else None
-            after = (Piece(hunk.after[k], "insert"),) if k < len(hunk.after) else None
-            kind = "replace" if before and after else "delete" if before else "insert"
-            rows.append(SideRow(before, after, kind))
+            )
+            continue
+        before = (Piece(row.before, "delete"),) if row.before is not None else None
+        after = (Piece(row.after, "insert"),) if row.after is not None else None
+        rows.append(SideRow(before, after, row.kind))
     return rows
 
 

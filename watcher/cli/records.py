@@ -1,0 +1,172 @@
+"""What is recorded and configured: `changes`, `sources`, `explain`, `deadlines`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime
+
+import click
+
+from watcher.cli.group import cli, common_options
+from watcher.cli.output import cut, indent, parse_since, terminal_safe
+from watcher.config import Config
+from watcher.diff import diff_from_dict, render_diff
+from watcher.presentation import category_label, change_json, compact_duration
+from watcher.store.ops import open_store
+
+
+@cli.command()
+@click.option("--source", "source_name", default=None, help="Only this source.")
+@click.option("--since", default=None, help='ISO date/time, or an age like "1d" or "6h".')
+@click.option(
+    "--limit", default=None, type=click.IntRange(min=1), help="At most this many, newest first."
+)
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@click.option("--diff/--no-diff", "show_diff", default=False, help="Text format: print each diff.")
+@common_options
+def changes(
+    config: Config,
+    source_name: str | None,
+    since: str | None,
+    limit: int | None,
+    fmt: str,
+    show_diff: bool,
+) -> None:
+    """The change log, newest first."""
+    since_at = parse_since(since)  # a usage error must not open (or create) the state database
+    store = open_store(config.settings.state_dir)
+    try:
+        rows = store.changes(source=source_name, since=since_at, limit=limit)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([change_json(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(
+            f"#{r['id']}  {r['detected_at']}  {r['source']}  [{category_label(r['category'])}]  {r['summary']}"
+        )
+        if show_diff:
+            click.echo(terminal_safe(indent(render_diff(diff_from_dict(r["diff"]), max_lines=60))))
+    if not rows:
+        click.echo("no changes recorded", err=True)
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@common_options
+def sources(config: Config, fmt: str) -> None:
+    """Every configured source with its last status."""
+    store = open_store(config.settings.state_dir)
+    try:
+        status = {row["name"]: row for row in store.sources_status()}
+    finally:
+        store.close()
+    rows = []
+    for s in config.sources:
+        st = status.get(s.name, {})
+        rows.append(
+            {
+                "name": s.name,
+                "url": s.url,
+                "every": compact_duration(s.every.total_seconds()),
+                "tags": list(s.tags),
+                "last_outcome": st.get("last_outcome"),
+                "last_check_at": st.get("last_check_at"),
+                "last_change_at": st.get("last_change_at"),
+                "error_streak": st.get("error_streak", 0),
+                "last_error": st.get("last_error"),
+            }
+        )
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    width = max((len(r["name"]) for r in rows), default=10)
+    for r in rows:
+        status_text = r["last_outcome"] or "never checked"
+        if r["error_streak"]:
+            status_text += f" x{r['error_streak']}: {r['last_error']}"
+        click.echo(
+            f"{r['name']:<{width}}  every {r['every']:<4} {r['last_check_at'] or '-':<29} {status_text}"
+        )
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@common_options
+def explain(config: Config, name: str, fmt: str) -> None:
+    """Fetch source NAME now and show what is read, what is ignored, and why."""
+    from dataclasses import asdict
+
+    from watcher.explain import explain as explain_source
+
+    result = asyncio.run(explain_source(config, config.source(name)))
+    if fmt == "json":
+        data = asdict(result)
+        for block, note in zip(data["blocks"], result.blocks, strict=True):
+            block["watched"] = note.watched
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.source}: {result.url}")
+    click.echo(f"reads {result.region}; title: {result.title}")
+    click.echo(
+        f"learned from {result.comparisons} comparisons: {result.learned_slots} volatile slots, "
+        f"{len(result.site_rules)} site-wide rules"
+    )
+    click.echo(
+        f"\nwatched text ({sum(b.watched for b in result.blocks)} of {len(result.blocks)} blocks):"
+    )
+    for block in result.blocks:
+        mark = "  " if block.watched else "~ "
+        click.echo(f"{mark}{cut(block.text, 110)}")
+        for why in block.notes:
+            click.echo(f"      [{why}]")
+    if result.ignored:
+        click.echo(f"\nignored regions ({len(result.ignored)}):")
+        for reason, text in result.ignored:
+            click.echo(f"  {reason}: {cut(text, 90)}")
+
+
+@cli.command()
+@click.option("--all", "show_all", is_flag=True, help="Include deadlines that have passed.")
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@common_options
+def deadlines(config: Config, show_all: bool, fmt: str) -> None:
+    """Consultation closing dates found in changes, soonest first."""
+    today = datetime.now(UTC).date()
+    store = open_store(config.settings.state_dir)
+    try:
+        rows = store.deadlines(None if show_all else today.isoformat())
+    finally:
+        store.close()
+    items = [
+        {
+            "source": r["source"],
+            "due": r["due"],
+            "days_left": (date.fromisoformat(r["due"]) - today).days,
+            "text": r["text"],
+            "sentence": r["sentence"],
+            "change_id": r["change_id"],
+            "reminded": json.loads(r["reminded"]),
+        }
+        for r in rows
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    for item in items:
+        click.echo(
+            f"{item['due']}  ({item['days_left']:>3} days)  {item['source']}  {cut(item['sentence'], 90)}"
+        )
+    if not items:
+        click.echo("no upcoming deadlines", err=True)

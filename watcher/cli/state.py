@@ -1,0 +1,183 @@
+"""The state database: `health`, `backup`, `migrate`, `prune`, and web `logins` lockouts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from watcher import statelock
+from watcher.cli.group import cli, common_options
+from watcher.config import Config, parse_duration
+from watcher.errors import StoreError
+from watcher.logs import redact
+from watcher.presentation import compact_duration
+from watcher.store import DB_NAME, iso
+from watcher.store.ops import HealthReport, open_store
+
+
+@cli.command(short_help="Exit 0 if the daemon is alive and its database writable, else 1.")
+@click.option(
+    "--max-age",
+    default=None,
+    help='Oldest heartbeat that is healthy, like "2m" (default: [watcher] health_max_age, '
+    "else three heartbeats, at least 2m).",
+)
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@common_options
+def health(config: Config, max_age: str | None, fmt: str) -> None:
+    """Exit 0 if the daemon beats and the database takes writes; else 1, one line per reason."""
+    from dataclasses import asdict
+
+    from watcher.heartbeat import HEALTH_MAX_AGE
+
+    limit = config.settings.health_max_age or HEALTH_MAX_AGE
+    if max_age is not None:
+        try:
+            limit = parse_duration(max_age)
+        except ValueError:
+            raise click.BadParameter(
+                f'{max_age!r} is not a duration; write it like "2m"', param_hint="--max-age"
+            ) from None
+    state_dir = config.settings.state_dir
+    if (state_dir / DB_NAME).exists():
+        report = _health_of(state_dir, limit)
+    else:  # a health check must not create the database it reports on
+        report = HealthReport(
+            ok=False,
+            reasons=[f"{state_dir / DB_NAME}: no state database; start the daemon (`watcher run`)"],
+            max_age_seconds=limit.total_seconds(),
+        )
+    if fmt == "json":
+        click.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    elif report.ok:
+        click.echo(
+            f"healthy: heartbeat {report.heartbeat_age_seconds or 0:.0f}s old, database writable"
+        )
+    else:
+        for reason in report.reasons:
+            click.echo(f"unhealthy: {redact(' '.join(reason.splitlines()))}")
+    if not report.ok:
+        sys.exit(1)
+
+
+def _health_of(state_dir: Path, limit: timedelta) -> HealthReport:
+    from watcher.store.ops import health as check_health
+
+    try:
+        store = open_store(state_dir)
+    except StoreError as exc:  # unopenable is unhealthy (exit 1), not a crash of the check
+        return HealthReport(ok=False, reasons=[str(exc)], max_age_seconds=limit.total_seconds())
+    try:
+        return check_health(store, datetime.now(UTC), limit)
+    finally:
+        store.close()
+
+
+@cli.command(short_help="Copy the database to a new file PATH while it runs.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@common_options
+def backup(config: Config, path: Path) -> None:
+    """Copy the state database to PATH (a new file) while it runs, and verify the copy."""
+    from watcher.store.ops import backup as copy_database
+
+    if path.exists():
+        raise click.BadParameter(
+            f"{path} already exists; a backup never overwrites, choose a new name",
+            param_hint="PATH",
+        )
+    store = open_store(config.settings.state_dir)
+    try:
+        done = copy_database(store, path)
+    finally:
+        store.close()
+    click.echo(f"backed up {store.path} to {done.path} ({done.bytes:,} bytes, integrity ok)")
+
+
+@cli.command(short_help="Apply schema migrations and print the version.")
+@common_options
+def migrate(config: Config) -> None:
+    """Bring the state database to the latest schema and print its version."""
+    from watcher.store.ops import latest_schema, schema_on_disk
+
+    with statelock.hold(config.settings.state_dir, "migrate"):
+        before = schema_on_disk(config.settings.state_dir)
+        store = open_store(config.settings.state_dir)  # opening applies pending migrations
+        try:
+            after = store.schema_version
+        finally:
+            store.close()
+    if before == after:
+        click.echo(f"{store.path}: already at version {after} (latest {latest_schema()})")
+    else:
+        click.echo(f"{store.path}: migrated from version {before} to {after}")
+
+
+@cli.command(short_help="Delete old checks and snapshots no change needs.")
+@click.option("--keep-checks", default=None, help='Override [watcher] keep_checks, like "90d".')
+@click.option(
+    "--keep-snapshots", default=None, help='Override [watcher] keep_snapshots, like "365d".'
+)
+@common_options
+def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -> None:
+    """Delete old checks and snapshots that no change refers to, now, and print the counts."""
+    from watcher.store.ops import retention
+
+    def keep(text: str | None, default: timedelta, hint: str) -> timedelta:
+        if text is None:
+            return default
+        try:
+            return parse_duration(text)
+        except ValueError:
+            raise click.BadParameter(
+                f'{text!r} is not a duration; write it like "90d"', param_hint=hint
+            ) from None
+
+    settings = config.settings
+    checks_for = keep(keep_checks, settings.keep_checks, "--keep-checks")
+    snapshots_for = keep(keep_snapshots, settings.keep_snapshots, "--keep-snapshots")
+    with statelock.hold(settings.state_dir, "prune"):
+        store = open_store(settings.state_dir)
+        try:
+            pruned = retention(store, datetime.now(UTC), checks_for, snapshots_for)
+        finally:
+            store.close()
+    click.echo(
+        f"pruned {pruned.checks} checks older than {compact_duration(checks_for.total_seconds())} and "
+        f"{pruned.snapshots} snapshots older than {compact_duration(snapshots_for.total_seconds())}; "
+        "kept every one a change refers to"
+    )
+
+
+@cli.command()
+@click.argument("action", required=False, type=click.Choice(["clear"]))
+@click.argument("address", required=False)
+@common_options
+def logins(config: Config, action: str | None, address: str | None) -> None:
+    """Failed web logins by client address, and lockouts. `logins clear [ADDRESS]` lifts the
+    lockout and forgets the failures of ADDRESS (of every address, and the global count, when
+    none is given)."""
+    from watcher.web.logins import EVERYONE, client_key
+
+    store = open_store(config.settings.state_dir)
+    try:
+        if action == "clear":
+            cleared = store.login_clear(client_key(address) if address else None)
+            what = f"address {address}" if address else "every address"
+            click.echo(f"cleared failed logins of {what} ({cleared} entries)")
+            return
+        rows = store.login_failures()
+    finally:
+        store.close()
+    for row in rows:
+        who = "everyone (global)" if row.client == EVERYONE else row.client.removeprefix("ip:")
+        state = "LOCKED" if row.locked else f"next try {iso(row.next_at) if row.next_at else 'now'}"
+        last = iso(row.last_at) if row.last_at else "-"
+        click.echo(f"{who:<40} {row.failures:>4} failed  last {last}  {state}")
+    if not rows:
+        click.echo("no failed logins")

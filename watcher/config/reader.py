@@ -1,0 +1,129 @@
+"""What every table's reader shares: the line of a key, unknown-key errors, durations, string
+lists, and secrets from the environment or a file."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from watcher.config.parse import parse_duration
+from watcher.config.types import Secret
+from watcher.errors import ConfigError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+class _Locator:
+    """Finds the line of a table or key in the TOML text, since tomllib keeps no positions."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers: list[tuple[int, str]] = []
+        for i, line in enumerate(self.lines, start=1):
+            m = re.match(r"^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?", line)
+            if m:
+                self.headers.append((i, m.group(1)))
+
+    def table(self, name: str, index: int = 0) -> int | None:
+        found = [ln for ln, n in self.headers if n == name]
+        return found[index] if index < len(found) else None
+
+    def key(self, key: str, table: str | None = None, index: int = 0) -> int | None:
+        start = self.table(table, index) if table else 0
+        if table and start is None:
+            return None
+        start = start or 0
+        later = [ln for ln, _ in self.headers if ln > start]
+        end = later[0] if later else len(self.lines) + 1
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for ln in range(start + 1, end):
+            if pattern.match(self.lines[ln - 1]):
+                return ln
+        return start or None
+
+
+class Reader:
+    """Reads one sources file; each table's reader (settings, sources, alerts) builds on it."""
+
+    def __init__(self, path: Path, text: str, environ: Mapping[str, str]) -> None:
+        self.path = path
+        self.where = _Locator(text)
+        self.environ = environ
+
+    def fail(self, line: int | None, message: str) -> ConfigError:
+        place = f"{self.path}:{line}" if line else str(self.path)
+        return ConfigError(f"{place}: {message}")
+
+    def check_keys(
+        self,
+        data: Mapping[str, Any],
+        allowed: tuple[str, ...],
+        what: str,
+        table: str | None,
+        index: int = 0,
+    ) -> None:
+        for key in data:
+            if key in allowed:
+                continue
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            fix = f"did you mean {hint[0]!r}?" if hint else f"allowed keys: {', '.join(allowed)}"
+            if table == "notify" and key in ("url", "apprise", "urls"):
+                fix = 'put the Apprise URL in an environment variable and name it with env = "..."'
+            line = (
+                self.where.key(key, table, index)
+                if table
+                else self.where.table(key) or self.where.key(key)
+            )
+            raise self.fail(line, f"{what}: unknown key {key!r}; {fix}")
+
+    def duration(self, value: Any, key: str, what: str, table: str, index: int = 0) -> timedelta:
+        line = self.where.key(key, table, index)
+        if not isinstance(value, str):
+            raise self.fail(line, f'{what}: {key} must be a string like "30m", "6h" or "1d"')
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise self.fail(
+                line,
+                f'{what}: {key} = {value!r} is not a duration; write it like "30m", "6h" or "1d"',
+            ) from None
+
+    def string_list(
+        self, value: Any, key: str, what: str, table: str, index: int
+    ) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(
+                self.where.key(key, table, index),
+                f"{what}: {key} must be a string or a list of strings",
+            )
+        return tuple(v.strip() for v in value)
+
+    def secret(self, env: str, what: str, line: int | None = None) -> Secret | None:
+        value = self.environ.get(env, "").strip()
+        if value:
+            return Secret(value)
+        file_var = f"{env}_FILE"
+        file_path = self.environ.get(file_var, "").strip()
+        if not file_path:
+            return None
+        try:
+            content = Path(file_path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise self.fail(
+                line,
+                f"{what}: cannot read the secret file named by {file_var} "
+                f"({exc.strerror or type(exc).__name__}); check the path and its permissions",
+            ) from None
+        except UnicodeDecodeError:  # its message would quote bytes of the secret
+            raise self.fail(
+                line,
+                f"{what}: the secret file named by {file_var} is not UTF-8 text; write the URL as text",
+            ) from None
+        return Secret(content) if content else None

@@ -1,0 +1,145 @@
+"""One vocabulary for every surface (email, Slack, chat, web, feeds, CLI): category labels,
+timestamps, durations, which URLs may become links, and the JSON shape of a change. Pure.
+
+The diff itself is read block by block through `watcher.diff.diff_rows`, the one loop every view
+uses; this module holds the words around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+# One display label per category, used by the web app, feeds and the CLI.
+CATEGORY_LABELS: dict[str, str] = {
+    "consultation_open": "Consultation open",
+    "consultation_outcome": "Consultation outcome",
+    "strategy": "Strategy",
+    "funding": "Funding",
+    "guidance": "Guidance",
+    "report": "Report",
+    "legislation": "Legislation",
+    "news": "News",
+    "minor": "Minor edit",
+    "none": "Change",  # no category
+}
+# Alert titles ("[Consultation] DfE — ...") keep a shorter form where the display label is long;
+# subscribers filter mail on these words, so they stay as they were.
+ALERT_LABELS: dict[str, str] = {**CATEGORY_LABELS, "consultation_open": "Consultation"}
+SURFACES = ("display", "alert", "feed")  # feed: the display label in lower case, in Atom titles
+
+# C0/C1 controls, and bidi overrides and isolates, which can make text read differently from
+# what it is ("evil.example" shown as "elpmaxe.live"). Never part of a link.
+UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+LINK_SCHEMES = ("http", "https")
+
+
+def category_label(category: str | None, surface: str = "display") -> str:
+    """The words for `category` on a surface ("display", "alert" or "feed"); unknown names are
+    shown as words ("brand_new" -> "Brand new")."""
+    table = ALERT_LABELS if surface == "alert" else CATEGORY_LABELS
+    name = category or "none"
+    label = table.get(name) or _words(name)
+    return label.lower() if surface == "feed" else label
+
+
+def _words(name: str) -> str:
+    return " ".join(UNSAFE_CHARS.sub("", name).replace("_", " ").split()).capitalize()
+
+
+def when(stamp: object, empty: str = "") -> str:
+    """`23 Nov 2026 09:00 UTC` from a stored ISO timestamp (shown in UTC); `empty` for none;
+    anything unreadable as given, controls out."""
+    if stamp is None or stamp == "":
+        return empty
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return " ".join(UNSAFE_CHARS.sub("", str(stamp)).split())
+    if moment.utcoffset() is None:  # naive: we cannot say which zone, so we name none
+        return f"{moment.day} {moment:%b %Y %H:%M}"
+    return f"{moment.astimezone(UTC).day} {moment.astimezone(UTC):%b %Y %H:%M} UTC"
+
+
+def compact_duration(seconds: float) -> str:
+    """`6h`, `1d`, `90s`: the form durations are written in sources.toml."""
+    whole = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
+def days_left(due: str | date, today: str | date) -> str:
+    """`today`, `tomorrow` or `in 5 days` until an ISO date (a past date reads `today`)."""
+    due_day = due if isinstance(due, date) else date.fromisoformat(due)
+    today_day = today if isinstance(today, date) else date.fromisoformat(today)
+    left = (due_day - today_day).days
+    return "today" if left <= 0 else ("tomorrow" if left == 1 else f"in {left} days")
+
+
+def is_web_url(url: str | None) -> bool:
+    """Only these become links: absolute http(s) with a host, nothing that could break out."""
+    if not url or UNSAFE_CHARS.search(url) or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # "http://[::1" and the like
+        return False
+    return parts.scheme.lower() in LINK_SCHEMES and bool(host)
+
+
+def safe_href(url: str | None) -> str | None:
+    """The URL if it may become a link, else None."""
+    return url if is_web_url(url) else None
+
+
+def top_confidence(evidence: Mapping[str, Any] | None) -> float | None:
+    """The main category's confidence, as stored with the change's evidence."""
+    categories = (evidence or {}).get("categories") or []
+    return float(categories[0]["confidence"]) if categories else None
+
+
+def change_json(
+    row: Mapping[str, Any], base: str | None = None, detail: bool = True
+) -> dict[str, Any]:
+    """The one JSON shape of a change, for `watcher changes --format json`, the API, the JSON
+    export and (later) webhooks. With `base` (the web app's address): its review state and link.
+    With `detail`: the added and removed text, evidence, snapshot hashes and the diff."""
+    confidence = (
+        row.get("confidence") if "confidence" in row else top_confidence(row.get("evidence"))
+    )
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "source": row["source"],
+        "url": row["url"],
+        "detected_at": row["detected_at"],
+        "title": row["title"],
+        "summary": row["summary"],
+        "category": row["category"],
+        "confidence": confidence,
+    }
+    if base is not None:
+        out.update(
+            evidence_sentence=row.get("sentence"),
+            review_state=row.get("review_state"),
+            corrected_by=row.get("corrected_by"),
+            link=f"{base}/changes/{row['id']}",
+        )
+    if detail:
+        out.update(
+            added=row["added"],
+            removed=row["removed"],
+            evidence=row["evidence"],
+            before=row["before_hash"],
+            after=row["after_hash"],
+            diff=row["diff"],
+        )
+        for key in ("reviews", "corrections", "deadlines"):
+            if key in row:
+                out[key] = row[key]
+    return out

@@ -1,0 +1,176 @@
+"""The staff pages: timeline, a change, snapshots, sources, search and deadlines, and the review
+and category forms on a change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import (
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+
+from watcher import volatility as vol
+from watcher.diff import diff_from_dict
+from watcher.store import REVIEW_STATES, Store, reads
+from watcher.web import present
+from watcher.web.auth import (
+    CSP_TEXT,
+    session_of,
+)
+from watcher.web.core import HEX, WebCore, int_param
+
+
+class Pages(WebCore):
+    """HTML pages and their forms."""
+
+    async def timeline(self, request: Request) -> Response:
+        filters = self.filters(request)
+        page_no = int_param(request.query_params.get("page"), 1, 1, 1_000_000)
+        result = await self.db(reads.timeline, filters, page_no, 50)
+        return await self.page(
+            request,
+            "timeline.html",
+            filters=filters,
+            params=filters.params(),
+            result=result,
+            choices=await self.db(reads.choices),
+            review_filters=reads.REVIEW_FILTERS,
+        )
+
+    async def change(self, request: Request) -> Response:
+        row = await self.db(reads.change, request.path_params["change_id"])
+        if row is None:
+            raise HTTPException(404, "no such change")
+        diff = diff_from_dict(row["diff"])
+        view = "side" if request.query_params.get("view") == "side" else "inline"
+        return await self.page(
+            request,
+            "change.html",
+            change=row,
+            view=view,
+            inline=present.inline_rows(diff),
+            side=present.side_rows(diff),
+            evidence=present.evidence_view(row["evidence"]),
+            categories=row["evidence"].get("categories") or [],
+            facts=row["evidence"].get("facts") or [],
+            reviewer=session_of(request.scope).user,
+            saved=request.query_params.get("saved", ""),
+        )
+
+    async def snapshot(self, request: Request) -> Response:
+        digest = request.path_params["digest"]
+        text = await self.db(reads.snapshot_text, digest) if HEX.match(digest) else None
+        if text is None:
+            raise HTTPException(404, "no such snapshot")
+        return PlainTextResponse(text, headers={"Content-Security-Policy": CSP_TEXT})
+
+    async def sources(self, request: Request) -> Response:
+        rows = {r["name"]: r for r in await self.db(reads.sources)}
+        items = []
+        for s in self.config.sources:
+            row = rows.get(s.name, {})
+            items.append({"source": s, "row": row, "next_check": next_check(row, s.every)})
+        return await self.page(request, "sources.html", items=items)
+
+    async def source(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        known = {s.name: s for s in self.config.sources}
+        row = await self.db(reads.source, name)
+        if row is None and name not in known:
+            raise HTTPException(404, "no such source")
+        configured = known.get(name)
+        notes = await self.db(_explain_stored, row, configured.host if configured else "")
+        page_no = int_param(request.query_params.get("page"), 1, 1, 1_000_000)
+        filters = reads.Filters(source=name)
+        history = await self.db(reads.timeline, filters, page_no, 50)
+        return await self.page(
+            request,
+            "source.html",
+            name=name,
+            configured=configured,
+            row=row or {},
+            notes=notes,
+            history=history,
+            params=filters.params(),
+            next_check=next_check(row or {}, configured.every) if configured else None,
+        )
+
+    async def search(self, request: Request) -> Response:
+        text = request.query_params.get("q", "")[:500]
+        page_no = int_param(request.query_params.get("page"), 1, 1, 10_000)
+        result = await self.db(reads.search, text, page_no, 20)
+        return await self.page(
+            request,
+            "search.html",
+            q=text,
+            result=result,
+            snippet=present.snippet_pieces,
+        )
+
+    async def deadlines(self, request: Request) -> Response:
+        rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
+        return await self.page(request, "deadlines.html", deadlines=rows)
+
+    async def review(self, request: Request) -> Response:
+        data = await self.form(request)
+        change_id = request.path_params["change_id"]
+        state = data.get("state", "")
+        if state not in REVIEW_STATES:
+            raise HTTPException(400, f"state must be one of {', '.join(REVIEW_STATES)}")
+        name = self.reviewer(request, data)
+        try:
+            await self.db(
+                Store.review, change_id, state, name, data.get("note", "")[:2000], self.clock()
+            )
+        except KeyError:
+            raise HTTPException(404, "no such change") from None
+        return RedirectResponse(f"/changes/{change_id}?saved=review#review", status_code=303)
+
+    async def correct(self, request: Request) -> Response:
+        data = await self.form(request)
+        change_id = request.path_params["change_id"]
+        category = data.get("category", "")
+        allowed = self.config.settings.categories  # the configured set, as `watcher correct`
+        if category not in allowed:
+            raise HTTPException(400, f"category must be one of {', '.join(allowed)}")
+        name = self.reviewer(request, data)
+        try:
+            await self.db(
+                Store.correct, change_id, category, name, data.get("note", "")[:2000], self.clock()
+            )
+        except KeyError:
+            raise HTTPException(404, "no such change") from None
+        return RedirectResponse(
+            f"/changes/{change_id}?saved=category#classification", status_code=303
+        )
+
+
+def next_check(row: dict[str, Any], every: timedelta) -> str | None:
+    """Due at the last check plus the interval; the scheduler's jitter may move it a little."""
+    last = row.get("last_check_at")
+    if not isinstance(last, str):
+        return None
+    return (datetime.fromisoformat(last) + every).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _explain_stored(store: Store, row: dict[str, Any] | None, host: str) -> list[Any]:
+    """What `watcher explain` says of the stored version (no fetch): each block read, and the
+    rules and learned volatility that keep parts of it from making a change."""
+    if not row or not row.get("snapshot_hash"):
+        return []
+    snapshot = store.snapshot(row["snapshot_hash"])
+    if snapshot is None:
+        return []
+    # The pipeline's explain recipe loads the egress client (httpx) and notify (apprise) with it;
+    # imported here so that serving any other page loads no daemon module.
+    from watcher.explain import block_notes
+
+    comparisons, slots = store.learned(row["name"])
+    learned = vol.Learned(comparisons, slots, store.host_evidence(host) if host else {})
+    blocks = tuple(snapshot.text.split("\n")) if snapshot.text else ()
+    return list(block_notes(vol.Side(blocks, snapshot.paths), learned))
