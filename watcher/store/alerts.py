@@ -9,7 +9,7 @@ from typing import Any
 
 from watcher.notify.policy import reminder_window
 from watcher.rows import OutboxRow
-from watcher.store.codec import iso
+from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
 
 
@@ -91,7 +91,7 @@ class AlertStore(Connection):
                 )
         return queued
 
-    def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def outbox(self, status: str | None = None, limit: int | None = None) -> list[OutboxRow]:
         """Alert rows, oldest first (newest first when a limit is given)."""
         sql = "SELECT * FROM outbox"
         args: list[Any] = []
@@ -99,7 +99,7 @@ class AlertStore(Connection):
             sql += " WHERE status = ?"
             args.append(status)
         sql += " ORDER BY id" + (f" DESC LIMIT {int(limit)}" if limit else "")
-        return list(self.db.query(sql, args))
+        return rows(OutboxRow, self.conn.execute(sql, args))
 
     def retry(self, outbox_id: int, now: datetime) -> bool:
         """Send a dead (or waiting) alert again on the next delivery, with a fresh set of tries."""

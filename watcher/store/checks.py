@@ -262,10 +262,3 @@ class CheckStore(Connection):
             "next_attempt_at) VALUES (NULL,?,?,'health',?,?,?)",
             [(result.source, t, payload, at, at) for t in health.targets],
         )
-
-    def checks(self, source: str | None = None) -> list[dict[str, Any]]:
-        if source:
-            return list(
-                self.db.query("SELECT * FROM checks WHERE source = ? ORDER BY id", [source])
-            )
-        return list(self.db.query("SELECT * FROM checks ORDER BY id"))

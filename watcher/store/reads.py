@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from watcher.classify.rules import LABELS
-from watcher.rows import MATCH_CLOSE, MATCH_OPEN
-from watcher.store.codec import iso
+from watcher.rows import (
+    MATCH_CLOSE,
+    MATCH_OPEN,
+    ChangeDetail,
+    ChangeRow,
+    CheckRow,
+    CorrectionRow,
+    DeadlineRow,
+    ReviewRow,
+    SearchHit,
+    SnapshotHit,
+    SourceRow,
+    TimelineItem,
+)
+from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
 from watcher.store.schema import REVIEW_STATES
 
+T = TypeVar("T")
+R = TypeVar("R")
 REVIEW_FILTERS = ("unreviewed", "reviewed_any", *REVIEW_STATES)
 MAX_PER_PAGE = 200
 EXPORT_LIMIT = 10_000
@@ -35,8 +49,8 @@ class ReadStore(Connection):
         since: datetime | None = None,
         limit: int | None = None,
         ids: Sequence[int] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Changes, newest first, with added/removed/diff decoded."""
+    ) -> list[ChangeRow]:
+        """Changes, newest first."""
         where: list[str] = []
         args: list[Any] = []
         if source:
@@ -54,46 +68,45 @@ class ReadStore(Connection):
         sql += " ORDER BY detected_at DESC, id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        rows = []
-        for row in self.db.query(sql, args):
-            for key in ("added", "removed", "diff", "evidence"):
-                row[key] = json.loads(row[key])
-            rows.append(row)
-        return rows
+        return rows(ChangeRow, self.conn.execute(sql, args))
 
-    def sources_status(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM sources ORDER BY name"))
+    def sources_status(self) -> list[SourceRow]:
+        return rows(SourceRow, self.conn.execute("SELECT * FROM sources ORDER BY name"))
 
-    def checks(self, source: str | None = None) -> list[dict[str, Any]]:
+    def checks(self, source: str | None = None) -> list[CheckRow]:
         if source:
-            return list(
-                self.db.query("SELECT * FROM checks WHERE source = ? ORDER BY id", [source])
+            cursor = self.conn.execute(
+                "SELECT * FROM checks WHERE source = ? ORDER BY id", (source,)
             )
-        return list(self.db.query("SELECT * FROM checks ORDER BY id"))
+        else:
+            cursor = self.conn.execute("SELECT * FROM checks ORDER BY id")
+        return rows(CheckRow, cursor)
 
-    def count(self, table: str) -> int:
-        return int(self.db[table].count)
-
-    def deadlines(self, today: str | None = None) -> list[dict[str, Any]]:
+    def deadlines(self, today: str | None = None) -> list[DeadlineRow]:
         """Closing dates, soonest first; only those on or after `today` (ISO date) when given."""
         if today:
-            return list(
-                self.db.query("SELECT * FROM deadlines WHERE due >= ? ORDER BY due, id", [today])
+            cursor = self.conn.execute(
+                "SELECT * FROM deadlines WHERE due >= ? ORDER BY due, id", (today,)
             )
-        return list(self.db.query("SELECT * FROM deadlines ORDER BY due, id"))
+        else:
+            cursor = self.conn.execute("SELECT * FROM deadlines ORDER BY due, id")
+        return rows(DeadlineRow, cursor)
 
-    def deadline(self, deadline_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM deadlines WHERE id = ?", [deadline_id]))
-        return rows[0] if rows else None
+    def deadline(self, deadline_id: int) -> DeadlineRow | None:
+        found = rows(
+            DeadlineRow, self.conn.execute("SELECT * FROM deadlines WHERE id = ?", (deadline_id,))
+        )
+        return found[0] if found else None
 
-    def corrections(self) -> list[dict[str, Any]]:
+    def corrections(self) -> list[CorrectionRow]:
         """Every correction with the change's text, oldest first (the retraining set)."""
-        return list(
-            self.db.query(
+        return rows(
+            CorrectionRow,
+            self.conn.execute(
                 "SELECT k.id, k.change_id, k.previous, k.label, k.reviewer, k.note, k.created_at, "
                 "c.title, c.url, c.added, c.removed FROM corrections k "
                 "JOIN changes c ON c.id = k.change_id ORDER BY k.id"
-            )
+            ),
         )
 
 
@@ -176,8 +189,8 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
+class Page(Generic[T]):
+    items: list[T]
     page: int
     per_page: int
     total: int
@@ -195,64 +208,58 @@ class Page:
         return self.page > 1
 
 
-def _rows(
-    store: Connection, sql: str, args: list[Any] | tuple[Any, ...] = ()
-) -> list[dict[str, Any]]:
-    cursor = store.conn.execute(sql, args)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def timeline(store: Connection, filters: Filters, page: int = 1, per_page: int = 50) -> Page:
+def timeline(
+    store: Connection, filters: Filters, page: int = 1, per_page: int = 50
+) -> Page[TimelineItem]:
     """Changes newest first, one page of them, with the count of all that match."""
     where, args = filters.where()
     per_page = max(1, min(per_page, EXPORT_LIMIT))
     page = max(1, page)
     # Filters are fixed clauses with placeholders; no input reaches the SQL text.
-    items = _rows(
-        store,
-        f"SELECT {TIMELINE_COLUMNS} FROM changes c{where} "  # noqa: S608
-        "ORDER BY c.detected_at DESC, c.id DESC LIMIT ? OFFSET ?",
-        [*args, per_page, (page - 1) * per_page],
+    items = rows(
+        TimelineItem,
+        store.conn.execute(
+            f"SELECT {TIMELINE_COLUMNS} FROM changes c{where} "  # noqa: S608
+            "ORDER BY c.detected_at DESC, c.id DESC LIMIT ? OFFSET ?",
+            [*args, per_page, (page - 1) * per_page],
+        ),
     )
     total = store.conn.execute(f"SELECT count(*) FROM changes c{where}", args).fetchone()[0]  # noqa: S608
     return Page(items, page, per_page, int(total))
 
 
-def full_changes(
-    store: Connection, filters: Filters, limit: int = EXPORT_LIMIT
-) -> list[dict[str, Any]]:
-    """Changes with diff and evidence decoded, for exports and feeds."""
+def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT) -> list[ChangeRow]:
+    """Changes with diff and evidence, for exports and feeds."""
     where, args = filters.where()
-    rows = _rows(
-        store,
-        f"SELECT c.*, {TIMELINE_COLUMNS} FROM changes c{where} "  # noqa: S608
-        "ORDER BY c.detected_at DESC, c.id DESC LIMIT ?",
-        [*args, limit],
+    return rows(
+        ChangeRow,
+        store.conn.execute(
+            f"SELECT c.* FROM changes c{where} "  # noqa: S608
+            "ORDER BY c.detected_at DESC, c.id DESC LIMIT ?",
+            [*args, limit],
+        ),
     )
-    for row in rows:
-        for key in ("added", "removed", "diff", "evidence"):
-            row[key] = json.loads(row[key])
-    return rows
 
 
-def change(store: ReadStore, change_id: int) -> dict[str, Any] | None:
-    rows = store.changes(ids=[change_id])
-    if not rows:
+def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
+    """One change with its reviews and corrections (newest first) and its deadlines."""
+    found = rows(
+        ChangeDetail, store.conn.execute("SELECT * FROM changes WHERE id = ?", (change_id,))
+    )
+    if not found:
         return None
-    row = rows[0]
-    categories = row["evidence"].get("categories") or []
-    row["confidence"] = categories[0]["confidence"] if categories else None
-    row["reviews"] = _rows(
-        store, "SELECT * FROM reviews WHERE change_id = ? ORDER BY id DESC", (change_id,)
+
+    def history(cls: type[R], table: str, order: str) -> tuple[R, ...]:
+        # Table and order come from the fixed calls below, never from input.
+        sql = f"SELECT * FROM {table} WHERE change_id = ? ORDER BY {order}"  # noqa: S608
+        return tuple(rows(cls, store.conn.execute(sql, (change_id,))))
+
+    return replace(
+        found[0],
+        reviews=history(ReviewRow, "reviews", "id DESC"),
+        corrections=history(CorrectionRow, "corrections", "id DESC"),
+        deadlines=history(DeadlineRow, "deadlines", "due"),
     )
-    row["corrections"] = _rows(
-        store, "SELECT * FROM corrections WHERE change_id = ? ORDER BY id DESC", (change_id,)
-    )
-    row["deadlines"] = _rows(
-        store, "SELECT * FROM deadlines WHERE change_id = ? ORDER BY due", (change_id,)
-    )
-    return row
 
 
 def snapshot_text(store: Connection, digest: str) -> str | None:
@@ -279,22 +286,20 @@ def choices(store: Connection) -> dict[str, list[str]]:
     }
 
 
-def sources(store: Connection) -> list[dict[str, Any]]:
+def sources(store: Connection) -> list[SourceRow]:
     """Every source row with its number of changes."""
-    counts = dict(store.conn.execute("SELECT source, count(*) FROM changes GROUP BY source"))
-    rows = _rows(store, "SELECT * FROM sources ORDER BY name")
-    for row in rows:
-        row["tags"] = json.loads(row["tags"])
-        row["changes"] = counts.get(row["name"], 0)
-    return rows
+    return rows(
+        SourceRow,
+        store.conn.execute(
+            "SELECT s.*, (SELECT count(*) FROM changes c WHERE c.source = s.name) AS changes "
+            "FROM sources s ORDER BY s.name"
+        ),
+    )
 
 
-def source(store: Connection, name: str) -> dict[str, Any] | None:
-    rows = _rows(store, "SELECT * FROM sources WHERE name = ?", (name,))
-    if not rows:
-        return None
-    rows[0]["tags"] = json.loads(rows[0]["tags"])
-    return rows[0]
+def source(store: Connection, name: str) -> SourceRow | None:
+    found = rows(SourceRow, store.conn.execute("SELECT * FROM sources WHERE name = ?", (name,)))
+    return found[0] if found else None
 
 
 def fts_query(text: str) -> str:
@@ -314,8 +319,8 @@ def fts_query(text: str) -> str:
 
 @dataclass(frozen=True)
 class SearchResult:
-    changes: Page
-    snapshots: list[dict[str, Any]]
+    changes: Page[SearchHit]
+    snapshots: list[SnapshotHit]
     query: str
 
 
@@ -326,35 +331,40 @@ def search(store: Connection, text: str, page: int = 1, per_page: int = 20) -> S
         return SearchResult(Page([], 1, per_page, 0), [], "")
     page = max(1, page)
     marks = (MATCH_OPEN, MATCH_CLOSE, "…")
-    items = _rows(
-        store,
-        "SELECT c.id, c.source, c.url, c.detected_at, c.title, c.category, c.review_state, "
-        "snippet(changes_fts, -1, ?, ?, ?, 16) AS snippet "
-        "FROM changes_fts JOIN changes c ON c.id = changes_fts.rowid "
-        "WHERE changes_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?",
-        [*marks, query, per_page, (page - 1) * per_page],
+    items = rows(
+        SearchHit,
+        store.conn.execute(
+            "SELECT c.id, c.source, c.url, c.detected_at, c.title, c.category, c.review_state, "
+            "snippet(changes_fts, -1, ?, ?, ?, 16) AS snippet "
+            "FROM changes_fts JOIN changes c ON c.id = changes_fts.rowid "
+            "WHERE changes_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?",
+            [*marks, query, per_page, (page - 1) * per_page],
+        ),
     )
     total = store.conn.execute(
         "SELECT count(*) FROM changes_fts WHERE changes_fts MATCH ?", (query,)
     ).fetchone()[0]
-    snapshots = _rows(
-        store,
-        "SELECT f.hash, f.title, snippet(snapshots_fts, 2, ?, ?, ?, 16) AS snippet, "
-        "coalesce((SELECT name FROM sources WHERE snapshot_hash = f.hash LIMIT 1), "
-        "(SELECT source FROM changes WHERE after_hash = f.hash LIMIT 1)) AS source "
-        "FROM snapshots_fts f WHERE snapshots_fts MATCH ? ORDER BY rank LIMIT 10",
-        [*marks, query],
+    snapshots = rows(
+        SnapshotHit,
+        store.conn.execute(
+            "SELECT f.hash, f.title, snippet(snapshots_fts, 2, ?, ?, ?, 16) AS snippet, "
+            "coalesce((SELECT name FROM sources WHERE snapshot_hash = f.hash LIMIT 1), "
+            "(SELECT source FROM changes WHERE after_hash = f.hash LIMIT 1)) AS source "
+            "FROM snapshots_fts f WHERE snapshots_fts MATCH ? ORDER BY rank LIMIT 10",
+            [*marks, query],
+        ),
     )
     return SearchResult(Page(items, page, per_page, int(total)), snapshots, query)
 
 
-def deadlines(store: Connection, today: date) -> list[dict[str, Any]]:
-    rows = _rows(
-        store,
-        "SELECT d.*, c.title, c.url FROM deadlines d JOIN changes c ON c.id = d.change_id "
-        "WHERE d.due >= ? ORDER BY d.due, d.id",
-        (today.isoformat(),),
+def deadlines(store: Connection, today: date) -> list[DeadlineRow]:
+    """Closing dates from today on, soonest first, with their change's title and days left."""
+    found = rows(
+        DeadlineRow,
+        store.conn.execute(
+            "SELECT d.*, c.title, c.url FROM deadlines d JOIN changes c ON c.id = d.change_id "
+            "WHERE d.due >= ? ORDER BY d.due, d.id",
+            (today.isoformat(),),
+        ),
     )
-    for row in rows:
-        row["days_left"] = (date.fromisoformat(row["due"]) - today).days
-    return rows
+    return [replace(d, days_left=(date.fromisoformat(d.due) - today).days) for d in found]

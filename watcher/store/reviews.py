@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from watcher.rows import CorrectionRow, ReviewRow
 from watcher.store.codec import iso
 from watcher.store.connection import Connection
 from watcher.store.schema import REVIEW_STATES
@@ -15,27 +15,28 @@ class ReviewStore(Connection):
 
     def correct(
         self, change_id: int, label: str, reviewer: str, note: str, now: datetime
-    ) -> dict[str, Any]:
+    ) -> CorrectionRow:
         """A staff correction of a change's category: kept as history (for retraining) and made
         the change's category from now on. Raises KeyError when there is no such change."""
         with self.transaction() as c:
             row = c.execute("SELECT category FROM changes WHERE id = ?", (change_id,)).fetchone()
             if row is None:
                 raise KeyError(change_id)
-            c.execute(
+            at = iso(now)
+            kept = c.execute(
                 "INSERT INTO corrections (change_id, previous, label, reviewer, note, created_at) "
                 "VALUES (?,?,?,?,?,?)",
-                (change_id, row[0], label, reviewer, note, iso(now)),
-            )
+                (change_id, row[0], label, reviewer, note, at),
+            ).lastrowid
             c.execute(
                 "UPDATE changes SET category = ?, corrected_by = ? WHERE id = ?",
                 (label, reviewer, change_id),
             )
-        return {"change_id": change_id, "previous": row[0], "label": label}
+        return CorrectionRow(int(kept or 0), change_id, row[0], label, reviewer, note, at)
 
     def review(
         self, change_id: int, state: str, reviewer: str, note: str, now: datetime
-    ) -> dict[str, Any]:
+    ) -> ReviewRow:
         """A staff review mark on a change, kept as history; the latest is the change's state.
         Raises KeyError when there is no such change, ValueError for an unknown state."""
         if state not in REVIEW_STATES:
@@ -43,9 +44,10 @@ class ReviewStore(Connection):
         with self.transaction() as c:
             if c.execute("SELECT 1 FROM changes WHERE id = ?", (change_id,)).fetchone() is None:
                 raise KeyError(change_id)
-            c.execute(
+            at = iso(now)
+            kept = c.execute(
                 "INSERT INTO reviews (change_id, state, note, reviewer, at) VALUES (?,?,?,?,?)",
-                (change_id, state, note, reviewer, iso(now)),
-            )
+                (change_id, state, note, reviewer, at),
+            ).lastrowid
             c.execute("UPDATE changes SET review_state = ? WHERE id = ?", (state, change_id))
-        return {"change_id": change_id, "state": state}
+        return ReviewRow(int(kept or 0), change_id, state, note, reviewer, at)
