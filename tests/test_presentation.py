@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from watcher.categories import CATEGORIES
 from watcher.diff import DiffRow, diff_blocks, diff_rows, render_diff
-from watcher.models import WordOp
+from watcher.models import Diff, Evidence, WordOp
+from watcher.rows import ChangeRow, TimelineItem
 from watcher.presentation import (
     ALERT_LABELS,
     CATEGORY_LABELS,
@@ -21,7 +23,6 @@ from watcher.presentation import (
     days_left,
     is_web_url,
     safe_href,
-    top_confidence,
     when,
 )
 
@@ -166,21 +167,35 @@ def test_diff_row_kinds(row: DiffRow, kind: str) -> None:
     assert row.kind == kind
 
 
-ROW = {
-    "id": 7,
-    "source": "dfe",
-    "url": "https://www.gov.uk/x",
-    "detected_at": "2026-11-23T09:00:00+00:00",
-    "title": "Stable Homes",
-    "summary": "1 block edited",
-    "category": "funding",
-    "added": ["£250 million"],
-    "removed": ["£200 million"],
-    "evidence": {"categories": [{"label": "funding", "confidence": 0.82}]},
-    "before_hash": "a" * 64,
-    "after_hash": "b" * 64,
-    "diff": [],
-}
+ROW = ChangeRow(
+    id=7,
+    source="dfe",
+    url="https://www.gov.uk/x",
+    detected_at="2026-11-23T09:00:00+00:00",
+    title="Stable Homes",
+    summary="1 block edited",
+    category="funding",
+    added=("£250 million",),
+    removed=("£200 million",),
+    evidence=Evidence(categories=(("funding", 0.82, ""),)),
+    before_hash="a" * 64,
+    after_hash="b" * 64,
+    check_id=1,
+    diff=Diff(()),
+)
+LISTED = TimelineItem(
+    7,
+    "dfe",
+    "https://www.gov.uk/x",
+    "2026-11-23T09:00:00+00:00",
+    "Stable Homes",
+    "1 block edited",
+    "funding",
+    "reviewed",
+    None,
+    0.5,
+    "The fund opens.",
+)
 
 
 def test_change_json_has_one_shape_for_cli_api_and_exports() -> None:
@@ -190,19 +205,10 @@ def test_change_json_has_one_shape_for_cli_api_and_exports() -> None:
         *("id", "source", "url", "detected_at", "title", "summary", "category", "confidence"),
         *("added", "removed", "evidence", "before", "after", "diff"),
     }
-    api = change_json({**ROW, "confidence": 0.5, "review_state": "reviewed"}, "http://w")
+    assert cli["evidence"]["categories"][0]["label"] == "funding"
+    api = change_json(replace(ROW, review_state="reviewed"), "http://w")
     assert api["link"] == "http://w/changes/7" and api["review_state"] == "reviewed"
-    assert api["confidence"] == 0.5  # a stored confidence is taken as it is
-    listed = change_json(ROW, "http://w", detail=False)
-    assert "diff" not in listed and "evidence_sentence" in listed
-    assert top_confidence({}) is None
-
-
-def test_the_web_app_loads_no_daemon_module() -> None:
-    code = (
-        "import sys, watcher.web.app; "
-        "print([m for m in sys.modules if m.startswith(('apscheduler', 'apprise', 'httpx', "
-        "'watcher.pipeline', 'watcher.scheduler', 'watcher.egress'))])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    listed = change_json(LISTED, "http://w", detail=False)
+    assert listed["confidence"] == 0.5  # a listed confidence is taken as it is
+    assert "diff" not in listed and listed["evidence_sentence"] == "The fund opens."
+    assert change_json(LISTED, "http://w", detail=True).keys() == listed.keys()

@@ -7,11 +7,16 @@ uses; this module holds the words around it.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
+
+from watcher.diff import diff_to_dict
+from watcher.evidence_json import evidence_to_dict
+from watcher.rows import ChangeDetail, ChangeRow, DeadlineRow, TimelineItem
 
 # One display label per category, used by the web app, feeds and the CLI.
 CATEGORY_LABELS: dict[str, str] = {
@@ -98,48 +103,52 @@ def safe_href(url: str | None) -> str | None:
     return url if is_web_url(url) else None
 
 
-def top_confidence(evidence: Mapping[str, Any] | None) -> float | None:
-    """The main category's confidence, as stored with the change's evidence."""
-    categories = (evidence or {}).get("categories") or []
-    return float(categories[0]["confidence"]) if categories else None
-
-
 def change_json(
-    row: Mapping[str, Any], base: str | None = None, detail: bool = True
+    row: ChangeRow | TimelineItem, base: str | None = None, detail: bool = True
 ) -> dict[str, Any]:
     """The one JSON shape of a change, for `watcher changes --format json`, the API, the JSON
     export and (later) webhooks. With `base` (the web app's address): its review state and link.
-    With `detail`: the added and removed text, evidence, snapshot hashes and the diff."""
-    confidence = (
-        row.get("confidence") if "confidence" in row else top_confidence(row.get("evidence"))
-    )
+    With `detail` (a full row): the added and removed text, evidence, snapshot hashes and diff."""
     out: dict[str, Any] = {
-        "id": row["id"],
-        "source": row["source"],
-        "url": row["url"],
-        "detected_at": row["detected_at"],
-        "title": row["title"],
-        "summary": row["summary"],
-        "category": row["category"],
-        "confidence": confidence,
+        "id": row.id,
+        "source": row.source,
+        "url": row.url,
+        "detected_at": row.detected_at,
+        "title": row.title,
+        "summary": row.summary,
+        "category": row.category,
+        "confidence": row.confidence,
     }
     if base is not None:
         out.update(
-            evidence_sentence=row.get("sentence"),
-            review_state=row.get("review_state"),
-            corrected_by=row.get("corrected_by"),
-            link=f"{base}/changes/{row['id']}",
+            evidence_sentence=row.sentence,
+            review_state=row.review_state,
+            corrected_by=row.corrected_by,
+            link=f"{base}/changes/{row.id}",
         )
-    if detail:
+    if detail and isinstance(row, ChangeRow):
         out.update(
-            added=row["added"],
-            removed=row["removed"],
-            evidence=row["evidence"],
-            before=row["before_hash"],
-            after=row["after_hash"],
-            diff=row["diff"],
+            added=list(row.added),
+            removed=list(row.removed),
+            evidence=evidence_to_dict(row.evidence),
+            before=row.before_hash,
+            after=row.after_hash,
+            diff=diff_to_dict(row.diff),
         )
-        for key in ("reviews", "corrections", "deadlines"):
-            if key in row:
-                out[key] = row[key]
+    if detail and isinstance(row, ChangeDetail):
+        out.update(
+            reviews=[asdict(r) for r in row.reviews],
+            corrections=[asdict(c) for c in row.corrections],
+            deadlines=[deadline_json(d, listed=False) for d in row.deadlines],
+        )
+    return out
+
+
+def deadline_json(deadline: DeadlineRow, listed: bool = True) -> dict[str, Any]:
+    """A deadline as its table holds it; `listed` adds the list's title, link and days left."""
+    out = asdict(deadline)
+    if not listed:
+        for key in ("title", "url", "days_left"):
+            out.pop(key)
+    out["reminded"] = json.dumps(list(deadline.reminded))  # as stored: a JSON list
     return out

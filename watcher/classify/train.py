@@ -20,6 +20,7 @@ from typing import Any
 
 from watcher.classify.model import CHARS, CUE_NAMES, LinearModel, Page, cues, document, site
 from watcher.errors import ConfigError
+from watcher.rows import CorrectionRow
 
 MIN_DF = 2
 # The 4,000 commonest character n-grams: as good as all 25,000 on grouped CV (0.839 vs 0.830
@@ -64,14 +65,12 @@ def item_examples(item: dict[str, Any]) -> list[tuple[Page, str]]:
     return out
 
 
-def correction_examples(rows: Iterable[dict[str, Any]]) -> list[tuple[Page, str]]:
+def correction_examples(rows: Iterable[CorrectionRow]) -> list[tuple[Page, str]]:
     """A corrected change teaches its own text; a later correction of the same change wins."""
     latest: dict[int, tuple[Page, str]] = {}
     for row in rows:
-        added = row["added"]
-        text = "\n".join(json.loads(added)) if isinstance(added, str) else "\n".join(added)
-        page = document(text, row["title"], url=str(row.get("url") or ""))
-        latest[int(row["change_id"])] = (page, row["label"])
+        page = document("\n".join(row.added), row.title, url=row.url)
+        latest[row.change_id] = (page, row.label)
     return list(latest.values())
 
 

@@ -51,15 +51,15 @@ def alerts(
             "id", "kind", "mode", "target", "source", "change_id", "status", "attempts",
             "created_at", "next_attempt_at", "sent_at", "last_error",
         )  # fmt: skip
-        click.echo(json.dumps([{k: r[k] for k in keep} for r in rows], indent=2))
+        click.echo(json.dumps([{k: getattr(r, k) for k in keep} for r in rows], indent=2))
         return
     for r in rows:
-        what = f"change #{r['change_id']}" if r["change_id"] else r["kind"]
-        when = r["sent_at"] if r["status"] == "sent" else f"next {r['next_attempt_at']}"
+        what = f"change #{r.change_id}" if r.change_id else r.kind
+        when = r.sent_at if r.status == "sent" else f"next {r.next_attempt_at}"
         click.echo(
-            f"{r['id']:>5}  {r['status']:<7} {r['kind']:<8} {r['mode']:<9} {r['target']:<16} "
-            f"{r['source'] or '-':<20} {what}  tries {r['attempts']}  {when}"
-            + (f"  error: {cut(r['last_error'], 80)}" if r["last_error"] else "")
+            f"{r.id:>5}  {r.status:<7} {r.kind:<8} {r.mode:<9} {r.target:<16} "
+            f"{r.source or '-':<20} {what}  tries {r.attempts}  {when}"
+            + (f"  error: {cut(r.last_error, 80)}" if r.last_error else "")
         )
     if not rows:
         click.echo("no alerts" + (f" {status}" if status else ""))

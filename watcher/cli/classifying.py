@@ -126,7 +126,7 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
         ) from None
     finally:
         store.close()
-    click.echo(f"#{change_id}: {done['previous'] or 'none'} -> {label} (by {reviewer.strip()})")
+    click.echo(f"#{change_id}: {done.previous or 'none'} -> {label} (by {reviewer.strip()})")
 
 
 @cli.command()

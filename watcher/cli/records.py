@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 
 from watcher.cli.group import cli, common_options
 from watcher.cli.output import cut, indent, parse_since, terminal_safe
 from watcher.config import Config
-from watcher.diff import diff_from_dict, render_diff
+from watcher.diff import render_diff
 from watcher.presentation import category_label, change_json, compact_duration
 from watcher.store.ops import open_store
 
@@ -47,10 +48,10 @@ def changes(
         return
     for r in rows:
         click.echo(
-            f"#{r['id']}  {r['detected_at']}  {r['source']}  [{category_label(r['category'])}]  {r['summary']}"
+            f"#{r.id}  {r.detected_at}  {r.source}  [{category_label(r.category)}]  {r.summary}"
         )
         if show_diff:
-            click.echo(terminal_safe(indent(render_diff(diff_from_dict(r["diff"]), max_lines=60))))
+            click.echo(terminal_safe(indent(render_diff(r.diff, max_lines=60))))
     if not rows:
         click.echo("no changes recorded", err=True)
 
@@ -64,23 +65,23 @@ def sources(config: Config, fmt: str) -> None:
     """Every configured source with its last status."""
     store = open_store(config.settings.state_dir)
     try:
-        status = {row["name"]: row for row in store.sources_status()}
+        status = {row.name: row for row in store.sources_status()}
     finally:
         store.close()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in config.sources:
-        st = status.get(s.name, {})
+        st = status.get(s.name)
         rows.append(
             {
                 "name": s.name,
                 "url": s.url,
                 "every": compact_duration(s.every.total_seconds()),
                 "tags": list(s.tags),
-                "last_outcome": st.get("last_outcome"),
-                "last_check_at": st.get("last_check_at"),
-                "last_change_at": st.get("last_change_at"),
-                "error_streak": st.get("error_streak", 0),
-                "last_error": st.get("last_error"),
+                "last_outcome": st.last_outcome if st else None,
+                "last_check_at": st.last_check_at if st else None,
+                "last_change_at": st.last_change_at if st else None,
+                "error_streak": st.error_streak if st else 0,
+                "last_error": st.last_error if st else None,
             }
         )
     if fmt == "json":
@@ -149,15 +150,15 @@ def deadlines(config: Config, show_all: bool, fmt: str) -> None:
         rows = store.deadlines(None if show_all else today.isoformat())
     finally:
         store.close()
-    items = [
+    items: list[dict[str, Any]] = [
         {
-            "source": r["source"],
-            "due": r["due"],
-            "days_left": (date.fromisoformat(r["due"]) - today).days,
-            "text": r["text"],
-            "sentence": r["sentence"],
-            "change_id": r["change_id"],
-            "reminded": json.loads(r["reminded"]),
+            "source": r.source,
+            "due": r.due,
+            "days_left": (date.fromisoformat(r.due) - today).days,
+            "text": r.text,
+            "sentence": r.sentence,
+            "change_id": r.change_id,
+            "reminded": list(r.reminded),
         }
         for r in rows
     ]

@@ -33,7 +33,7 @@ from watcher.notify.render import (
     render_storm,
     render_test,
 )
-from watcher.rows import OutboxRow
+from watcher.rows import ChangeRow, OutboxRow, SourceRow
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
@@ -177,8 +177,9 @@ class Deliverer:
     def _render(self, batch: Batch, channel: str) -> Message:
         row = batch.rows[0]
         if batch.kind == "health":
-            status = {s["name"]: s for s in self.store.sources_status()}
-            source = status.get(row.source or "") or {"name": row.source, "url": ""}
+            status = {s.name: s for s in self.store.sources_status()}
+            name = row.source or ""
+            source = status.get(name) or SourceRow(name=name, url="", tags=(), added_at="")
             payload: dict[str, Any] = json.loads(row.payload or "{}")
             return render_health(
                 source, payload.get("state", "failing"), payload.get("reason", ""), channel
@@ -200,7 +201,7 @@ class Deliverer:
             )
         if not changes:
             raise LookupError(f"change {row.change_id} no longer exists")
-        ordered = [changes[cid] for cid in sorted(changes, key=lambda c: changes[c]["detected_at"])]
+        ordered = [changes[cid] for cid in sorted(changes, key=lambda c: changes[c].detected_at)]
         if batch.kind == "digest":
             return render_digest(ordered, batch.scope, channel, links)
         if batch.kind == "storm":
@@ -210,10 +211,10 @@ class Deliverer:
                 else sum(1 for s in self.sources.values() if s.host == batch.scope)
             )
             return render_storm(batch.scope, ordered, total, channel, links)
-        return render_change(ordered[0], channel, links.get(ordered[0]["id"]))
+        return render_change(ordered[0], channel, links.get(ordered[0].id))
 
-    def _changes(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        return {c["id"]: c for c in self.store.changes(ids=list(ids))} if ids else {}
+    def _changes(self, ids: Sequence[int]) -> dict[int, ChangeRow]:
+        return {c.id: c for c in self.store.changes(ids=list(ids))} if ids else {}
 
     async def send_test(self, name: str) -> str | None:
         target = self.targets.get(name)

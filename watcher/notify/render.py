@@ -9,10 +9,10 @@ the tests read from here (`Message`, `channel_for`, `CHANNELS`...) are re-export
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from watcher import presentation
-from watcher.diff import diff_from_dict, diff_rows
+from watcher.diff import diff_rows
+from watcher.models import Diff, Evidence
 from watcher.notify.channels import (
     CHANNELS,
     CHAT_CHANNELS,
@@ -36,6 +36,7 @@ from watcher.notify.spans import (
 )
 from watcher.notify.spans import link as link_span
 from watcher.presentation import days_left, is_web_url, when
+from watcher.rows import ChangeRow, DeadlineRow, SourceRow
 
 MAX_DIFF_LINES = 20
 MAX_LINE_CHARS = 300
@@ -73,40 +74,34 @@ def category_label(category: str | None) -> str:
     return presentation.category_label(category, "alert")
 
 
-def headline(evidence: Mapping[str, Any]) -> str:
+def headline(evidence: Evidence) -> str:
     """The decisive fact for a title: a closing date first, else the first amount."""
-    facts = evidence.get("facts") or []
     for kind, lead in (("deadline", "closes "), ("money", "")):
-        for fact in facts:
-            if fact.get("kind") == kind:
-                return f"{lead}{clean(fact.get('text'))}"
+        for fact in evidence.facts:
+            if fact.kind == kind:
+                return f"{lead}{clean(fact.text)}"
     return ""
 
 
-def change_title(change: Mapping[str, Any]) -> str:
+def change_title(change: ChangeRow) -> str:
     """`[Consultation] DfE — Page title: closes 11 May 2023`, one line, capped."""
-    title = f"[{category_label(change.get('category'))}] {clean(change.get('source'))}"
-    page = clean(change.get("title"))
+    title = f"[{category_label(change.category)}] {clean(change.source)}"
+    page = clean(change.title)
     if page:
         title += f" — {page}"
-    fact = headline(change.get("evidence") or {})
+    fact = headline(change.evidence)
     if fact:
         title += f": {fact}"
     return cap(title, MAX_TITLE_CHARS)
 
 
-def _confidence(change: Mapping[str, Any]) -> str:
+def _confidence(change: ChangeRow) -> str:
     """`Consultation, 0.82`; a staff correction replaces the model's confidence."""
-    label = category_label(change.get("category"))
-    if change.get("corrected_by"):
-        return f"{label} (corrected by {clean(change['corrected_by'])})"
-    for entry in (change.get("evidence") or {}).get("categories") or []:
-        name, score = (
-            (entry.get("label"), entry.get("confidence"))
-            if isinstance(entry, Mapping)
-            else (entry[0], entry[1])
-        )
-        if name == change.get("category") and isinstance(score, int | float):
+    label = category_label(change.category)
+    if change.corrected_by:
+        return f"{label} (corrected by {clean(change.corrected_by)})"
+    for name, score, _sentence in change.evidence.categories:
+        if name == change.category:
             return f"{label}, {score:.2f}"
     return label
 
@@ -131,10 +126,10 @@ def _capped_ops(ops: Sequence[tuple[str, str]], limit: int) -> Line:
     return line
 
 
-def diff_lines(diff: object, limit: int = MAX_DIFF_LINES) -> Block:
+def diff_lines(diff: Diff, limit: int = MAX_DIFF_LINES) -> Block:
     """Changed, Added and Removed lines from a stored diff, at most `limit`, each capped."""
     groups: dict[str, Block] = {"Changed": [], "Added": [], "Removed": []}
-    for row in diff_rows(diff_from_dict(diff if isinstance(diff, list) else [])):
+    for row in diff_rows(diff):
         if row.words:
             ops = [(w.op, w.text) for w in row.words]
             groups["Changed"].append([plain("~ "), *_capped_ops(ops, MAX_LINE_CHARS)])
@@ -158,48 +153,48 @@ def diff_lines(diff: object, limit: int = MAX_DIFF_LINES) -> Block:
     return out
 
 
-def _evidence(change: Mapping[str, Any]) -> Block:
-    sentences = (change.get("evidence") or {}).get("sentences") or []
+def _evidence(change: ChangeRow) -> Block:
+    sentences = change.evidence.sentences
     lines = [[plain(cap(clean(s), MAX_LINE_CHARS))] for s in sentences[:2] if clean(s)]
-    summary = clean(change.get("summary"))
+    summary = clean(change.summary)
     return lines or ([[plain(cap(summary, MAX_LINE_CHARS))]] if summary else [])
 
 
-def _footer(change: Mapping[str, Any], link: str | None) -> Block:
+def _footer(change: ChangeRow, link: str | None) -> Block:
     parts: Line = [
-        plain(f"Source: {clean(change.get('source'))} · Page: "),
-        link_span(change.get("url")),
+        plain(f"Source: {clean(change.source)} · Page: "),
+        link_span(change.url),
     ]
     if link:
         parts += [plain(" · Change: "), link_span(link)]
-    parts.append(plain(f" · Detected: {when(change.get('detected_at'))}"))
+    parts.append(plain(f" · Detected: {when(change.detected_at)}"))
     return [[plain(f"Category: {_confidence(change)}")], parts]
 
 
-def render_change(change: Mapping[str, Any], channel: str, link: str | None = None) -> Message:
-    """One change row (as `Store.changes` returns it) as an alert for `channel`."""
-    blocks = [_evidence(change), diff_lines(change.get("diff")), _footer(change, link)]
+def render_change(change: ChangeRow, channel: str, link: str | None = None) -> Message:
+    """One stored change as an alert for `channel`."""
+    blocks = [_evidence(change), diff_lines(change.diff), _footer(change, link)]
     return compose(change_title(change), blocks, channel)
 
 
 def render_reminder_message(
-    deadline: Mapping[str, Any],
-    change: Mapping[str, Any],
+    deadline: DeadlineRow,
+    change: ChangeRow,
     days: int,
     today: str,
     channel: str,
     link: str | None = None,
 ) -> Message:
     """A reminder that a closing date found in a change is near."""
-    left = days_left(str(deadline["due"]), today)
-    page = clean(change.get("title"))
-    title = f"[Reminder] {clean(change.get('source'))}{f' — {page}' if page else ''}"
-    title += f": closes {left} ({clean(deadline.get('text'))})"
+    left = days_left(deadline.due, today)
+    page = clean(change.title)
+    title = f"[Reminder] {clean(change.source)}{f' — {page}' if page else ''}"
+    title += f": closes {left} ({clean(deadline.text)})"
     plural = "s" if days != 1 else ""
     blocks = [
-        [[plain(cap(clean(deadline.get("sentence")), MAX_LINE_CHARS))]],
+        [[plain(cap(clean(deadline.sentence), MAX_LINE_CHARS))]],
         [
-            [strong("Closing date: "), plain(f"{clean(deadline['due'])} ({left})")],
+            [strong("Closing date: "), plain(f"{clean(deadline.due)} ({left})")],
             [plain(f"Reminder set {days} day{plural} ahead.")],
         ],
         _footer(change, link)[1:],
@@ -207,14 +202,14 @@ def render_reminder_message(
     return compose(title, blocks, channel)
 
 
-def _item(change: Mapping[str, Any], link: str | None) -> Block:
+def _item(change: ChangeRow, link: str | None) -> Block:
     """A change in a list: its title (linked to the web app when we can), evidence, added text."""
     title = change_title(change).split("] ", 1)[-1]  # the group already names the category
     lines: Block = [[link_span(link, title) if link else plain(title)]]
-    sentences = (change.get("evidence") or {}).get("sentences") or []
+    sentences = change.evidence.sentences
     if sentences:
         lines.append([plain(cap(clean(sentences[0]), MAX_LINE_CHARS))])
-    added = " ".join(clean(a) for a in change.get("added") or [])
+    added = " ".join(clean(a) for a in change.added)
     if added:
         lines.append([plain("+ "), ("ins", cap(added, 200), "")])
     return lines
@@ -225,16 +220,16 @@ def _counted(counts: Mapping[str, int]) -> str:
 
 
 def render_digest(
-    changes: Sequence[Mapping[str, Any]],
+    changes: Sequence[ChangeRow],
     period: str,
     channel: str,
     links: Mapping[int, str] | None = None,
 ) -> Message:
     """Several changes in one message, grouped by category, largest group first."""
     links = links or {}
-    groups: dict[str, list[Mapping[str, Any]]] = {}
+    groups: dict[str, list[ChangeRow]] = {}
     for change in changes:
-        groups.setdefault(change.get("category") or "none", []).append(change)
+        groups.setdefault(change.category or "none", []).append(change)
     ordered = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), category_label(kv[0]))))
     n = len(changes)
     title = f"{clean(period).capitalize()} digest: {n} change{'s' if n != 1 else ''}"
@@ -247,7 +242,7 @@ def render_digest(
         for change in group:
             if listed >= MAX_DIGEST_ITEMS:
                 break
-            blocks.append(_item(change, links.get(change.get("id", -1))))
+            blocks.append(_item(change, links.get(change.id)))
             listed += 1
     if n > listed:
         blocks.append([[plain(f"… and {n - listed} more in the web app")]])
@@ -260,7 +255,7 @@ def render_digest(
 
 def render_storm(
     scope: str,
-    changes: Sequence[Mapping[str, Any]],
+    changes: Sequence[ChangeRow],
     total_sources: int,
     channel: str,
     links: Mapping[int, str] | None = None,
@@ -276,22 +271,22 @@ def render_storm(
     )
     listed: Block = []
     for change in changes[:MAX_LISTED]:
-        name = clean(change.get("source"))
-        page = clean(change.get("title"))
+        name = clean(change.source)
+        page = clean(change.title)
         label = f"{name} — {page}" if page else name
-        link = links.get(change.get("id", -1))
+        link = links.get(change.id)
         listed.append([plain("• "), link_span(link, label) if link else plain(label)])
     if n > MAX_LISTED:
         listed.append([plain(f"and {n - MAX_LISTED} more")])
     return compose(title, [[[plain(intro)]], listed], channel)
 
 
-def render_health(source: Mapping[str, Any], state: str, reason: str, channel: str) -> Message:
+def render_health(source: SourceRow, state: str, reason: str, channel: str) -> Message:
     """A source has started failing (`state="failing"`) or works again (`"recovered"`)."""
-    name = clean(source.get("name"))
-    streak = int(source.get("error_streak") or 0)
-    last_ok = when(source.get("last_success_at")) if source.get("last_success_at") else "never"
-    page = [plain("Page: "), link_span(source.get("url"))]
+    name = clean(source.name)
+    streak = source.error_streak
+    last_ok = when(source.last_success_at) if source.last_success_at else "never"
+    page = [plain("Page: "), link_span(source.url)]
     if state == "recovered":
         title = f"[Source recovered] {name}: checks succeed again"
         blocks = [
@@ -306,7 +301,7 @@ def render_health(source: Mapping[str, Any], state: str, reason: str, channel: s
             [
                 [
                     strong("Last error: "),
-                    plain(cap(clean(source.get("last_error")), MAX_LINE_CHARS)),
+                    plain(cap(clean(source.last_error), MAX_LINE_CHARS)),
                 ],
                 [plain(f"Failed checks in a row: {streak} · Last success: {last_ok}")],
                 page,

@@ -7,9 +7,10 @@ Rows come back as the dataclasses in `watcher.rows`.
 
 from __future__ import annotations
 
+from watcher.evidence_json import evidence_to_dict
 from watcher.store.alerts import AlertStore
 from watcher.store.checks import CheckStore
-from watcher.store.codec import evidence_to_dict, iso, parse_iso
+from watcher.store.codec import iso, parse_iso
 from watcher.store.connection import DatabaseError
 from watcher.store.reads import ReadStore
 from watcher.store.reviews import ReviewStore

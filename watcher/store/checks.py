@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from watcher.diff import diff_to_dict
+from watcher.evidence_json import evidence_to_dict
 from watcher.models import (
     CheckResult,
     Deadline,
@@ -19,7 +20,7 @@ from watcher.models import (
     Validators,
 )
 from watcher.notify.policy import Health, health_change
-from watcher.store.codec import evidence_to_dict, iso, parse_iso
+from watcher.store.codec import iso, parse_iso
 from watcher.store.connection import Connection
 
 

@@ -10,36 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from watcher.diff import diff_from_dict
-from watcher.models import Evidence, Fact
+from watcher.evidence_json import evidence_from_dict
 
 R = TypeVar("R")
 # Columns stored as JSON text: lists of blocks, tags and reminder windows, the diff, the evidence.
 JSON_COLUMNS = frozenset({"added", "removed", "diff", "evidence", "tags", "reminded"})
-
-
-def evidence_to_dict(evidence: Evidence | None) -> dict[str, Any]:
-    """Evidence as stored and exported: sentences, and facts with their spans in them."""
-    if evidence is None:
-        return {}
-    return {
-        "categories": [
-            {"label": label, "confidence": confidence, "sentence": sentence}
-            for label, confidence, sentence in evidence.categories
-        ],
-        "decided_by": evidence.decided_by,
-        "sentences": list(evidence.sentences),
-        "facts": [
-            {
-                "kind": f.kind,
-                "text": f.text,
-                "value": f.value,
-                "sentence": i,
-                "start": f.start,
-                "end": f.end,
-            }
-            for f, i in zip(evidence.facts, evidence.of, strict=True)
-        ],
-    }
 
 
 def iso(dt: datetime) -> str:
@@ -49,33 +24,6 @@ def iso(dt: datetime) -> str:
 
 def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-def evidence_from_dict(data: Mapping[str, Any] | None) -> Evidence:
-    """The stored evidence JSON back as the model; rows written before a key existed lack it."""
-    if not data:
-        return Evidence()
-    facts = [f for f in data.get("facts") or [] if isinstance(f, Mapping)]
-    return Evidence(
-        sentences=tuple(str(s) for s in data.get("sentences") or []),
-        facts=tuple(
-            Fact(
-                kind=str(f.get("kind", "")),
-                text=str(f.get("text", "")),
-                start=int(f.get("start", 0)),
-                end=int(f.get("end", 0)),
-                value=str(f.get("value") or ""),
-            )
-            for f in facts
-        ),
-        of=tuple(int(f.get("sentence", 0)) for f in facts),
-        categories=tuple(
-            (str(c.get("label", "")), float(c.get("confidence", 0.0)), str(c.get("sentence") or ""))
-            for c in data.get("categories") or []
-            if isinstance(c, Mapping)
-        ),
-        decided_by=str(data.get("decided_by") or ""),
-    )
 
 
 def decode(cls: type[R], row: Mapping[str, Any], **extra: Any) -> R:

@@ -15,6 +15,7 @@ from starlette.responses import (
 
 from watcher import metrics
 from watcher.heartbeat import HEALTH_MAX_AGE
+from watcher.presentation import deadline_json
 from watcher.store import REVIEW_STATES, ops, reads
 from watcher.web import feeds
 from watcher.web.core import WebCore, int_param
@@ -89,7 +90,7 @@ class Api(WebCore):
     async def api_index(self, request: Request) -> Response:
         return JSONResponse(API_DOC)
 
-    def listing(self, request: Request, page: reads.Page, items: list[Any]) -> Response:
+    def listing(self, request: Request, page: reads.Page[Any], items: list[Any]) -> Response:
         def link(n: int) -> str:
             params = dict(request.query_params)
             params.update(page=str(n), per_page=str(page.per_page))
@@ -122,30 +123,30 @@ class Api(WebCore):
         return JSONResponse(feeds.change_detail(row, self.base(request)))
 
     async def api_sources(self, request: Request) -> Response:
-        rows = {r["name"]: r for r in await self.db(reads.sources)}
+        rows = {r.name: r for r in await self.db(reads.sources)}
         items = []
         for s in self.config.sources:
-            row = rows.get(s.name, {})
+            row = rows.get(s.name)
             items.append(
                 {
                     "name": s.name,
                     "url": s.url,
                     "tags": list(s.tags),
                     "every_seconds": int(s.every.total_seconds()),
-                    "last_outcome": row.get("last_outcome"),
-                    "last_check_at": row.get("last_check_at"),
-                    "last_change_at": row.get("last_change_at"),
+                    "last_outcome": row.last_outcome if row else None,
+                    "last_check_at": row.last_check_at if row else None,
+                    "last_change_at": row.last_change_at if row else None,
                     "next_check_at": next_check(row, s.every),
-                    "error_streak": row.get("error_streak", 0),
-                    "last_error": row.get("last_error"),
-                    "changes": row.get("changes", 0),
+                    "error_streak": row.error_streak if row else 0,
+                    "last_error": row.last_error if row else None,
+                    "changes": row.changes if row else 0,
                 }
             )
         return JSONResponse({"items": items, "total": len(items)})
 
     async def api_deadlines(self, request: Request) -> Response:
         rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
-        return JSONResponse({"items": rows, "total": len(rows)})
+        return JSONResponse({"items": [deadline_json(d) for d in rows], "total": len(rows)})
 
     async def api_search(self, request: Request) -> Response:
         page_no = int_param(request.query_params.get("page"), 1, 1, 10_000)

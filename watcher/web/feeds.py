@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from watcher.diff import diff_from_dict, render_diff
+from watcher.diff import render_diff
 from watcher.presentation import category_label, change_json
+from watcher.rows import ChangeRow, SearchHit, TimelineItem
 from watcher.web.present import plain_snippet
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -38,31 +39,31 @@ def xml_text(text: object) -> str:
     return NOT_XML.sub("\ufffd", "" if text is None else str(text))
 
 
-def change_summary(row: dict[str, Any], base: str) -> dict[str, Any]:
+def change_summary(row: ChangeRow | TimelineItem, base: str) -> dict[str, Any]:
     """A change as one item of the API's lists."""
     return change_json(row, base, detail=False)
 
 
-def change_detail(row: dict[str, Any], base: str) -> dict[str, Any]:
+def change_detail(row: ChangeRow, base: str) -> dict[str, Any]:
     """A change with its diff, evidence and review history."""
     return change_json(row, base)
 
 
-def search_hit(row: dict[str, Any], base: str) -> dict[str, Any]:
+def search_hit(row: SearchHit, base: str) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "source": row["source"],
-        "detected_at": row["detected_at"],
-        "title": row["title"],
-        "category": row["category"],
-        "review_state": row["review_state"],
-        "snippet": plain_snippet(row["snippet"]),
-        "link": f"{base}/changes/{row['id']}",
+        "id": row.id,
+        "source": row.source,
+        "detected_at": row.detected_at,
+        "title": row.title,
+        "category": row.category,
+        "review_state": row.review_state,
+        "snippet": plain_snippet(row.snippet),
+        "link": f"{base}/changes/{row.id}",
     }
 
 
 def atom(
-    rows: Sequence[dict[str, Any]], *, title: str, feed_url: str, base: str, now: datetime
+    rows: Sequence[ChangeRow], *, title: str, feed_url: str, base: str, now: datetime
 ) -> bytes:
     """An Atom 1.0 feed of changes (full rows, newest first). ElementTree escapes every value."""
     ET.register_namespace("", ATOM)
@@ -76,7 +77,7 @@ def atom(
     feed = ET.Element(f"{{{ATOM}}}feed")
     sub(feed, "id", feed_url)
     sub(feed, "title", title)
-    updated = rows[0]["detected_at"] if rows else now.astimezone(UTC).isoformat()
+    updated = rows[0].detected_at if rows else now.astimezone(UTC).isoformat()
     sub(feed, "updated", updated)
     sub(feed, "link", rel="self", href=feed_url, type="application/atom+xml")
     sub(feed, "link", rel="alternate", href=feed_url.replace("/feed.atom", "/", 1))
@@ -84,21 +85,16 @@ def atom(
     sub(feed, "generator", "watcher")
     for row in rows:
         entry = sub(feed, "entry")
-        link = f"{base}/changes/{row['id']}"
+        link = f"{base}/changes/{row.id}"
         sub(entry, "id", link)
-        label = category_label(row["category"], "feed")
-        sub(entry, "title", f"[{label}] {row['source']}: {row['title']}")
-        sub(entry, "updated", row["detected_at"])
-        sub(entry, "published", row["detected_at"])
+        label = category_label(row.category, "feed")
+        sub(entry, "title", f"[{label}] {row.source}: {row.title}")
+        sub(entry, "updated", row.detected_at)
+        sub(entry, "published", row.detected_at)
         sub(entry, "link", rel="alternate", href=link)
-        if row["category"]:
-            sub(entry, "category", term=xml_text(row["category"]))
-        lines = [
-            row.get("sentence") or "",
-            row["summary"],
-            "",
-            render_diff(diff_from_dict(row["diff"]), 40),
-        ]
+        if row.category:
+            sub(entry, "category", term=xml_text(row.category))
+        lines = [row.sentence or "", row.summary, "", render_diff(row.diff, 40)]
         sub(
             entry,
             "summary",
@@ -113,7 +109,7 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def to_csv(rows: Sequence[dict[str, Any]], base: str) -> str:
+def to_csv(rows: Sequence[ChangeRow | TimelineItem], base: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

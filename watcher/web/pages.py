@@ -15,7 +15,7 @@ from starlette.responses import (
 )
 
 from watcher import volatility as vol
-from watcher.diff import diff_from_dict
+from watcher.rows import SourceRow
 from watcher.store import REVIEW_STATES, Store, reads
 from watcher.web import present
 from watcher.web.auth import (
@@ -46,7 +46,7 @@ class Pages(WebCore):
         row = await self.db(reads.change, request.path_params["change_id"])
         if row is None:
             raise HTTPException(404, "no such change")
-        diff = diff_from_dict(row["diff"])
+        diff = row.diff
         view = "side" if request.query_params.get("view") == "side" else "inline"
         return await self.page(
             request,
@@ -55,9 +55,12 @@ class Pages(WebCore):
             view=view,
             inline=present.inline_rows(diff),
             side=present.side_rows(diff),
-            evidence=present.evidence_view(row["evidence"]),
-            categories=row["evidence"].get("categories") or [],
-            facts=row["evidence"].get("facts") or [],
+            evidence=present.evidence_view(row.evidence),
+            categories=[
+                {"label": label, "confidence": confidence, "sentence": sentence}
+                for label, confidence, sentence in row.evidence.categories
+            ],
+            facts=row.evidence.facts,
             reviewer=session_of(request.scope).user,
             saved=request.query_params.get("saved", ""),
         )
@@ -70,11 +73,11 @@ class Pages(WebCore):
         return PlainTextResponse(text, headers={"Content-Security-Policy": CSP_TEXT})
 
     async def sources(self, request: Request) -> Response:
-        rows = {r["name"]: r for r in await self.db(reads.sources)}
-        items = []
+        rows = {r.name: r for r in await self.db(reads.sources)}
+        items: list[dict[str, Any]] = []
         for s in self.config.sources:
-            row = rows.get(s.name, {})
-            items.append({"source": s, "row": row, "next_check": next_check(row, s.every)})
+            row = rows.get(s.name)
+            items.append({"source": s, "row": row or {}, "next_check": next_check(row, s.every)})
         return await self.page(request, "sources.html", items=items)
 
     async def source(self, request: Request) -> Response:
@@ -97,7 +100,7 @@ class Pages(WebCore):
             notes=notes,
             history=history,
             params=filters.params(),
-            next_check=next_check(row or {}, configured.every) if configured else None,
+            next_check=next_check(row, configured.every) if configured else None,
         )
 
     async def search(self, request: Request) -> Response:
@@ -150,27 +153,27 @@ class Pages(WebCore):
         )
 
 
-def next_check(row: dict[str, Any], every: timedelta) -> str | None:
+def next_check(row: SourceRow | None, every: timedelta) -> str | None:
     """Due at the last check plus the interval; the scheduler's jitter may move it a little."""
-    last = row.get("last_check_at")
-    if not isinstance(last, str):
+    last = row.last_check_at if row else None
+    if not last:
         return None
     return (datetime.fromisoformat(last) + every).astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _explain_stored(store: Store, row: dict[str, Any] | None, host: str) -> list[Any]:
+def _explain_stored(store: Store, row: SourceRow | None, host: str) -> list[Any]:
     """What `watcher explain` says of the stored version (no fetch): each block read, and the
     rules and learned volatility that keep parts of it from making a change."""
-    if not row or not row.get("snapshot_hash"):
+    if not row or not row.snapshot_hash:
         return []
-    snapshot = store.snapshot(row["snapshot_hash"])
+    snapshot = store.snapshot(row.snapshot_hash)
     if snapshot is None:
         return []
     # The pipeline's explain recipe loads the egress client (httpx) and notify (apprise) with it;
     # imported here so that serving any other page loads no daemon module.
     from watcher.explain import block_notes
 
-    comparisons, slots = store.learned(row["name"])
+    comparisons, slots = store.learned(row.name)
     learned = vol.Learned(comparisons, slots, store.host_evidence(host) if host else {})
     blocks = tuple(snapshot.text.split("\n")) if snapshot.text else ()
     return list(block_notes(vol.Side(blocks, snapshot.paths), learned))

@@ -7,12 +7,11 @@ content can only ever reach a page as escaped text.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from watcher.diff import diff_rows
-from watcher.models import Diff
+from watcher.models import Diff, Evidence, Fact
 from watcher.rows import MATCH_CLOSE, MATCH_OPEN
 
 
@@ -74,13 +73,9 @@ def side_rows(diff: Diff) -> list[SideRow]:
     return rows
 
 
-def highlight(sentence: str, facts: Sequence[Mapping[str, Any]]) -> tuple[Piece, ...]:
+def highlight(sentence: str, facts: Sequence[Fact]) -> tuple[Piece, ...]:
     """A sentence cut into plain runs and runs marked with the kind of fact they state."""
-    spans = sorted(
-        (int(f["start"]), int(f["end"]), str(f["kind"]))
-        for f in facts
-        if 0 <= int(f["start"]) < int(f["end"]) <= len(sentence)
-    )
+    spans = sorted((f.start, f.end, f.kind) for f in facts if 0 <= f.start < f.end <= len(sentence))
     pieces: list[Piece] = []
     at = 0
     for start, end, kind in spans:
@@ -95,13 +90,13 @@ def highlight(sentence: str, facts: Sequence[Mapping[str, Any]]) -> tuple[Piece,
     return tuple(pieces)
 
 
-def evidence_view(evidence: Mapping[str, Any]) -> list[tuple[Piece, ...]]:
+def evidence_view(evidence: Evidence) -> list[tuple[Piece, ...]]:
     """Each evidence sentence with its facts marked."""
-    sentences = [str(s) for s in evidence.get("sentences") or []]
-    facts = evidence.get("facts") or []
     return [
-        highlight(sentence, [f for f in facts if f.get("sentence") == i])
-        for i, sentence in enumerate(sentences)
+        highlight(
+            sentence, [f for f, of in zip(evidence.facts, evidence.of, strict=True) if of == i]
+        )
+        for i, sentence in enumerate(evidence.sentences)
     ]
 
 
