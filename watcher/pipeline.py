@@ -17,25 +17,24 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from watcher import classify
+from watcher import classify, kinds
 from watcher import volatility as vol
 from watcher.config import Route
 from watcher.diff import diff_blocks, summarise
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
-from watcher.extract import extract, extract_text
 from watcher.models import (
     Change,
+    CheckRecord,
     CheckResult,
-    Deadline,
     Delivery,
     Diff,
     Extracted,
     Fetched,
+    Outcome,
     Snapshot,
     Source,
     SourceState,
-    Validators,
 )
 from watcher.normalise import mask
 from watcher.notify.routing import health_targets, route_change
@@ -56,21 +55,11 @@ def digest(data: bytes | str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def to_text(fetched: Fetched, source: Source, explain: bool = False) -> Extracted:
-    """Pick the extractor for the document's type."""
-    if fetched.content_type == "text/plain":
-        return extract_text(fetched.text)
-    return extract(fetched.text, select=source.select, exclude=source.exclude, explain=explain)
-
-
-def side(snapshot: Snapshot | Extracted) -> vol.Side:
-    blocks = tuple(snapshot.text.split("\n")) if isinstance(snapshot, Snapshot) else snapshot.blocks
-    return vol.Side(blocks, snapshot.paths)
-
-
 @dataclass(frozen=True)
 class Observed:
-    """The first half of a check: everything up to a raw diff, nothing written yet."""
+    """The first half of a check: everything up to a raw diff and its comparison, nothing
+    written yet. A check that ended early (an error, a 304, the same bytes) carries its result,
+    which settle records."""
 
     source: Source
     started_at: datetime
@@ -82,6 +71,7 @@ class Observed:
     snapshot: Snapshot | None = None
     previous: Snapshot | None = None
     diff: Diff | None = None
+    comparison: vol.Comparison | None = None  # the diff worked out once, for learning and judging
     observation: vol.Observation | None = None
     learned_now: vol.Observation | None = None  # from the second fetch of a new source
 
@@ -90,7 +80,7 @@ class Observed:
         """Whether the page was checked and its text had not changed: a page of its site that
         counts toward every site-wide share."""
         if self.result is not None:
-            return self.result.outcome in ("not_modified", "unchanged")
+            return self.result.outcome in (Outcome.not_modified, Outcome.unchanged)
         return self.observation is None and self.learned_now is None
 
 
@@ -135,15 +125,15 @@ class Checker:
 
     egress: Egress
     store: Store
-    targets: Sequence[str] = ()
     clock: Clock = utcnow
     learn_on_first_check: bool = True
     classifier: classify.Classifier = field(default_factory=classify.Classifier.shipped)
-    alerting: Alerting | None = None  # None: every target in `targets`, at once
+    alerting: Alerting = field(default_factory=Alerting)  # the one list of targets to alert
 
     @property
-    def _alerting(self) -> Alerting:
-        return self.alerting or Alerting(targets=self.targets)
+    def targets(self) -> Sequence[str]:
+        """The targets alerts may go to (those with a URL set)."""
+        return self.alerting.targets
 
     async def check(self, source: Source) -> CheckResult:
         """Observe and settle one source, with the site evidence stored so far."""
@@ -202,7 +192,7 @@ class Checker:
             )
         if fetched.not_modified:
             result = CheckResult(
-                source.name, "not_modified", started_at, self._ms(base), status=304
+                source.name, Outcome.not_modified, started_at, self._ms(base), status=304
             )
             return replace(base, result=result, fetched=fetched)
         body_hash = digest(fetched.body)
@@ -210,7 +200,7 @@ class Checker:
             # Same bytes as last time: skip parsing, the expensive part of a pass.
             result = CheckResult(
                 source.name,
-                "unchanged",
+                Outcome.unchanged,
                 started_at,
                 self._ms(base),
                 fetched.status,
@@ -220,7 +210,7 @@ class Checker:
         try:
             # Parsing is CPU work of up to seconds: off the event loop, so the web app and other
             # checks sharing it keep answering.
-            extracted = await asyncio.to_thread(to_text, fetched, source)
+            extracted = await asyncio.to_thread(kinds.read, fetched, source)
         except ExtractError as exc:
             result = self._failed(base, exc.reason, str(exc), fetched.status, len(fetched.body))
             return replace(base, result=result)
@@ -237,10 +227,16 @@ class Checker:
         if observed.snapshot.hash == state.snapshot_hash:
             return observed
         previous = self.store.snapshot(state.snapshot_hash)
-        old = side(previous) if previous else vol.Side((), ())
+        old = vol.side(previous)
         diff = diff_blocks(old.blocks, extracted.blocks, key=mask)
-        obs = vol.observe(old, side(extracted), diff, source.order_matters)
-        return replace(observed, previous=previous, diff=diff, observation=obs)
+        comparison = vol.compare(old, vol.side(extracted), diff, source.order_matters)
+        return replace(
+            observed,
+            previous=previous,
+            diff=diff,
+            comparison=comparison,
+            observation=vol.observe(comparison),
+        )
 
     async def _learn_from_refetch(self, observed: Observed, first: Extracted) -> Observed:
         """Fetch a new source once more: whatever differs between two fetches is volatile."""
@@ -248,7 +244,7 @@ class Checker:
             again = await self.egress.fetch(observed.source.url)
             if digest(again.body) == observed.body_hash:
                 return observed  # same bytes: nothing to learn, nothing to parse
-            second = await asyncio.to_thread(to_text, again, observed.source)
+            second = await asyncio.to_thread(kinds.read, again, observed.source)
         except (FetchError, ExtractError):
             return observed  # the first fetch stands as the baseline; learning waits
         if second.text == first.text:
@@ -259,25 +255,24 @@ class Checker:
             fetched=again,
             body_hash=digest(again.body),
             snapshot=_snapshot(second),
-            learned_now=vol.observe(side(first), side(second), diff),
+            learned_now=vol.observe(vol.compare(vol.side(first), vol.side(second), diff)),
         )
 
     def settle(
         self, observed: Observed, host: HostEvidence, memory: tuple[int, Mapping[str, float]]
     ) -> CheckResult:
-        """Judge the observed diff and write the check's rows in one transaction."""
+        """Judge the observed comparison and write the check's rows in one transaction."""
         source, fetched = observed.source, observed.fetched
         if observed.result is not None:
-            if observed.result.outcome == "error":
-                return observed.result  # already recorded
+            if observed.result.outcome == Outcome.error:
+                return self._record_failure(observed.result, source)
             validators = fetched.validators if fetched else None
-            return self._done(
-                observed.result, source, validators=validators, body_hash=observed.body_hash
-            )
+            record = CheckRecord(validators=validators, body_hash=observed.body_hash)
+            return self._done(observed.result, source, record)
         assert fetched is not None and observed.snapshot is not None
         snapshot = observed.snapshot
 
-        def result(outcome: str, change: Change | None = None) -> CheckResult:
+        def result(outcome: Outcome, change: Change | None = None) -> CheckResult:
             return CheckResult(
                 source.name,
                 outcome,
@@ -290,35 +285,19 @@ class Checker:
 
         comparisons, slots = memory
         learned = vol.Learned(comparisons, slots, host)
+        kept = CheckRecord(validators=fetched.validators, body_hash=observed.body_hash)
         if observed.state.snapshot_hash is None:
             if observed.learned_now is not None:
                 learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
-            return self._done(
-                result("baseline"),
-                source,
-                validators=fetched.validators,
-                body_hash=observed.body_hash,
-                snapshot=snapshot,
-                slots=learned.slots,
-                memory=slots,
-            )
-        if observed.diff is None or observed.observation is None:
-            return self._done(
-                result("unchanged"),
-                source,
-                validators=fetched.validators,
-                body_hash=observed.body_hash,
-            )
+            record = replace(kept, snapshot=snapshot, slots=learned.slots, memory=slots)
+            return self._done(result(Outcome.baseline), source, record)
+        if observed.comparison is None or observed.observation is None:
+            return self._done(result(Outcome.unchanged), source, kept)
 
         learned = vol.learn(learned, observed.observation)
-        previous = observed.previous
-        old = side(previous) if previous else vol.Side((), ())
-        verdict = vol.judge(
-            old, side(snapshot), observed.diff, learned, order_matters=source.order_matters
-        )
-        rows = dict(
-            validators=fetched.validators,
-            body_hash=observed.body_hash,
+        verdict = vol.judge(observed.comparison, learned)
+        record = replace(
+            kept,
             snapshot=snapshot,
             slots=learned.slots,
             memory=slots,
@@ -326,34 +305,43 @@ class Checker:
             suppressed=len(verdict.suppressed),
         )
         if not verdict.diff:
-            return self._done(result("volatile"), source, **rows)  # type: ignore[arg-type]
-        added = "\n".join(verdict.diff.added)
+            return self._done(result(Outcome.volatile), source, record)
+        change = self._change(observed, verdict.diff)
+        found = classify.deadlines(change.evidence, observed.started_at) if change.evidence else []
+        record = replace(record, deadlines=tuple(found))
+        return self._done(result(Outcome.changed, change), source, record)
+
+    def _change(self, observed: Observed, diff: Diff) -> Change:
+        """The change a judged diff makes, classified, with its evidence."""
+        source, fetched, snapshot = observed.source, observed.fetched, observed.snapshot
+        before = observed.state.snapshot_hash
+        assert fetched is not None and snapshot is not None and before is not None
+        added = "\n".join(diff.added)
         categories = self.classifier(
             added,
             title=snapshot.title,
             url=fetched.final_url,
-            removed="\n".join(verdict.diff.removed),
+            removed="\n".join(diff.removed),
             metadata=dict(snapshot.metadata),
         )
         evidence = replace(
-            classify.gather(verdict.diff.added),
+            classify.gather(diff.added),
             categories=tuple((c.label, c.confidence, c.sentence) for c in categories),
             decided_by=categories[0].decided_by if categories else "",
         )
-        change = Change(
+        previous = observed.previous
+        return Change(
             source=source.name,
             url=fetched.final_url,
             detected_at=observed.started_at,
-            before=observed.state.snapshot_hash,
+            before=before,
             after=snapshot.hash,
-            diff=verdict.diff,
+            diff=diff,
             title=snapshot.title or (previous.title if previous else source.name),
-            summary=summarise(verdict.diff),
+            summary=summarise(diff),
             category=categories[0].label if categories else None,
             evidence=evidence,
         )
-        found = classify.deadlines(evidence, observed.started_at)
-        return self._done(result("changed", change), source, deadlines=found, **rows)  # type: ignore[arg-type]
 
     def _ms(self, observed: Observed) -> int:
         return int((time.monotonic() - observed.t0) * 1000)
@@ -366,10 +354,11 @@ class Checker:
         status: int | None = None,
         size: int = 0,
     ) -> CheckResult:
+        """A failed check's result; settle records it (and the source's health)."""
         name = observed.source.name
         result = CheckResult(
             name,
-            "error",
+            Outcome.error,
             observed.started_at,
             self._ms(observed),
             status=status,
@@ -377,7 +366,6 @@ class Checker:
             error_reason=reason,
             error=message,
         )
-        self.store.record(result, health=self._alerting.health(observed.source))
         log.warning(
             "check failed",
             extra={
@@ -389,21 +377,12 @@ class Checker:
         )
         return result
 
-    def _done(
-        self,
-        result: CheckResult,
-        source: Source,
-        *,
-        validators: Validators | None = None,
-        body_hash: str | None = None,
-        snapshot: Snapshot | None = None,
-        slots: Mapping[str, float] | None = None,
-        memory: Mapping[str, float] | None = None,
-        comparisons: int | None = None,
-        suppressed: int = 0,
-        deadlines: Sequence[Deadline] = (),
-    ) -> CheckResult:
-        alerting = self._alerting
+    def _record_failure(self, result: CheckResult, source: Source) -> CheckResult:
+        self.store.record(result, health=self.alerting.health(source))
+        return result
+
+    def _done(self, result: CheckResult, source: Source, record: CheckRecord) -> CheckResult:
+        alerting = self.alerting
         deliveries: list[Delivery] = []
         if result.change is not None:
             evidence = result.change.evidence
@@ -413,16 +392,16 @@ class Checker:
             )
         change_id = self.store.record(
             result,
-            validators=validators,
-            body_hash=body_hash,
-            snapshot=snapshot,
+            validators=record.validators,
+            body_hash=record.body_hash,
+            snapshot=record.snapshot,
             targets=deliveries,
             health=alerting.health(source),
-            slots=changed_evidence(memory or {}, slots or {}),
-            forget=gone(memory or {}, slots or {}),
-            comparisons=comparisons,
-            suppressed=suppressed,
-            deadlines=deadlines,
+            slots=changed_evidence(record.memory, record.slots),
+            forget=gone(record.memory, record.slots),
+            comparisons=record.comparisons,
+            suppressed=record.suppressed,
+            deadlines=record.deadlines,
         )
         log.info(
             "checked",
@@ -431,7 +410,7 @@ class Checker:
                 "outcome": result.outcome,
                 "duration_ms": result.duration_ms,
                 "change_id": change_id,
-                "suppressed": suppressed or None,
+                "suppressed": record.suppressed or None,
             },
         )
         return replace(result, change_id=change_id) if change_id is not None else result

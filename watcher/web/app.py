@@ -30,11 +30,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from watcher import maintenance, metrics
-from watcher import volatility as vol
 from watcher.classify.rules import LABELS
 from watcher.config import Config, parse_listen
 from watcher.diff import diff_from_dict
-from watcher.explain import block_notes
+from watcher.explain import read_notes
 from watcher.pipeline import Clock, utcnow
 from watcher.scheduler import HEALTH_MAX_AGE
 from watcher.store import REVIEW_STATES, Store
@@ -525,10 +524,9 @@ def _explain_stored(store: Store, row: dict[str, Any] | None, host: str) -> list
     snapshot = store.snapshot(row["snapshot_hash"])
     if snapshot is None:
         return []
-    comparisons, slots = store.learned(row["name"])
-    learned = vol.Learned(comparisons, slots, store.host_evidence(host) if host else {})
-    blocks = tuple(snapshot.text.split("\n")) if snapshot.text else ()
-    return list(block_notes(vol.Side(blocks, snapshot.paths), learned))
+    memory = store.learned(row["name"])
+    notes, _ = read_notes(snapshot, memory, store.host_evidence(host) if host else {})
+    return list(notes)
 
 
 def create_app(
