@@ -12,7 +12,7 @@ from tests.conftest import PageServer, respond, write_config
 from watcher import volatility as vol
 from watcher.config import load_config
 from watcher.diff import diff_blocks
-from watcher.models import Diff
+from watcher.models import Diff, Extracted, Snapshot
 from watcher.normalise import mask
 from watcher.runtime import check_once
 from watcher.store import Store
@@ -368,3 +368,96 @@ def test_the_same_new_paragraph_on_half_a_small_site_is_news(pages: int, edited:
     for old, new, diff in compared:
         verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         assert verdict.diff.added == (notice,)
+
+
+def _compared(old: list[str], new: list[str], order_matters: bool = False) -> vol.Comparison:
+    a, b = vol.Side(tuple(old), tuple(P for _ in old)), vol.Side(tuple(new), tuple(P for _ in new))
+    return vol.compare(a, b, diff_blocks(a.blocks, b.blocks, key=mask), order_matters)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "order_matters", "gone", "came", "pairs", "lone_old", "lone_new"),
+    [
+        # A block moved to the end: set aside as moved, nothing left to pair.
+        (["A one", "B two", "C three"], ["B two", "C three", "A one"], False, {0}, {2}, [], [], []),
+        # ... unless order matters: then it is removed in one place and added in another.
+        (
+            ["A one", "B two", "C three"],
+            ["B two", "C three", "A one"],
+            True,
+            set(),
+            set(),
+            [],
+            [0],
+            [2],
+        ),
+        # A reworded block replaces the old one in place.
+        (
+            ["Intro text here", "It commits £200 million now.", "Outro"],
+            ["Intro text here", "It commits £250 million now.", "Outro"],
+            False,
+            set(),
+            set(),
+            [(1, 1)],
+            [],
+            [],
+        ),
+        # A block only added: no counterpart.
+        (
+            ["Intro text here", "Outro"],
+            ["Intro text here", "A new paragraph on kinship care.", "Outro"],
+            False,
+            set(),
+            set(),
+            [],
+            [],
+            [1],
+        ),
+    ],
+)
+def test_compare_sets_moved_blocks_aside_and_pairs_what_is_left(
+    old: list[str],
+    new: list[str],
+    order_matters: bool,
+    gone: set[int],
+    came: set[int],
+    pairs: list[tuple[int, int]],
+    lone_old: list[int],
+    lone_new: list[int],
+) -> None:
+    cmp = _compared(old, new, order_matters)
+    assert (set(cmp.gone), set(cmp.came)) == (gone, came)
+    assert [p for r in cmp.regions for p in r.pairs] == pairs
+    assert (list(cmp.lone_old), list(cmp.lone_new)) == (lone_old, lone_new)
+
+
+def test_compare_keeps_both_versions_and_the_diff_it_was_given() -> None:
+    old, new = page("Quote of the week: Story 1"), page("Quote of the week: Story 2")
+    diff = diff_blocks(old.blocks, new.blocks, key=mask)
+    cmp = vol.compare(old, new, diff)
+    assert (cmp.old, cmp.new, cmp.diff) == (old, new, diff)
+    assert [r.hunk for r in cmp.regions] == list(diff.hunks)
+
+
+def test_one_comparison_serves_observe_and_judge_alike() -> None:
+    """The value observe kept is the value judge reads: judging it twice, or a fresh comparison
+    of the same versions, gives the same verdict."""
+    old = page("Read next: a guide to fostering allowances")
+    new = page("Read next: story number 37 on adoption support")
+    diff = diff_blocks(old.blocks, new.blocks, key=mask)
+    cmp = vol.compare(old, new, diff)
+    learned = vol.learn(vol.learn(vol.Learned(), vol.observe(cmp)), vol.observe(cmp))
+    assert vol.observe(cmp) == vol.observe(vol.compare(old, new, diff))
+    assert vol.judge(cmp, learned) == vol.judge(vol.compare(old, new, diff), learned)
+    assert not vol.judge(cmp, learned).diff
+
+
+def test_side_reads_a_snapshot_an_extraction_or_nothing() -> None:
+    extracted = Extracted("T", ("# T", "Body"), ("main/h1", "main/p"))
+    snapshot = Snapshot(hash="h", title="T", text="# T\nBody", paths=("main/h1", "main/p"))
+    assert (
+        vol.side(extracted)
+        == vol.side(snapshot)
+        == vol.Side(("# T", "Body"), ("main/h1", "main/p"))
+    )
+    assert vol.side(None) == vol.Side((), ())
