@@ -9,7 +9,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "watcher"
 PURE = [
-    "extract.py",
+    "extract/__init__.py",
+    "extract/regions.py",
+    "extract/blocks.py",
+    "extract/metadata.py",
     "diff.py",
     "models.py",
     "normalise.py",
