@@ -1,122 +1,37 @@
-"""Checking one source end to end: fetch, extract, diff, judge, then one transaction in the store.
-
-A check has two halves. `observe` does the I/O and the pure work up to a raw diff; `settle`
-judges that diff against what was learned and writes the outcome. A pass over many sources
-observes them all first, so a site's template churn is known before any page of it is judged.
-"""
+"""The checker: one source's check in two halves, `observe` (I/O up to a compared diff) and
+`settle` (judge, classify, then one transaction in the store)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
-from urllib.parse import urlsplit
 
 from watcher import classify, kinds
 from watcher import volatility as vol
-from watcher.config import Route
-from watcher.diff import diff_blocks, summarise
+from watcher.diff import diff_blocks
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
-from watcher.models import (
-    Change,
-    CheckRecord,
-    CheckResult,
-    Delivery,
-    Diff,
-    Extracted,
-    Fetched,
-    Outcome,
-    Snapshot,
-    Source,
-    SourceState,
-)
+from watcher.models import Change, CheckRecord, CheckResult, Delivery, Extracted, Outcome, Source
 from watcher.normalise import mask
-from watcher.notify.routing import health_targets, route_change
-from watcher.store import Health, Store
+from watcher.pipeline.alerting import Alerting
+from watcher.pipeline.change import describe
+from watcher.pipeline.observed import (
+    Clock,
+    HostEvidence,
+    Observed,
+    changed_evidence,
+    digest,
+    gone,
+    moved_away,
+    snapshot_of,
+    utcnow,
+)
+from watcher.store import Store
 
-log = logging.getLogger(__name__)
-V = TypeVar("V")
-Clock = Callable[[], datetime]
-HostEvidence = Mapping[str, tuple[float, float]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def digest(data: bytes | str) -> str:
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    return hashlib.sha256(raw).hexdigest()
-
-
-@dataclass(frozen=True)
-class Observed:
-    """The first half of a check: everything up to a raw diff and its comparison, nothing
-    written yet. A check that ended early (an error, a 304, the same bytes) carries its result,
-    which settle records."""
-
-    source: Source
-    started_at: datetime
-    t0: float
-    state: SourceState
-    result: CheckResult | None = None  # set when the check ended early (error, 304, same bytes)
-    fetched: Fetched | None = None
-    body_hash: str | None = None
-    snapshot: Snapshot | None = None
-    previous: Snapshot | None = None
-    diff: Diff | None = None
-    comparison: vol.Comparison | None = None  # the diff worked out once, for learning and judging
-    observation: vol.Observation | None = None
-    learned_now: vol.Observation | None = None  # from the second fetch of a new source
-
-    @property
-    def quiet(self) -> bool:
-        """Whether the page was checked and its text had not changed: a page of its site that
-        counts toward every site-wide share."""
-        if self.result is not None:
-            return self.result.outcome in (Outcome.not_modified, Outcome.unchanged)
-        return self.observation is None and self.learned_now is None
-
-
-@dataclass
-class Alerting:
-    """Who hears of a change or a source's health, and when."""
-
-    routes: Sequence[Route] = ()
-    targets: Sequence[str] = ()  # targets with a URL set
-    hold: timedelta = timedelta(0)
-    digest_at: tuple[int, int] = (8, 0)
-    failing_after: int = 3
-
-    def deliveries(
-        self,
-        source: Source,
-        categories: Sequence[tuple[str, float]],
-        now: datetime,
-        thresholds: Mapping[str, float] | None = None,
-    ) -> list[Delivery]:
-        return route_change(
-            self.routes,
-            self.targets,
-            source,
-            categories,
-            now,
-            self.hold,
-            self.digest_at,
-            thresholds,
-        )
-
-    def health(self, source: Source) -> Health:
-        return Health(
-            targets=health_targets(self.routes, self.targets, source),
-            failing_after=self.failing_after,
-        )
+log = logging.getLogger("watcher.pipeline")  # the name it logged under before the split
 
 
 @dataclass
@@ -177,7 +92,7 @@ class Checker:
             )
         except FetchError as exc:
             return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
-        moved = _moved(source, fetched)
+        moved = moved_away(source, fetched)
         if moved:
             # The address now leads to another page: what is there is not the watched page's
             # next version, so it is a failed check (and a health alert), never a change.
@@ -215,7 +130,7 @@ class Checker:
             result = self._failed(base, exc.reason, str(exc), fetched.status, len(fetched.body))
             return replace(base, result=result)
         observed = replace(
-            base, fetched=fetched, body_hash=body_hash, snapshot=_snapshot(extracted)
+            base, fetched=fetched, body_hash=body_hash, snapshot=snapshot_of(extracted)
         )
         if state.snapshot_hash is None:
             return (
@@ -254,7 +169,7 @@ class Checker:
             observed,
             fetched=again,
             body_hash=digest(again.body),
-            snapshot=_snapshot(second),
+            snapshot=snapshot_of(second),
             learned_now=vol.observe(vol.compare(vol.side(first), vol.side(second), diff)),
         )
 
@@ -306,42 +221,10 @@ class Checker:
         )
         if not verdict.diff:
             return self._done(result(Outcome.volatile), source, record)
-        change = self._change(observed, verdict.diff)
+        change = describe(observed, verdict.diff, self.classifier)
         found = classify.deadlines(change.evidence, observed.started_at) if change.evidence else []
         record = replace(record, deadlines=tuple(found))
         return self._done(result(Outcome.changed, change), source, record)
-
-    def _change(self, observed: Observed, diff: Diff) -> Change:
-        """The change a judged diff makes, classified, with its evidence."""
-        source, fetched, snapshot = observed.source, observed.fetched, observed.snapshot
-        before = observed.state.snapshot_hash
-        assert fetched is not None and snapshot is not None and before is not None
-        added = "\n".join(diff.added)
-        categories = self.classifier(
-            added,
-            title=snapshot.title,
-            url=fetched.final_url,
-            removed="\n".join(diff.removed),
-            metadata=dict(snapshot.metadata),
-        )
-        evidence = replace(
-            classify.gather(diff.added),
-            categories=tuple((c.label, c.confidence, c.sentence) for c in categories),
-            decided_by=categories[0].decided_by if categories else "",
-        )
-        previous = observed.previous
-        return Change(
-            source=source.name,
-            url=fetched.final_url,
-            detected_at=observed.started_at,
-            before=before,
-            after=snapshot.hash,
-            diff=diff,
-            title=snapshot.title or (previous.title if previous else source.name),
-            summary=summarise(diff),
-            category=categories[0].label if categories else None,
-            evidence=evidence,
-        )
 
     def _ms(self, observed: Observed) -> int:
         return int((time.monotonic() - observed.t0) * 1000)
@@ -414,35 +297,3 @@ class Checker:
             },
         )
         return replace(result, change_id=change_id) if change_id is not None else result
-
-
-def changed_evidence(stored: Mapping[str, V], now: Mapping[str, V]) -> dict[str, V]:
-    """Only the entries a check moved: the rest need no write."""
-    return {k: v for k, v in now.items() if stored.get(k) != v}
-
-
-def gone(stored: Mapping[str, object], now: Mapping[str, object]) -> list[str]:
-    """The entries a check forgot: bounded memories drop their oldest."""
-    return [k for k in stored if k not in now]
-
-
-def _snapshot(extracted: Extracted) -> Snapshot:
-    return Snapshot(
-        hash=digest(extracted.text),
-        title=extracted.title,
-        text=extracted.text,
-        paths=extracted.paths,
-        metadata=extracted.metadata,
-    )
-
-
-def _moved(source: Source, fetched: Fetched | None) -> str | None:
-    """A redirect to a different page (not just http to https, or a trailing slash) means the
-    watched page is gone from its address, even though the fetch succeeded."""
-    if fetched is None or not fetched.redirected:
-        return None
-    a, b = urlsplit(source.url), urlsplit(fetched.final_url)
-    same_host = (a.hostname or "").removeprefix("www.") == (b.hostname or "").removeprefix("www.")
-    if same_host and a.path.rstrip("/") == b.path.rstrip("/"):
-        return None
-    return f"redirected to {fetched.final_url}"
