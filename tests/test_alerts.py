@@ -412,7 +412,7 @@ def test_a_calibrated_route_holds_each_category_to_its_own_threshold(tmp_path: P
     from watcher.config import Route
     from watcher.errors import ConfigError
     from watcher.models import Source
-    from watcher.notify.routing import matches
+    from watcher.notify.policy import matches
 
     route = Route(name="r", targets=("t",), calibrated=True)
     source = Source(name="s", url="https://example.org/", every=timedelta(hours=1))

@@ -52,9 +52,8 @@ OWNERS = {
     "requests": {"notify/capture.py"},  # reads the responses of Apprise's own sends, sends nothing
     "urllib.request": set(),
     "socket": {"egress/address.py", "egress/transport.py"},
-    # maintenance.py holds the store-level operations (backup, integrity, retention) beside it.
-    "sqlite3": {"store.py", "maintenance.py"},
-    "sqlite_utils": {"store.py"},
+    "sqlite3": {"store/connection.py", "store/checks.py", "store/codec.py", "store/ops.py"},
+    "sqlite_utils": {"store/connection.py", "store/schema.py"},
     "apprise": {"notify/deliver.py"},
     "apscheduler": {"scheduler.py"},
     "prometheus_client": {"metrics.py"},

@@ -19,7 +19,12 @@ from tests.conftest import PageServer, html_page, write_config
 from watcher.config import load_config
 from watcher.diff import diff_blocks
 from watcher.errors import StoreError
-from watcher.maintenance import (
+from watcher.models import Change, CheckResult, Snapshot, Source
+from watcher.pipeline import digest
+from watcher.runtime import open_runtime
+from watcher.scheduler import HEALTH_MAX_AGE, HEARTBEAT_EVERY, Daemon
+from watcher.store import Store, iso
+from watcher.store.ops import (
     HEARTBEAT_KEY,
     backup,
     default_max_age,
@@ -29,11 +34,6 @@ from watcher.maintenance import (
     latest_schema,
     retention,
 )
-from watcher.models import Change, CheckResult, Snapshot, Source
-from watcher.pipeline import digest
-from watcher.runtime import open_runtime
-from watcher.scheduler import HEALTH_MAX_AGE, HEARTBEAT_EVERY, Daemon
-from watcher.store import Store, iso
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TIMEOUT = 60

@@ -9,10 +9,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import PageServer, html_page, write_config
 from watcher.config import load_config
-from watcher.maintenance import DURATION_BUCKETS
 from watcher.metrics import CONTENT_TYPE, render
 from watcher.runtime import check_once
 from watcher.store import Store
+from watcher.store.ops import DURATION_BUCKETS
 
 PARAS = ["Kinship carers will receive an allowance.", "The strategy was published in 2023."]
 

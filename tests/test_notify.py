@@ -12,7 +12,7 @@ from tests.conftest import PageServer, Smtp, message_text
 from watcher.config import NotifyTarget, Secret
 from watcher.diff import diff_blocks
 from watcher.models import Change, CheckResult, Snapshot, Source
-from watcher.notify import Deliverer
+from watcher.notify.deliver import Deliverer
 from watcher.pipeline import digest
 from watcher.store import Store
 

@@ -23,8 +23,8 @@ from tests.conftest import PageServer
 from tests.webdata import fill
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError
-from watcher.maintenance import latest_schema
 from watcher.store import Store
+from watcher.store.ops import latest_schema
 from watcher.web.app import create_app, environment
 from watcher.web.auth import PUBLIC_PATHS
 
@@ -447,7 +447,7 @@ def test_web_settings_are_validated(tmp_path: Path) -> None:
 def test_healthz_follows_the_heartbeat_and_metrics_parse(config: Config) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
-    from watcher.maintenance import HEARTBEAT_KEY
+    from watcher.store.ops import HEARTBEAT_KEY
 
     store = Store.open(config.settings.state_dir)
     try:

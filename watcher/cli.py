@@ -18,8 +18,8 @@ from watcher.config import Config, load_config, parse_duration, register_secrets
 from watcher.diff import diff_from_dict, render_diff
 from watcher.errors import StoreError, WatcherError
 from watcher.logs import redact, setup_logging
-from watcher.maintenance import HealthReport, integrity, open_store
 from watcher.store import DB_NAME, DatabaseError, iso
+from watcher.store.ops import HealthReport, integrity, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTCOME_MARK = {
@@ -694,7 +694,7 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
 
 
 def _health_of(state_dir: Path, limit: timedelta) -> HealthReport:
-    from watcher.maintenance import health as check_health
+    from watcher.store.ops import health as check_health
 
     try:
         store = open_store(state_dir)
@@ -711,7 +711,7 @@ def _health_of(state_dir: Path, limit: timedelta) -> HealthReport:
 @common_options
 def backup(config: Config, path: Path) -> None:
     """Copy the state database to PATH (a new file) while it runs, and verify the copy."""
-    from watcher.maintenance import backup as copy_database
+    from watcher.store.ops import backup as copy_database
 
     if path.exists():
         raise click.BadParameter(
@@ -730,7 +730,7 @@ def backup(config: Config, path: Path) -> None:
 @common_options
 def migrate(config: Config) -> None:
     """Bring the state database to the latest schema and print its version."""
-    from watcher.maintenance import latest_schema, schema_on_disk
+    from watcher.store.ops import latest_schema, schema_on_disk
 
     with statelock.hold(config.settings.state_dir, "migrate"):
         before = schema_on_disk(config.settings.state_dir)
@@ -753,7 +753,7 @@ def migrate(config: Config) -> None:
 @common_options
 def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -> None:
     """Delete old checks and snapshots that no change refers to, now, and print the counts."""
-    from watcher.maintenance import retention
+    from watcher.store.ops import retention
 
     def keep(text: str | None, default: timedelta, hint: str) -> timedelta:
         if text is None:
@@ -882,7 +882,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except DatabaseError as exc:
         # A damaged file found by any command, not only by the start-up check of `run`.
-        from watcher.maintenance import DAMAGED_FIX
+        from watcher.store.ops import DAMAGED_FIX
 
         problem = " ".join(str(exc).split())
         click.echo(

@@ -14,9 +14,9 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-from watcher.maintenance import DURATION_BUCKETS, CheckTotals, figures
 from watcher.models import Outcome
 from watcher.store import Store
+from watcher.store.ops import DURATION_BUCKETS, CheckTotals, figures
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

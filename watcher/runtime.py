@@ -12,8 +12,8 @@ from watcher.classify import Classifier
 from watcher.config import Config, register_secrets
 from watcher.egress import Egress
 from watcher.models import CheckResult, Source
-from watcher.notify import Deliverer, DeliveryReport
-from watcher.notify.deliver import StormPolicy, check_targets
+from watcher.notify.deliver import Deliverer, DeliveryReport, check_targets
+from watcher.notify.policy import StormPolicy
 from watcher.pipeline import Alerting, Checker, Clock, utcnow
 from watcher.store import Store
 

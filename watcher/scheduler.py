@@ -14,11 +14,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.config import Config
 from watcher.errors import StoreError
-from watcher.maintenance import HEARTBEAT_KEY, default_max_age, retention
 from watcher.models import Source
 from watcher.pipeline import Clock, utcnow
 from watcher.runtime import Runtime, open_runtime, queue_reminders
 from watcher.store import iso
+from watcher.store.ops import HEARTBEAT_KEY, default_max_age, retention
 
 log = logging.getLogger(__name__)
 STARTUP_SPREAD = timedelta(minutes=2)

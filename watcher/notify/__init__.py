@@ -1,6 +1,4 @@
-"""Alerts: rendering per channel, routing, and the outbox worker."""
+"""Alerts: policy (routes, storms, health, reminders), rendering per channel, and the outbox worker.
 
-from watcher.notify.deliver import Deliverer, DeliveryReport
-from watcher.notify.render import render_change
-
-__all__ = ["Deliverer", "DeliveryReport", "render_change"]
+Import the module you need; this package imports nothing, so a pure policy import loads no Apprise.
+"""

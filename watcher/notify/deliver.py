@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import os
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,10 +18,11 @@ from typing import Any
 
 import apprise
 
-from watcher.config import NotifyTarget
+from watcher.config import NotifyTarget, Settings
 from watcher.errors import ConfigError
 from watcher.models import Source
 from watcher.notify import capture
+from watcher.notify.policy import Batch, StormPolicy, batches
 from watcher.notify.render import (
     Message,
     channel_for,
@@ -33,7 +33,8 @@ from watcher.notify.render import (
     render_storm,
     render_test,
 )
-from watcher.store import OutboxRow, Store
+from watcher.rows import OutboxRow
+from watcher.store import Store
 
 log = logging.getLogger(__name__)
 FORMATS = {
@@ -102,29 +103,13 @@ class DeliveryReport:
 
 
 @dataclass
-class StormPolicy:
-    share: float = 0.5
-    min_sources: int = 4
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One message to one target, and the outbox rows it settles."""
-
-    target: str
-    rows: tuple[OutboxRow, ...]
-    kind: str  # change, digest, storm, reminder, health
-    scope: str = ""  # the storm's host, or "all sources"; the digest's mode
-
-
-@dataclass
 class Deliverer:
     """Delivers pending outbox rows. Apprise is blocking, so each send runs in a worker thread."""
 
     store: Store
     targets: Mapping[str, NotifyTarget]
     clock: Callable[[], datetime] = _utcnow
-    max_attempts: int = 8
+    max_attempts: int = Settings.max_attempts
     base_delay: timedelta = field(default=timedelta(seconds=30))
     sources: Mapping[str, Source] = field(default_factory=dict)
     storm: StormPolicy = field(default_factory=StormPolicy)
@@ -147,41 +132,7 @@ class Deliverer:
             return report
 
     def batches(self, rows: Sequence[OutboxRow]) -> list[Batch]:
-        out: list[Batch] = []
-        immediate: dict[str, list[OutboxRow]] = defaultdict(list)
-        digests: dict[tuple[str, str], list[OutboxRow]] = defaultdict(list)
-        for row in rows:
-            if row.kind == "change" and row.mode != "immediate":
-                digests[(row.target, row.mode)].append(row)
-            elif row.kind == "change":
-                immediate[row.target].append(row)
-            else:
-                out.append(Batch(row.target, (row,), row.kind))
-        for (target, mode), group in digests.items():
-            out.append(Batch(target, tuple(group), "digest", mode))
-        for target, group in immediate.items():
-            out += self._storms(target, group)
-        return sorted(out, key=lambda b: b.rows[0].id)
-
-    def _storms(self, target: str, rows: list[OutboxRow]) -> list[Batch]:
-        """Fold a site's (or every site's) alerts into one when too many sources changed."""
-        policy, sources = self.storm, self.sources
-        changed = {r.source for r in rows if r.source}
-        if len(sources) >= policy.min_sources and len(changed) > policy.share * len(sources):
-            return [Batch(target, tuple(rows), "storm", "all sources")]
-        by_host: dict[str, list[OutboxRow]] = defaultdict(list)
-        for row in rows:
-            source = sources.get(row.source or "")
-            by_host[source.host if source else ""].append(row)
-        out: list[Batch] = []
-        for host, group in by_host.items():
-            total = sum(1 for s in sources.values() if s.host == host) if host else 0
-            hit = {r.source for r in group}
-            if host and total >= policy.min_sources and len(hit) > policy.share * total:
-                out.append(Batch(target, tuple(group), "storm", host))
-            else:
-                out += [Batch(target, (r,), "change") for r in group]
-        return out
+        return batches(rows, self.sources, self.storm)
 
     async def _deliver(self, batch: Batch, report: DeliveryReport) -> None:
         ids = [r.id for r in batch.rows]

@@ -6,10 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from watcher.config import Route
+from watcher.config import Route, Settings
 from watcher.models import Delivery, Source
-from watcher.notify.routing import health_targets, route_change
-from watcher.store import Health
+from watcher.notify.policy import Health, health_targets, route_change
 
 
 @dataclass
@@ -19,8 +18,8 @@ class Alerting:
     routes: Sequence[Route] = ()
     targets: Sequence[str] = ()  # targets with a URL set
     hold: timedelta = timedelta(0)
-    digest_at: tuple[int, int] = (8, 0)
-    failing_after: int = 3
+    digest_at: tuple[int, int] = Settings.digest_at
+    failing_after: int = Settings.failing_after
 
     def deliveries(
         self,

@@ -29,15 +29,15 @@ from starlette.responses import (
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from watcher import maintenance, metrics
+from watcher import metrics
 from watcher.classify.rules import LABELS
 from watcher.config import Config, parse_listen
 from watcher.diff import diff_from_dict
 from watcher.explain import read_notes
 from watcher.pipeline import Clock, utcnow
 from watcher.scheduler import HEALTH_MAX_AGE
-from watcher.store import REVIEW_STATES, Store
-from watcher.web import feeds, present, queries
+from watcher.store import REVIEW_STATES, Store, ops, reads
+from watcher.web import feeds, present
 from watcher.web.auth import (
     SESSION_AGE,
     Access,
@@ -158,15 +158,15 @@ class WebApp:
             csrf=session.csrf,
             user=session.user,
             login_required=self.access.required,
-            unreviewed=await self.db(queries.unreviewed),
+            unreviewed=await self.db(reads.unreviewed),
             correctable=self.config.settings.categories,
         )
         html = self.env.get_template(template).render(**context)
         return HTMLResponse(html, status_code=status)
 
-    def filters(self, request: Request) -> queries.Filters:
+    def filters(self, request: Request) -> reads.Filters:
         try:
-            return queries.Filters.parse(request.query_params)
+            return reads.Filters.parse(request.query_params)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
 
@@ -175,19 +175,19 @@ class WebApp:
     async def timeline(self, request: Request) -> Response:
         filters = self.filters(request)
         page_no = _int(request.query_params.get("page"), 1, 1, 1_000_000)
-        result = await self.db(queries.timeline, filters, page_no, 50)
+        result = await self.db(reads.timeline, filters, page_no, 50)
         return await self.page(
             request,
             "timeline.html",
             filters=filters,
             params=filters.params(),
             result=result,
-            choices=await self.db(queries.choices),
-            review_filters=queries.REVIEW_FILTERS,
+            choices=await self.db(reads.choices),
+            review_filters=reads.REVIEW_FILTERS,
         )
 
     async def change(self, request: Request) -> Response:
-        row = await self.db(queries.change, request.path_params["change_id"])
+        row = await self.db(reads.change, request.path_params["change_id"])
         if row is None:
             raise HTTPException(404, "no such change")
         diff = diff_from_dict(row["diff"])
@@ -208,7 +208,7 @@ class WebApp:
 
     async def snapshot(self, request: Request) -> Response:
         digest = request.path_params["digest"]
-        text = await self.db(queries.snapshot_text, digest) if HEX.match(digest) else None
+        text = await self.db(reads.snapshot_text, digest) if HEX.match(digest) else None
         if text is None:
             raise HTTPException(404, "no such snapshot")
         return PlainTextResponse(
@@ -216,7 +216,7 @@ class WebApp:
         )
 
     async def sources(self, request: Request) -> Response:
-        rows = {r["name"]: r for r in await self.db(queries.sources)}
+        rows = {r["name"]: r for r in await self.db(reads.sources)}
         items = []
         for s in self.config.sources:
             row = rows.get(s.name, {})
@@ -226,14 +226,14 @@ class WebApp:
     async def source(self, request: Request) -> Response:
         name = request.path_params["name"]
         known = {s.name: s for s in self.config.sources}
-        row = await self.db(queries.source, name)
+        row = await self.db(reads.source, name)
         if row is None and name not in known:
             raise HTTPException(404, "no such source")
         configured = known.get(name)
         notes = await self.db(_explain_stored, row, configured.host if configured else "")
         page_no = _int(request.query_params.get("page"), 1, 1, 1_000_000)
-        filters = queries.Filters(source=name)
-        history = await self.db(queries.timeline, filters, page_no, 50)
+        filters = reads.Filters(source=name)
+        history = await self.db(reads.timeline, filters, page_no, 50)
         return await self.page(
             request,
             "source.html",
@@ -249,7 +249,7 @@ class WebApp:
     async def search(self, request: Request) -> Response:
         text = request.query_params.get("q", "")[:500]
         page_no = _int(request.query_params.get("page"), 1, 1, 10_000)
-        result = await self.db(queries.search, text, page_no, 20)
+        result = await self.db(reads.search, text, page_no, 20)
         return await self.page(
             request,
             "search.html",
@@ -259,7 +259,7 @@ class WebApp:
         )
 
     async def deadlines(self, request: Request) -> Response:
-        rows = await self.db(queries.deadlines, self.clock().astimezone(UTC).date())
+        rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
         return await self.page(request, "deadlines.html", deadlines=rows)
 
     # Writes: POST only, each checking the session's CSRF token.
@@ -363,9 +363,7 @@ class WebApp:
         """What `watcher health` says: the daemon's heartbeat is fresh and the database takes
         writes. 503 with the reasons otherwise, for the orchestrator."""
         max_age = self.config.settings.health_max_age or HEALTH_MAX_AGE
-        report = await self.db(
-            maintenance.health, self.clock(), max_age, maintenance.PROBE_WAIT, False
-        )
+        report = await self.db(ops.health, self.clock(), max_age, ops.PROBE_WAIT, False)
         if report.ok:
             return PlainTextResponse("ok")
         return PlainTextResponse("\n".join(report.reasons), status_code=503)
@@ -378,7 +376,7 @@ class WebApp:
 
     async def feed(self, request: Request) -> Response:
         filters = self.filters(request)
-        rows = await self.db(queries.full_changes, filters, 50)
+        rows = await self.db(reads.full_changes, filters, 50)
         query = urlencode(filters.params())
         base = self.base(request)
         described = ", ".join(f"{k} {v}" for k, v in filters.params().items())
@@ -392,7 +390,7 @@ class WebApp:
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     async def export_csv(self, request: Request) -> Response:
-        rows = await self.db(queries.full_changes, self.filters(request))
+        rows = await self.db(reads.full_changes, self.filters(request))
         return Response(
             feeds.to_csv(rows, self.base(request)),
             media_type="text/csv; charset=utf-8",
@@ -400,7 +398,7 @@ class WebApp:
         )
 
     async def export_json(self, request: Request) -> Response:
-        rows = await self.db(queries.full_changes, self.filters(request))
+        rows = await self.db(reads.full_changes, self.filters(request))
         base = self.base(request)
         return JSONResponse(
             [feeds.change_detail(r, base) for r in rows],
@@ -410,7 +408,7 @@ class WebApp:
     async def api_index(self, request: Request) -> Response:
         return JSONResponse(API_DOC)
 
-    def listing(self, request: Request, page: queries.Page, items: list[Any]) -> Response:
+    def listing(self, request: Request, page: reads.Page, items: list[Any]) -> Response:
         def link(n: int) -> str:
             params = dict(request.query_params)
             params.update(page=str(n), per_page=str(page.per_page))
@@ -431,19 +429,19 @@ class WebApp:
     async def api_changes(self, request: Request) -> Response:
         filters = self.filters(request)
         page_no = _int(request.query_params.get("page"), 1, 1, 1_000_000)
-        per_page = _int(request.query_params.get("per_page"), 50, 1, queries.MAX_PER_PAGE)
-        page = await self.db(queries.timeline, filters, page_no, per_page)
+        per_page = _int(request.query_params.get("per_page"), 50, 1, reads.MAX_PER_PAGE)
+        page = await self.db(reads.timeline, filters, page_no, per_page)
         base = self.base(request)
         return self.listing(request, page, [feeds.change_summary(r, base) for r in page.items])
 
     async def api_change(self, request: Request) -> Response:
-        row = await self.db(queries.change, request.path_params["change_id"])
+        row = await self.db(reads.change, request.path_params["change_id"])
         if row is None:
             return JSONResponse({"error": "no such change"}, status_code=404)
         return JSONResponse(feeds.change_detail(row, self.base(request)))
 
     async def api_sources(self, request: Request) -> Response:
-        rows = {r["name"]: r for r in await self.db(queries.sources)}
+        rows = {r["name"]: r for r in await self.db(reads.sources)}
         items = []
         for s in self.config.sources:
             row = rows.get(s.name, {})
@@ -465,14 +463,14 @@ class WebApp:
         return JSONResponse({"items": items, "total": len(items)})
 
     async def api_deadlines(self, request: Request) -> Response:
-        rows = await self.db(queries.deadlines, self.clock().astimezone(UTC).date())
+        rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
         return JSONResponse({"items": rows, "total": len(rows)})
 
     async def api_search(self, request: Request) -> Response:
         page_no = _int(request.query_params.get("page"), 1, 1, 10_000)
-        per_page = _int(request.query_params.get("per_page"), 20, 1, queries.MAX_PER_PAGE)
+        per_page = _int(request.query_params.get("per_page"), 20, 1, reads.MAX_PER_PAGE)
         result = await self.db(
-            queries.search, request.query_params.get("q", "")[:500], page_no, per_page
+            reads.search, request.query_params.get("q", "")[:500], page_no, per_page
         )
         base = self.base(request)
         return self.listing(

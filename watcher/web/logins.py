@@ -23,7 +23,8 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from watcher.store import LoginFailures, Store
+from watcher.rows import LoginFailures
+from watcher.store import Store
 
 EVERYONE = "*"
 CLIENT_FREE = 3

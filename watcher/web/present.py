@@ -13,11 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.models import Diff
+from watcher.rows import MATCH_CLOSE, MATCH_OPEN
 
 # Search snippets come back from SQLite with these around each match. Private-use characters,
 # so no page text is mistaken for a marker and markup never has to be parsed back out.
-MATCH_OPEN = "\ue000"
-MATCH_CLOSE = "\ue001"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -140,21 +139,6 @@ def snippet_pieces(snippet: str | None) -> tuple[Piece, ...]:
 def plain_snippet(snippet: str | None) -> str:
     """The snippet with matches shown as [[...]] for JSON and feeds."""
     return (snippet or "").replace(MATCH_OPEN, "[[").replace(MATCH_CLOSE, "]]")
-
-
-def fts_query(text: str) -> str:
-    """A user's words as an FTS5 query: every word must appear; "consult*" matches by prefix.
-
-    Each word is quoted, so FTS5 operators and punctuation in the input are only ever words.
-    """
-    terms = []
-    for raw in text.split()[:20]:
-        prefix = raw.endswith("*")
-        for word in re.findall(r"\w+", raw):
-            terms.append(f'"{word}"')
-        if prefix and terms:
-            terms[-1] += " *"
-    return " ".join(terms)
 
 
 def percent(confidence: float | None) -> str:

@@ -1,8 +1,7 @@
 """Operating the state database: health, backup, retention, integrity and the figures metrics show.
 
-These are store-level operations kept beside `store.py` rather than in it, so that the store keeps
-to what a check needs. Each takes an open `Store` (and `now` where time matters) and is shared by
-the CLI, the daemon and the web app.
+Each takes an open store (and `now` where time matters) and is shared by the CLI, the daemon and
+the web app.
 """
 
 from __future__ import annotations
@@ -12,10 +11,15 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watcher.errors import StoreError
-from watcher.store import DB_NAME, Store, iso, migrations
+from watcher.store.codec import iso
+from watcher.store.connection import Connection
+from watcher.store.schema import DB_NAME, migrations
+
+if TYPE_CHECKING:
+    from watcher.store import Store
 
 HEARTBEAT_KEY = "heartbeat"  # written by the daemon (scheduler.py) on every beat
 PROBE_KEY = "health_probe"  # rewritten by each health check, proving a write commits
@@ -35,6 +39,8 @@ def default_max_age(heartbeat_every: timedelta) -> timedelta:
 
 def open_store(state_dir: Path) -> Store:
     """`Store.open`, with a damaged file reported as one line naming the fix."""
+    from watcher.store import Store  # the whole store, built from the parts that import this
+
     try:
         return Store.open(state_dir)
     except sqlite3.DatabaseError as exc:  # OperationalError is already a StoreError
@@ -63,7 +69,7 @@ class HealthReport:
 
 
 def health(
-    store: Store,
+    store: Connection,
     now: datetime,
     max_age: timedelta,
     probe_wait: float = PROBE_WAIT,
@@ -98,7 +104,7 @@ def health(
     store.conn.execute(f"PRAGMA busy_timeout = {int(probe_wait * 1000)}")
     try:
         if keep_probe:
-            with store._write() as c:
+            with store.transaction() as c:
                 c.execute(
                     "INSERT INTO meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -144,7 +150,7 @@ def _parse_time(text: str | None) -> datetime | None:
 # --- integrity, backup and migrations ------------------------------------------------------------
 
 
-def integrity(store: Store) -> None:
+def integrity(store: Connection) -> None:
     """`PRAGMA quick_check`; a damaged database raises StoreError naming the problem and the fix."""
     try:
         rows = [str(r[0]) for r in store.conn.execute("PRAGMA quick_check").fetchall()]
@@ -161,7 +167,7 @@ class Backup:
     bytes: int
 
 
-def backup(store: Store, dest: Path) -> Backup:
+def backup(store: Connection, dest: Path) -> Backup:
     """A consistent copy of the live database (VACUUM INTO), verified with `integrity_check`.
 
     Writers carry on meanwhile: the copy is one read transaction, so it holds the database as it
@@ -248,7 +254,7 @@ _OLD_SNAPSHOTS = (
 
 
 def retention(
-    store: Store, now: datetime, keep_checks: timedelta, keep_snapshots: timedelta
+    store: Connection, now: datetime, keep_checks: timedelta, keep_snapshots: timedelta
 ) -> Pruned:
     """Delete checks and snapshots older than their keep periods that no change refers to.
 
@@ -257,7 +263,7 @@ def retention(
     """
     check_cutoff = iso(now - keep_checks)
     snapshot_cutoff = iso(now - keep_snapshots)
-    with store._write() as c:
+    with store.transaction() as c:
         gone = _check_totals(c, _OLD_CHECKS, (check_cutoff,))
         if gone:
             kept = _pruned_totals(c)
@@ -314,7 +320,7 @@ class Figures:
     heartbeat_at: datetime | None
 
 
-def figures(store: Store) -> Figures:
+def figures(store: Connection) -> Figures:
     """Totals since the database was created (pruned checks included), read at call time."""
     conn = store.conn
     checks = _pruned_totals(conn)

@@ -1,16 +1,19 @@
-"""The web app's reads: timeline, change, sources, search, deadlines. Writes go through Store."""
+"""Reads: changes, sources, deadlines, corrections, and the web app's timeline, search and filters."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from watcher.classify.rules import LABELS
-from watcher.store import REVIEW_STATES, Store
-from watcher.web.present import MATCH_CLOSE, MATCH_OPEN, fts_query
+from watcher.rows import MATCH_CLOSE, MATCH_OPEN
+from watcher.store.codec import iso
+from watcher.store.connection import Connection
+from watcher.store.schema import REVIEW_STATES
 
 REVIEW_FILTERS = ("unreviewed", "reviewed_any", *REVIEW_STATES)
 MAX_PER_PAGE = 200
@@ -21,6 +24,77 @@ TIMELINE_COLUMNS = """
     coalesce(nullif(json_extract(c.evidence, '$.categories[0].sentence'), ''),
              json_extract(c.evidence, '$.sentences[0]')) AS sentence
 """
+
+
+class ReadStore(Connection):
+    """The store's reads by source, id or date, for the CLI, delivery and exports."""
+
+    def changes(
+        self,
+        source: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Changes, newest first, with added/removed/diff decoded."""
+        where: list[str] = []
+        args: list[Any] = []
+        if source:
+            where.append("source = ?")
+            args.append(source)
+        if since:
+            where.append("detected_at >= ?")
+            args.append(iso(since))
+        if ids is not None:
+            where.append(f"id IN ({', '.join('?' * len(ids))})")
+            args.extend(ids)
+        sql = "SELECT * FROM changes"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY detected_at DESC, id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = []
+        for row in self.db.query(sql, args):
+            for key in ("added", "removed", "diff", "evidence"):
+                row[key] = json.loads(row[key])
+            rows.append(row)
+        return rows
+
+    def sources_status(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM sources ORDER BY name"))
+
+    def checks(self, source: str | None = None) -> list[dict[str, Any]]:
+        if source:
+            return list(
+                self.db.query("SELECT * FROM checks WHERE source = ? ORDER BY id", [source])
+            )
+        return list(self.db.query("SELECT * FROM checks ORDER BY id"))
+
+    def count(self, table: str) -> int:
+        return int(self.db[table].count)
+
+    def deadlines(self, today: str | None = None) -> list[dict[str, Any]]:
+        """Closing dates, soonest first; only those on or after `today` (ISO date) when given."""
+        if today:
+            return list(
+                self.db.query("SELECT * FROM deadlines WHERE due >= ? ORDER BY due, id", [today])
+            )
+        return list(self.db.query("SELECT * FROM deadlines ORDER BY due, id"))
+
+    def deadline(self, deadline_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM deadlines WHERE id = ?", [deadline_id]))
+        return rows[0] if rows else None
+
+    def corrections(self) -> list[dict[str, Any]]:
+        """Every correction with the change's text, oldest first (the retraining set)."""
+        return list(
+            self.db.query(
+                "SELECT k.id, k.change_id, k.previous, k.label, k.reviewer, k.note, k.created_at, "
+                "c.title, c.url, c.added, c.removed FROM corrections k "
+                "JOIN changes c ON c.id = k.change_id ORDER BY k.id"
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -121,13 +195,15 @@ class Page:
         return self.page > 1
 
 
-def _rows(store: Store, sql: str, args: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+def _rows(
+    store: Connection, sql: str, args: list[Any] | tuple[Any, ...] = ()
+) -> list[dict[str, Any]]:
     cursor = store.conn.execute(sql, args)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def timeline(store: Store, filters: Filters, page: int = 1, per_page: int = 50) -> Page:
+def timeline(store: Connection, filters: Filters, page: int = 1, per_page: int = 50) -> Page:
     """Changes newest first, one page of them, with the count of all that match."""
     where, args = filters.where()
     per_page = max(1, min(per_page, EXPORT_LIMIT))
@@ -143,7 +219,9 @@ def timeline(store: Store, filters: Filters, page: int = 1, per_page: int = 50) 
     return Page(items, page, per_page, int(total))
 
 
-def full_changes(store: Store, filters: Filters, limit: int = EXPORT_LIMIT) -> list[dict[str, Any]]:
+def full_changes(
+    store: Connection, filters: Filters, limit: int = EXPORT_LIMIT
+) -> list[dict[str, Any]]:
     """Changes with diff and evidence decoded, for exports and feeds."""
     where, args = filters.where()
     rows = _rows(
@@ -158,7 +236,7 @@ def full_changes(store: Store, filters: Filters, limit: int = EXPORT_LIMIT) -> l
     return rows
 
 
-def change(store: Store, change_id: int) -> dict[str, Any] | None:
+def change(store: ReadStore, change_id: int) -> dict[str, Any] | None:
     rows = store.changes(ids=[change_id])
     if not rows:
         return None
@@ -177,18 +255,18 @@ def change(store: Store, change_id: int) -> dict[str, Any] | None:
     return row
 
 
-def snapshot_text(store: Store, digest: str) -> str | None:
-    snapshot = store.snapshot(digest)
-    return None if snapshot is None else snapshot.text
+def snapshot_text(store: Connection, digest: str) -> str | None:
+    row = store.conn.execute("SELECT text FROM snapshots WHERE hash = ?", (digest,)).fetchone()
+    return None if row is None else str(row[0])
 
 
-def unreviewed(store: Store) -> int:
+def unreviewed(store: Connection) -> int:
     return int(
         store.conn.execute("SELECT count(*) FROM changes WHERE review_state IS NULL").fetchone()[0]
     )
 
 
-def choices(store: Store) -> dict[str, list[str]]:
+def choices(store: Connection) -> dict[str, list[str]]:
     """Values the timeline's filter menus offer."""
     return {
         "sources": [r[0] for r in store.conn.execute("SELECT name FROM sources ORDER BY name")],
@@ -201,7 +279,7 @@ def choices(store: Store) -> dict[str, list[str]]:
     }
 
 
-def sources(store: Store) -> list[dict[str, Any]]:
+def sources(store: Connection) -> list[dict[str, Any]]:
     """Every source row with its number of changes."""
     counts = dict(store.conn.execute("SELECT source, count(*) FROM changes GROUP BY source"))
     rows = _rows(store, "SELECT * FROM sources ORDER BY name")
@@ -211,12 +289,27 @@ def sources(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
-def source(store: Store, name: str) -> dict[str, Any] | None:
+def source(store: Connection, name: str) -> dict[str, Any] | None:
     rows = _rows(store, "SELECT * FROM sources WHERE name = ?", (name,))
     if not rows:
         return None
     rows[0]["tags"] = json.loads(rows[0]["tags"])
     return rows[0]
+
+
+def fts_query(text: str) -> str:
+    """A user's words as an FTS5 query: every word must appear; "consult*" matches by prefix.
+
+    Each word is quoted, so FTS5 operators and punctuation in the input are only ever words.
+    """
+    terms = []
+    for raw in text.split()[:20]:
+        prefix = raw.endswith("*")
+        for word in re.findall(r"\w+", raw):
+            terms.append(f'"{word}"')
+        if prefix and terms:
+            terms[-1] += " *"
+    return " ".join(terms)
 
 
 @dataclass(frozen=True)
@@ -226,7 +319,7 @@ class SearchResult:
     query: str
 
 
-def search(store: Store, text: str, page: int = 1, per_page: int = 20) -> SearchResult:
+def search(store: Connection, text: str, page: int = 1, per_page: int = 20) -> SearchResult:
     """Changes and stored page versions matching every word, best first, with snippets."""
     query = fts_query(text)
     if not query:
@@ -255,7 +348,7 @@ def search(store: Store, text: str, page: int = 1, per_page: int = 20) -> Search
     return SearchResult(Page(items, page, per_page, int(total)), snapshots, query)
 
 
-def deadlines(store: Store, today: date) -> list[dict[str, Any]]:
+def deadlines(store: Connection, today: date) -> list[dict[str, Any]]:
     rows = _rows(
         store,
         "SELECT d.*, c.title, c.url FROM deadlines d JOIN changes c ON c.id = d.change_id "

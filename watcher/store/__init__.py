@@ -1,0 +1,33 @@
+"""The SQLite state: the one owner of every SQL statement.
+
+`Store` is built from one part per concern (checks, alerts, reads, reviews, sessions), each a
+module of its own over one connection; `ops` holds health, backup, retention and metric figures.
+Rows come back as the dataclasses in `watcher.rows`.
+"""
+
+from __future__ import annotations
+
+from watcher.store.alerts import AlertStore
+from watcher.store.checks import CheckStore
+from watcher.store.codec import evidence_to_dict, iso, parse_iso
+from watcher.store.connection import DatabaseError
+from watcher.store.reads import ReadStore
+from watcher.store.reviews import ReviewStore
+from watcher.store.schema import DB_NAME, REVIEW_STATES, migrations
+from watcher.store.sessions import SessionStore
+
+
+class Store(CheckStore, AlertStore, ReadStore, ReviewStore, SessionStore):
+    """One SQLite file in WAL mode. Open with `Store.open(state_dir)`."""
+
+
+__all__ = [
+    "DB_NAME",
+    "REVIEW_STATES",
+    "DatabaseError",
+    "Store",
+    "evidence_to_dict",
+    "iso",
+    "migrations",
+    "parse_iso",
+]

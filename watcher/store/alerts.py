@@ -1,0 +1,133 @@
+"""The outbox: alerts queued by checks and reminders, claimed, sent, retried or dead."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from watcher.notify.policy import reminder_window
+from watcher.rows import OutboxRow
+from watcher.store.codec import iso
+from watcher.store.connection import Connection
+
+
+class AlertStore(Connection):
+    """Alert rows: claimed by one sender at a time, each settled as sent, retrying or dead."""
+
+    def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
+        rows = self.conn.execute(
+            "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, payload "
+            "FROM outbox "
+            "WHERE status = 'pending' "
+            "AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (iso(now), limit),
+        ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def claimants(self) -> list[str]:
+        """Who holds claims on unsent alerts (normally nobody between deliveries)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT claimed_by FROM outbox "
+            "WHERE status = 'pending' AND claimed_by IS NOT NULL"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def claim_due(
+        self,
+        due_by: datetime,
+        owner: str,
+        now: datetime,
+        stale_before: datetime,
+        gone: Sequence[str] = (),
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Claim, in one transaction, the pending rows due by `due_by` that no other sender holds
+        (a claim older than `stale_before`, or by an owner in `gone`, is free again)."""
+        with self.transaction() as c:
+            rows = c.execute(
+                "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, "
+                "payload FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+                "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ? "
+                "OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT ?",
+                (iso(due_by), owner, iso(stale_before), json.dumps(list(gone)), limit),
+            ).fetchall()
+            c.executemany(
+                "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                [(owner, iso(now), r[0]) for r in rows],
+            )
+        return [OutboxRow(*r) for r in rows]
+
+    def queue_reminders(self, now: datetime, days: Sequence[int], targets: Sequence[str]) -> int:
+        """Queue one reminder per target for each deadline entering a reminder window; returns
+        how many deadlines got one. Each window (7 days, 1 day...) is used once per deadline."""
+        today = now.astimezone(UTC).date()
+        queued = 0
+        with self.transaction() as c:
+            rows = c.execute(
+                "SELECT id, change_id, due, reminded, created_at FROM deadlines WHERE due >= ?",
+                (today.isoformat(),),
+            ).fetchall()
+            for deadline_id, change_id, due, reminded_json, created_at in rows:
+                window, done = reminder_window(
+                    datetime.fromisoformat(due).date(),
+                    today,
+                    datetime.fromisoformat(created_at).astimezone(UTC).date(),
+                    days,
+                    json.loads(reminded_json),
+                )
+                if window is not None:
+                    at = iso(now)
+                    c.executemany(
+                        "INSERT OR IGNORE INTO outbox (change_id, target, kind, deadline_id, days, "
+                        "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?)",
+                        [(change_id, t, "reminder", deadline_id, window, at, at) for t in targets],
+                    )
+                    queued += 1
+                c.execute(
+                    "UPDATE deadlines SET reminded = ? WHERE id = ?",
+                    (json.dumps(done), deadline_id),
+                )
+        return queued
+
+    def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Alert rows, oldest first (newest first when a limit is given)."""
+        sql = "SELECT * FROM outbox"
+        args: list[Any] = []
+        if status:
+            sql += " WHERE status = ?"
+            args.append(status)
+        sql += " ORDER BY id" + (f" DESC LIMIT {int(limit)}" if limit else "")
+        return list(self.db.query(sql, args))
+
+    def retry(self, outbox_id: int, now: datetime) -> bool:
+        """Send a dead (or waiting) alert again on the next delivery, with a fresh set of tries."""
+        with self.transaction() as c:
+            done = c.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                "WHERE id = ? AND status != 'sent'",
+                (iso(now), outbox_id),
+            ).rowcount
+        return bool(done)
+
+    def mark_sent(self, outbox_ids: int | Sequence[int], now: datetime) -> None:
+        """Rows sent together (a digest, a storm summary) are marked in one transaction."""
+        ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                "last_error = NULL, claimed_by = NULL, claimed_at = NULL WHERE id = ?",
+                [(iso(now), i) for i in ids],
+            )
+
+    def mark_failed(
+        self, outbox_ids: int | Sequence[int], error: str, next_attempt: datetime, dead: bool
+    ) -> None:
+        ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ?, claimed_by = NULL, claimed_at = NULL WHERE id = ?",
+                [("dead" if dead else "pending", error, iso(next_attempt), i) for i in ids],
+            )

@@ -1,0 +1,271 @@
+"""What a check reads and writes: source state, snapshots, learned evidence, and its one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from watcher.diff import diff_to_dict
+from watcher.models import (
+    CheckResult,
+    Deadline,
+    Delivery,
+    Snapshot,
+    Source,
+    SourceState,
+    Validators,
+)
+from watcher.notify.policy import Health, health_change
+from watcher.store.codec import evidence_to_dict, iso, parse_iso
+from watcher.store.connection import Connection
+
+
+class CheckStore(Connection):
+    """The rows of checks: read before a check, written by it in one transaction."""
+
+    def sync_sources(self, sources: Sequence[Source], now: datetime) -> None:
+        """Make sure each configured source has a row; existing state is kept."""
+        with self.transaction() as c:
+            for s in sources:
+                c.execute(
+                    "INSERT INTO sources (name, url, tags, added_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, tags = excluded.tags",
+                    (s.name, s.url, json.dumps(list(s.tags)), iso(now)),
+                )
+
+    def state(self, name: str) -> SourceState:
+        row = self.conn.execute(
+            "SELECT etag, last_modified, body_hash, snapshot_hash, last_check_at, error_streak "
+            "FROM sources WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return SourceState()
+        return SourceState(
+            validators=Validators(etag=row[0], last_modified=row[1]),
+            body_hash=row[2],
+            snapshot_hash=row[3],
+            last_check_at=parse_iso(row[4]),
+            error_streak=row[5],
+        )
+
+    def snapshot(self, digest: str) -> Snapshot | None:
+        row = self.conn.execute(
+            "SELECT hash, title, text, paths FROM snapshots WHERE hash = ?", (digest,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Snapshot(
+            hash=row[0], title=row[1], text=row[2], paths=tuple(json.loads(row[3] or "[]"))
+        )
+
+    def learned(self, name: str) -> tuple[int, dict[str, float]]:
+        """A source's comparison count and its slots' replacement counts."""
+        row = self.conn.execute(
+            "SELECT comparisons FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+        slots = dict(
+            self.conn.execute(
+                "SELECT key, seen FROM volatility WHERE scope = ?", (f"source:{name}",)
+            ).fetchall()
+        )
+        return (row[0] if row else 0), slots
+
+    def host_evidence(self, host: str) -> dict[str, tuple[float, float]]:
+        """A site's template evidence: element path -> (pages seen, pages that turned it over)."""
+        rows = self.conn.execute(
+            "SELECT key, seen, churned FROM volatility WHERE scope = ?", (f"host:{host}",)
+        ).fetchall()
+        return {key: (seen, churned) for key, seen, churned in rows}
+
+    def save_host_evidence(
+        self,
+        host: str,
+        evidence: Mapping[str, tuple[float, float]],
+        forget: Sequence[str] = (),
+    ) -> None:
+        with self.transaction() as c:
+            c.executemany(
+                "DELETE FROM volatility WHERE scope = ? AND key = ?",
+                [(f"host:{host}", k) for k in forget],
+            )
+            c.executemany(
+                "INSERT INTO volatility (scope, key, seen, churned) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(scope, key) DO UPDATE SET seen = excluded.seen, churned = excluded.churned",
+                [(f"host:{host}", k, seen, churned) for k, (seen, churned) in evidence.items()],
+            )
+
+    def record(
+        self,
+        result: CheckResult,
+        *,
+        snapshot: Snapshot | None = None,
+        validators: Validators | None = None,
+        body_hash: str | None = None,
+        targets: Sequence[str | Delivery] = (),
+        slots: Mapping[str, float] | None = None,
+        forget: Sequence[str] = (),
+        comparisons: int | None = None,
+        suppressed: int = 0,
+        deadlines: Sequence[Deadline] = (),
+        health: Health | None = None,
+    ) -> int | None:
+        """Write one check's rows (check, snapshot, change, outbox, source state) in one transaction.
+
+        Returns the id of the change, if the check found one.
+        """
+        at = iso(result.started_at)
+        with self.transaction() as c:
+            if health is not None:
+                self._health_alerts(c, result, health, at)
+            check_id = c.execute(
+                "INSERT INTO checks (source, started_at, duration_ms, status, bytes, outcome, "
+                "error_reason, error, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    result.source,
+                    at,
+                    result.duration_ms,
+                    result.status,
+                    result.bytes,
+                    result.outcome,
+                    result.error_reason,
+                    result.error,
+                    suppressed,
+                ),
+            ).lastrowid
+            if result.outcome == "error":
+                c.execute(
+                    "UPDATE sources SET last_check_at = ?, last_outcome = 'error', last_error = ?, "
+                    "error_streak = error_streak + 1 WHERE name = ?",
+                    (at, result.error, result.source),
+                )
+                return None
+            if snapshot is not None:
+                c.execute(
+                    "INSERT OR IGNORE INTO snapshots (hash, title, text, created_at, paths) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        snapshot.hash,
+                        snapshot.title,
+                        snapshot.text,
+                        at,
+                        json.dumps(list(snapshot.paths)),
+                    ),
+                )
+            change_id = None
+            if result.change is not None:
+                ch = result.change
+                change_id = c.execute(
+                    "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
+                    "title, summary, category, added, removed, diff, suppressed, evidence) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        ch.source,
+                        ch.url,
+                        iso(ch.detected_at),
+                        ch.before,
+                        ch.after,
+                        check_id,
+                        ch.title,
+                        ch.summary,
+                        ch.category,
+                        json.dumps(list(ch.diff.added)),
+                        json.dumps(list(ch.diff.removed)),
+                        json.dumps(diff_to_dict(ch.diff)),
+                        suppressed,
+                        json.dumps(evidence_to_dict(ch.evidence)),
+                    ),
+                ).lastrowid
+                deliveries = [
+                    t if isinstance(t, Delivery) else Delivery(t, "immediate", result.started_at)
+                    for t in targets
+                ]
+                c.executemany(
+                    "INSERT INTO outbox (change_id, source, target, mode, created_at, next_attempt_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    [(change_id, ch.source, d.target, d.mode, at, iso(d.due)) for d in deliveries],
+                )
+                # A closing date already known for this source keeps its first finding.
+                c.executemany(
+                    "INSERT OR IGNORE INTO deadlines (change_id, source, due, text, sentence, created_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    [(change_id, ch.source, d.due, d.text, d.sentence, at) for d in deadlines],
+                )
+            sets = [
+                "last_check_at = ?",
+                "last_success_at = ?",
+                "last_outcome = ?",
+                "last_error = NULL",
+                "error_streak = 0",
+            ]
+            args: list[Any] = [at, at, result.outcome]
+            if validators is not None:
+                sets += ["etag = ?", "last_modified = ?"]
+                args += [validators.etag, validators.last_modified]
+            if body_hash is not None:
+                sets.append("body_hash = ?")
+                args.append(body_hash)
+            if snapshot is not None:
+                sets.append("snapshot_hash = ?")
+                args.append(snapshot.hash)
+            if change_id is not None:
+                sets.append("last_change_at = ?")
+                args.append(at)
+            if comparisons is not None:
+                sets.append("comparisons = ?")
+                args.append(comparisons)
+            if slots:
+                c.executemany(
+                    "INSERT INTO volatility (scope, key, seen) VALUES (?, ?, ?) "
+                    "ON CONFLICT(scope, key) DO UPDATE SET seen = excluded.seen",
+                    [(f"source:{result.source}", k, v) for k, v in slots.items()],
+                )
+            if forget:
+                c.executemany(
+                    "DELETE FROM volatility WHERE scope = ? AND key = ?",
+                    [(f"source:{result.source}", k) for k in forget],
+                )
+            c.execute(
+                # Column names come from the fixed list above, never from input.
+                f"UPDATE sources SET {', '.join(sets)} WHERE name = ?",  # noqa: S608
+                (*args, result.source),
+            )
+            return change_id
+
+    def _health_alerts(
+        self, c: sqlite3.Connection, result: CheckResult, health: Health, at: str
+    ) -> None:
+        """Apply what the health policy decides, with the state read inside the transaction."""
+        row = c.execute(
+            "SELECT health, error_streak FROM sources WHERE name = ?", (result.source,)
+        ).fetchone()
+        if row is None:
+            return
+        change = health_change(
+            row[0],
+            row[1],
+            result.outcome,
+            result.status,
+            result.error_reason,
+            result.error,
+            health.failing_after,
+        )
+        if change is None:
+            return
+        c.execute("UPDATE sources SET health = ? WHERE name = ?", (change.state, result.source))
+        payload = json.dumps(change.payload)
+        c.executemany(
+            "INSERT INTO outbox (change_id, source, target, kind, payload, created_at, "
+            "next_attempt_at) VALUES (NULL,?,?,'health',?,?,?)",
+            [(result.source, t, payload, at, at) for t in health.targets],
+        )
+
+    def checks(self, source: str | None = None) -> list[dict[str, Any]]:
+        if source:
+            return list(
+                self.db.query("SELECT * FROM checks WHERE source = ? ORDER BY id", [source])
+            )
+        return list(self.db.query("SELECT * FROM checks ORDER BY id"))

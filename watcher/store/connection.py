@@ -1,0 +1,126 @@
+"""The connection: opening the file (WAL, migrations), one write transaction, and meta values."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Self
+
+from sqlite_utils import Database
+
+from watcher.errors import StoreError
+from watcher.statelock import read_only_error, unwritable
+from watcher.store.schema import DB_NAME, migrations
+
+# What a damaged file raises from any query; callers outside the store catch it by this name.
+DatabaseError = sqlite3.DatabaseError
+
+
+class Connection:
+    """One SQLite file in WAL mode, migrated on open; the base every part of the store builds on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            conn = sqlite3.connect(
+                path, timeout=10.0, check_same_thread=False, isolation_level=None
+            )
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            # A read-only directory is not a damaged file: SQLite's WAL needs to write beside it
+            # even to read, and restoring a backup would not help.
+            problem = unwritable(path.parent)
+            if problem:
+                raise read_only_error(path.parent, problem) from None
+            raise StoreError(
+                f"{path}: cannot open the state database ({exc}); restore it from a backup "
+                "or point --state at another directory"
+            ) from None
+        if str(mode).lower() != "wal":
+            conn.close()
+            raise StoreError(
+                f"{path}: SQLite refused WAL mode (got {mode!r}); keep the state directory on a "
+                "local disk, not a network filesystem"
+            )
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        self.conn = conn
+        self.db = Database(conn)
+        self._migrate()
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Self:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{state_dir}: cannot create the state directory ({exc.strerror}); "
+                "set --state or WATCHER_STATE to a writable directory"
+            ) from None
+        return cls(state_dir / DB_NAME)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _migrate(self) -> None:
+        known = {m.name for m in migrations._migrations}
+        try:
+            applied = {m.name for m in migrations.applied(self.db)}
+            unknown = applied - known
+            if unknown:
+                raise StoreError(
+                    f"{self.path}: written by a newer watcher (migrations {', '.join(sorted(unknown))}); "
+                    "upgrade watcher or point --state at another directory"
+                )
+            migrations.apply(self.db)
+        except sqlite3.OperationalError as exc:
+            problem = unwritable(self.path.parent)
+            if problem:
+                raise read_only_error(self.path.parent, problem) from None
+            raise StoreError(
+                f"{self.path}: cannot write the state database ({exc}); check free space and permissions"
+            ) from None
+
+    @property
+    def schema_version(self) -> int:
+        return len(migrations.applied(self.db))
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything in the block commits together or not at all."""
+        # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that upgrades later can
+        # fail with SQLITE_BUSY without waiting, which db.atomic() would give us.
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+                self.conn.commit()
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                raise
+        except sqlite3.OperationalError as exc:
+            # Disk full, I/O error, read-only file, lock held too long: nothing of this
+            # transaction is kept, and what was stored before is untouched.
+            raise StoreError(
+                f"{self.path}: could not write ({exc}); free disk space, check permissions, "
+                "or stop the other process using it; nothing was lost"
+            ) from None
+
+    def count(self, table: str) -> int:
+        return int(self.db[table].count)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,51 @@
+"""Staff judgements on changes: review marks and category corrections, both kept as history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from watcher.store.codec import iso
+from watcher.store.connection import Connection
+from watcher.store.schema import REVIEW_STATES
+
+
+class ReviewStore(Connection):
+    """Writes of the web app: a review mark or a correction, each one transaction."""
+
+    def correct(
+        self, change_id: int, label: str, reviewer: str, note: str, now: datetime
+    ) -> dict[str, Any]:
+        """A staff correction of a change's category: kept as history (for retraining) and made
+        the change's category from now on. Raises KeyError when there is no such change."""
+        with self.transaction() as c:
+            row = c.execute("SELECT category FROM changes WHERE id = ?", (change_id,)).fetchone()
+            if row is None:
+                raise KeyError(change_id)
+            c.execute(
+                "INSERT INTO corrections (change_id, previous, label, reviewer, note, created_at) "
+                "VALUES (?,?,?,?,?,?)",
+                (change_id, row[0], label, reviewer, note, iso(now)),
+            )
+            c.execute(
+                "UPDATE changes SET category = ?, corrected_by = ? WHERE id = ?",
+                (label, reviewer, change_id),
+            )
+        return {"change_id": change_id, "previous": row[0], "label": label}
+
+    def review(
+        self, change_id: int, state: str, reviewer: str, note: str, now: datetime
+    ) -> dict[str, Any]:
+        """A staff review mark on a change, kept as history; the latest is the change's state.
+        Raises KeyError when there is no such change, ValueError for an unknown state."""
+        if state not in REVIEW_STATES:
+            raise ValueError(state)
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM changes WHERE id = ?", (change_id,)).fetchone() is None:
+                raise KeyError(change_id)
+            c.execute(
+                "INSERT INTO reviews (change_id, state, note, reviewer, at) VALUES (?,?,?,?,?)",
+                (change_id, state, note, reviewer, iso(now)),
+            )
+            c.execute("UPDATE changes SET review_state = ? WHERE id = ?", (state, change_id))
+        return {"change_id": change_id, "state": state}
