@@ -206,18 +206,21 @@ DISTRIBUTIONS = {
 
 
 def watcher_source() -> dict[str, str] | None:
-    """Which watcher/extract.py was measured: the package is installed editable and edited by others."""
+    """Which watcher/extract/ was measured: the package is installed editable and edited by others."""
     try:
         import hashlib
 
         import watcher.extract as wx
     except ImportError:
         return None
-    path = Path(wx.__file__)
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(path.stat().st_mtime))
+    path = Path(wx.__file__).parent  # a package: every module of it is what was measured
+    files = sorted(path.glob("*.py"))
+    stamp = time.strftime(
+        "%Y-%m-%d %H:%M:%S", time.localtime(max(f.stat().st_mtime for f in files))
+    )
     return {
         "path": str(path),
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+        "sha256": hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16],
         "mtime": stamp,
     }
 

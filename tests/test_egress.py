@@ -145,7 +145,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, table: dict[str, list[str]]) -> li
             for a in table[host]
         ]
 
-    monkeypatch.setattr("watcher.egress.anyio.getaddrinfo", getaddrinfo)
+    monkeypatch.setattr("watcher.egress.transport.anyio.getaddrinfo", getaddrinfo)
     return asked
 
 

@@ -3,8 +3,6 @@ change JSON shape. Tables of inputs and the words expected."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import date
 
@@ -13,7 +11,6 @@ import pytest
 from watcher.categories import CATEGORIES
 from watcher.diff import DiffRow, diff_blocks, diff_rows, render_diff
 from watcher.models import Diff, Evidence, WordOp
-from watcher.rows import ChangeRow, TimelineItem
 from watcher.presentation import (
     ALERT_LABELS,
     CATEGORY_LABELS,
@@ -25,6 +22,7 @@ from watcher.presentation import (
     safe_href,
     when,
 )
+from watcher.rows import ChangeRow, TimelineItem
 
 
 def test_every_category_has_one_label_on_every_surface() -> None:

@@ -12,7 +12,7 @@ from tests.conftest import PageServer, respond, write_config
 from watcher import volatility as vol
 from watcher.config import load_config
 from watcher.diff import diff_blocks
-from watcher.models import Diff
+from watcher.models import Diff, Extracted, Snapshot
 from watcher.normalise import mask
 from watcher.runtime import check_once
 from watcher.store import Store
@@ -43,12 +43,11 @@ class Source:
             self.previous = side
             return None
         diff = diff_blocks(self.previous.blocks, side.blocks, key=mask)
-        obs = vol.observe(self.previous, side, diff)
+        compared = vol.compare(self.previous, side, diff)
+        obs = vol.observe(compared)
         self.learned = vol.learn(self.learned, obs)
         verdict = vol.judge(
-            self.previous,
-            side,
-            diff,
+            compared,
             vol.Learned(self.learned.comparisons, self.learned.slots, host or {}),
         )
         self.previous = side
@@ -123,10 +122,10 @@ def test_site_template_rotation_is_known_in_the_first_pass() -> None:
         )
         new = page(f"Quote of the week: Story {i + 50} about families", new_body)
         diff = diff_blocks(old.blocks, new.blocks, key=mask)
-        host = vol.host_fold(host, [vol.Page(vol.observe(old, new, diff))])
+        host = vol.host_fold(host, [vol.Page(vol.observe(vol.compare(old, new, diff)))])
         pairs.append((old, new, diff))
     for i, (old, new, diff) in enumerate(pairs):
-        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         if i == 4:
             assert verdict.diff.added == (
                 "A new paragraph announcing £3 million for kinship carers.",
@@ -141,8 +140,8 @@ def test_reordered_blocks_are_not_a_change_unless_order_matters() -> None:
     new = vol.Side(("Steps", *reversed(items)), ("p", "li", "li", "li"))
     diff = diff_blocks(old.blocks, new.blocks, key=mask)
     assert diff
-    assert not vol.judge(old, new, diff, vol.Learned()).diff
-    assert vol.judge(old, new, diff, vol.Learned(), order_matters=True).diff
+    assert not vol.judge(vol.compare(old, new, diff), vol.Learned()).diff
+    assert vol.judge(vol.compare(old, new, diff, order_matters=True), vol.Learned()).diff
 
 
 def test_pipeline_learns_from_the_second_fetch_of_a_new_source(
@@ -201,10 +200,10 @@ def test_unrelated_text_swapped_on_most_pages_is_noise_but_amount_edits_still_al
             new_body[2] = new_body[2].replace("£200 million", "£260 million")
         new = page(pool[(i + 1) % 4], new_body)
         diff = diff_blocks(old.blocks, new.blocks, key=mask)
-        host = vol.host_fold(host, [vol.Page(vol.observe(old, new, diff))])
+        host = vol.host_fold(host, [vol.Page(vol.observe(vol.compare(old, new, diff)))])
         pairs.append((old, new, diff))
     for i, (old, new, diff) in enumerate(pairs):
-        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         if i == 3:
             assert verdict.diff.added == (
                 "It commits £260 million over the next two years to begin reform.",
@@ -226,10 +225,10 @@ def test_a_thread_growing_on_most_pages_is_noise_but_a_new_paragraph_is_not() ->
         more = [*comments, f"Reader 9 wrote about page {i}"]
         new = vol.Side((*new_body, *more), (*[P] * len(new_body), *["main/div.thread/p"] * 4))
         diff = diff_blocks(old.blocks, new.blocks, key=mask)
-        host = vol.host_fold(host, [vol.Page(vol.observe(old, new, diff))])
+        host = vol.host_fold(host, [vol.Page(vol.observe(vol.compare(old, new, diff)))])
         pairs.append((old, new, diff))
     for i, (old, new, diff) in enumerate(pairs):
-        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         if i == 5:
             assert verdict.diff.added == (
                 "A new paragraph: the pilot will reach 12 more councils.",
@@ -243,7 +242,9 @@ def _pass(
 ) -> tuple[dict[str, tuple[float, float]], list[tuple[vol.Side, vol.Side, Diff]]]:
     """One pass over a site: every comparison folded together, then each judged."""
     compared = [(old, new, diff_blocks(old.blocks, new.blocks, key=mask)) for old, new in pages]
-    folded = vol.host_fold(host, [vol.Page(vol.observe(o, n, d)) for o, n, d in compared], quiet)
+    folded = vol.host_fold(
+        host, [vol.Page(vol.observe(vol.compare(o, n, d))) for o, n, d in compared], quiet
+    )
     return folded, compared
 
 
@@ -261,7 +262,7 @@ def test_a_paragraph_added_on_a_tenth_of_a_site_is_not_growth() -> None:
             pages.append((old, new))
         host, compared = _pass(host, pages, quiet=27)
         for old, new, diff in compared:
-            verdict = vol.judge(old, new, diff, vol.Learned(version, {}, host))
+            verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(version, {}, host))
             assert verdict.diff.added == (new.blocks[-1],), version
     seen, churned = host[f"grow:{P}"]
     assert churned / seen < vol.HOST_MIN_SHARE
@@ -282,7 +283,7 @@ def test_growth_on_most_pages_never_takes_out_a_new_amount() -> None:
     host, compared = _pass(host, pages)
     assert vol.host_volatile(vol.Learned(1, {}, host), f"grow:{P}")
     for old, new, diff in compared:
-        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         assert verdict.diff.added == (new.blocks[-1],), "a new amount is never learned away"
 
 
@@ -301,7 +302,7 @@ def test_a_wording_rotating_across_pages_is_known_in_the_first_pass() -> None:
         pages.append((old, new))
     host, compared = _pass({}, pages)
     for old, new, diff in compared:
-        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         assert not verdict.diff, verdict.diff
         assert {why for why, _ in verdict.suppressed} == {
             "a text that rotates across the site's pages"
@@ -315,7 +316,7 @@ def test_a_text_removed_for_good_is_reported_even_when_it_circulates_elsewhere()
     old = page("x", [shared, *STABLE])
     new = page("x", list(STABLE))
     diff = diff_blocks(old.blocks, new.blocks, key=mask)
-    verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+    verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
     assert verdict.diff.removed == (shared,)
 
 
@@ -324,7 +325,7 @@ def test_slot_memory_is_bounded() -> None:
     for n in range(400):
         old = page(f"Rotating story {n} about fostering allowances in region {n}")
         new = page(f"Rotating story {n + 1} about fostering allowances in region {n + 1}")
-        obs = vol.observe(old, new, diff_blocks(old.blocks, new.blocks, key=mask))
+        obs = vol.observe(vol.compare(old, new, diff_blocks(old.blocks, new.blocks, key=mask)))
         learned = vol.learn(learned, obs)
     memory = [k for k in learned.slots if k.startswith(("held:", "alt:", "swapped:"))]
     assert 0 < len(memory) <= vol.MEMORY_SIZE
@@ -349,7 +350,7 @@ def test_a_rewording_in_an_element_most_pages_swap_is_still_an_edit() -> None:
         pages.append((page(pool[i % 4], body), page(pool[(i + 1) % 4], new_body)))
     host, compared = _pass({}, pages)
     for i, (old, new, diff) in enumerate(compared):
-        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         assert verdict.diff.added == ((reworded,) if i == 3 else ()), i
 
 
@@ -365,5 +366,98 @@ def test_the_same_new_paragraph_on_half_a_small_site_is_news(pages: int, edited:
     changed = [(o, n) for o, n in pairs if o.blocks != n.blocks]
     host, compared = _pass({}, changed, quiet=pages - edited)
     for old, new, diff in compared:
-        verdict = vol.judge(old, new, diff, vol.Learned(1, {}, host))
+        verdict = vol.judge(vol.compare(old, new, diff), vol.Learned(1, {}, host))
         assert verdict.diff.added == (notice,)
+
+
+def _compared(old: list[str], new: list[str], order_matters: bool = False) -> vol.Comparison:
+    a, b = vol.Side(tuple(old), tuple(P for _ in old)), vol.Side(tuple(new), tuple(P for _ in new))
+    return vol.compare(a, b, diff_blocks(a.blocks, b.blocks, key=mask), order_matters)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "order_matters", "gone", "came", "pairs", "lone_old", "lone_new"),
+    [
+        # A block moved to the end: set aside as moved, nothing left to pair.
+        (["A one", "B two", "C three"], ["B two", "C three", "A one"], False, {0}, {2}, [], [], []),
+        # ... unless order matters: then it is removed in one place and added in another.
+        (
+            ["A one", "B two", "C three"],
+            ["B two", "C three", "A one"],
+            True,
+            set(),
+            set(),
+            [],
+            [0],
+            [2],
+        ),
+        # A reworded block replaces the old one in place.
+        (
+            ["Intro text here", "It commits £200 million now.", "Outro"],
+            ["Intro text here", "It commits £250 million now.", "Outro"],
+            False,
+            set(),
+            set(),
+            [(1, 1)],
+            [],
+            [],
+        ),
+        # A block only added: no counterpart.
+        (
+            ["Intro text here", "Outro"],
+            ["Intro text here", "A new paragraph on kinship care.", "Outro"],
+            False,
+            set(),
+            set(),
+            [],
+            [],
+            [1],
+        ),
+    ],
+)
+def test_compare_sets_moved_blocks_aside_and_pairs_what_is_left(
+    old: list[str],
+    new: list[str],
+    order_matters: bool,
+    gone: set[int],
+    came: set[int],
+    pairs: list[tuple[int, int]],
+    lone_old: list[int],
+    lone_new: list[int],
+) -> None:
+    cmp = _compared(old, new, order_matters)
+    assert (set(cmp.gone), set(cmp.came)) == (gone, came)
+    assert [p for r in cmp.regions for p in r.pairs] == pairs
+    assert (list(cmp.lone_old), list(cmp.lone_new)) == (lone_old, lone_new)
+
+
+def test_compare_keeps_both_versions_and_the_diff_it_was_given() -> None:
+    old, new = page("Quote of the week: Story 1"), page("Quote of the week: Story 2")
+    diff = diff_blocks(old.blocks, new.blocks, key=mask)
+    cmp = vol.compare(old, new, diff)
+    assert (cmp.old, cmp.new, cmp.diff) == (old, new, diff)
+    assert [r.hunk for r in cmp.regions] == list(diff.hunks)
+
+
+def test_one_comparison_serves_observe_and_judge_alike() -> None:
+    """The value observe kept is the value judge reads: judging it twice, or a fresh comparison
+    of the same versions, gives the same verdict."""
+    old = page("Read next: a guide to fostering allowances")
+    new = page("Read next: story number 37 on adoption support")
+    diff = diff_blocks(old.blocks, new.blocks, key=mask)
+    cmp = vol.compare(old, new, diff)
+    learned = vol.learn(vol.learn(vol.Learned(), vol.observe(cmp)), vol.observe(cmp))
+    assert vol.observe(cmp) == vol.observe(vol.compare(old, new, diff))
+    assert vol.judge(cmp, learned) == vol.judge(vol.compare(old, new, diff), learned)
+    assert not vol.judge(cmp, learned).diff
+
+
+def test_side_reads_a_snapshot_an_extraction_or_nothing() -> None:
+    extracted = Extracted("T", ("# T", "Body"), ("main/h1", "main/p"))
+    snapshot = Snapshot(hash="h", title="T", text="# T\nBody", paths=("main/h1", "main/p"))
+    assert (
+        vol.side(extracted)
+        == vol.side(snapshot)
+        == vol.Side(("# T", "Body"), ("main/h1", "main/p"))
+    )
+    assert vol.side(None) == vol.Side((), ())

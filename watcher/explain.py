@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from watcher import kinds
 from watcher import volatility as vol
 from watcher.config import Config
-from watcher.egress import Egress
-from watcher.models import Source
+from watcher.models import Extracted, Snapshot, Source
 from watcher.normalise import masked_by
-from watcher.pipeline import to_text
 from watcher.store import Store
 
 
@@ -65,18 +65,32 @@ def block_notes(side: vol.Side, learned: vol.Learned) -> tuple[BlockNote, ...]:
     return tuple(notes)
 
 
+def read_notes(
+    version: Snapshot | Extracted,
+    memory: tuple[int, Mapping[str, float]],
+    host: Mapping[str, tuple[float, float]],
+) -> tuple[tuple[BlockNote, ...], vol.Learned]:
+    """A version of a page (stored or just fetched) with what its source and site taught, as
+    notes per block, and what is known: the one recipe `watcher explain` and the web app share."""
+    comparisons, slots = memory
+    learned = vol.Learned(comparisons, slots, host)
+    return block_notes(vol.side(version), learned), learned
+
+
 async def explain(config: Config, source: Source) -> Explanation:
     """Fetch `source` now and say what is extracted, what is ignored and why."""
+    from watcher.egress import Egress  # the notes above serve the web app, which fetches nothing
+
     store = Store.open(config.settings.state_dir)
     try:
-        comparisons, slots = store.learned(source.name)
+        memory = store.learned(source.name)
         host = store.host_evidence(source.host)
     finally:
         store.close()
     async with Egress(config.settings.egress) as egress:
         fetched = await egress.fetch(source.url)
-    extracted = to_text(fetched, source, explain=True)
-    learned = vol.Learned(comparisons, slots, host)
+    extracted = kinds.read(fetched, source, explain=True)
+    notes, learned = read_notes(extracted, memory, host)
     region = f"select {', '.join(source.select)}" if source.select else "the page's main region"
     if source.exclude:
         region += f", minus {', '.join(source.exclude)}"
@@ -88,11 +102,11 @@ async def explain(config: Config, source: Source) -> Explanation:
         url=fetched.final_url,
         region=region,
         title=extracted.title,
-        blocks=block_notes(vol.Side(extracted.blocks, extracted.paths), learned),
+        blocks=notes,
         ignored=extracted.ignored,
-        comparisons=comparisons,
+        comparisons=learned.comparisons,
         learned_slots=sum(
-            1 for k in slots if not vol.is_memory(k) and vol.slot_volatile(learned, k)
+            1 for k in learned.slots if not vol.is_memory(k) and vol.slot_volatile(learned, k)
         ),
         site_rules=site_rules,
     )

@@ -14,8 +14,9 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from watcher.models import Outcome
 from watcher.store import Store
-from watcher.store.ops import DURATION_BUCKETS, OUTCOMES, CheckTotals, figures
+from watcher.store.ops import DURATION_BUCKETS, CheckTotals, figures
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -35,7 +36,7 @@ class StoreCollector(Collector):
         checks = CounterMetricFamily(
             "watcher_checks", "Checks of sources, by outcome.", labels=["outcome"]
         )
-        for outcome in sorted(set(OUTCOMES) | set(f.checks)):
+        for outcome in sorted({o.value for o in Outcome} | set(f.checks)):
             checks.add_metric([outcome], f.checks.get(outcome, CheckTotals.empty()).count)
         yield checks
 

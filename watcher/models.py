@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class Source:
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     order_matters: bool = False  # a reordered list counts as a change
+    kind: str = "page"  # how a fetched response becomes blocks: a name in `watcher.kinds`
 
     @property
     def host(self) -> str:
@@ -164,12 +167,23 @@ class Change:
     evidence: Evidence | None = None
 
 
+class Outcome(StrEnum):
+    """How one check of a source ended. Stored, logged and shown as its plain value ("changed")."""
+
+    baseline = "baseline"  # the first check: the text every later check is compared with
+    unchanged = "unchanged"  # fetched, and the text is the same
+    not_modified = "not_modified"  # the server answered 304 to our validators
+    changed = "changed"  # a change worth reading
+    volatile = "volatile"  # the text changed, but only where it changes by nature
+    error = "error"  # the fetch or the extraction failed
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """The outcome of checking one source once."""
 
     source: str
-    outcome: str  # baseline | unchanged | not_modified | changed | error
+    outcome: Outcome
     started_at: datetime
     duration_ms: int
     status: int | None = None
@@ -178,6 +192,25 @@ class CheckResult:
     error: str | None = None
     change: Change | None = None
     change_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """What settling a check writes beside its result: the state to keep for the next check.
+
+    `slots` is what the source has learned after this check and `memory` what it had learned
+    before; only the entries that differ are written, and those `memory` has but `slots` has not
+    are forgotten.
+    """
+
+    validators: Validators | None = None
+    body_hash: str | None = None
+    snapshot: Snapshot | None = None
+    slots: Mapping[str, float] = field(default_factory=dict)
+    memory: Mapping[str, float] = field(default_factory=dict)
+    comparisons: int | None = None
+    suppressed: int = 0  # blocks judged volatile or only moved
+    deadlines: tuple[Deadline, ...] = ()
 
 
 @dataclass(frozen=True)

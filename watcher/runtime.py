@@ -52,7 +52,6 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
             checker = Checker(
                 egress=egress,
                 store=store,
-                targets=ready,
                 clock=clock,
                 classifier=classifier,
                 alerting=alerting,

@@ -20,6 +20,7 @@ OUTCOME_MARK = {
     "baseline": "baseline",
     "unchanged": "same",
     "not_modified": "same (304)",
+    "volatile": "volatile",
     "error": "ERROR",
 }
 

@@ -56,13 +56,32 @@ def changes(
         click.echo("no changes recorded", err=True)
 
 
+def _print_kinds(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`sources --kinds`: each source kind and what it reads; needs no config or state."""
+    if not value or ctx.resilient_parsing:
+        return
+    from watcher.kinds import kinds
+
+    for name, kind in kinds().items():
+        click.echo(f"{name}: {kind.summary()}")
+    ctx.exit()
+
+
 @cli.command()
 @click.option(
     "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
 )
+@click.option(
+    "--kinds",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_kinds,
+    help="List the kinds of source watcher can read, and exit.",
+)
 @common_options
 def sources(config: Config, fmt: str) -> None:
-    """Every configured source with its last status."""
+    """Every configured source with its last status (or, with --kinds, the kinds of source)."""
     store = open_store(config.settings.state_dir)
     try:
         status = {row.name: row for row in store.sources_status()}

@@ -14,7 +14,7 @@ from starlette.responses import (
     Response,
 )
 
-from watcher import volatility as vol
+from watcher.explain import read_notes
 from watcher.rows import SourceRow
 from watcher.store import REVIEW_STATES, Store, reads
 from watcher.web import present
@@ -169,11 +169,6 @@ def _explain_stored(store: Store, row: SourceRow | None, host: str) -> list[Any]
     snapshot = store.snapshot(row.snapshot_hash)
     if snapshot is None:
         return []
-    # The pipeline's explain recipe loads the egress client (httpx) and notify (apprise) with it;
-    # imported here so that serving any other page loads no daemon module.
-    from watcher.explain import block_notes
-
-    comparisons, slots = store.learned(row.name)
-    learned = vol.Learned(comparisons, slots, store.host_evidence(host) if host else {})
-    blocks = tuple(snapshot.text.split("\n")) if snapshot.text else ()
-    return list(block_notes(vol.Side(blocks, snapshot.paths), learned))
+    memory = store.learned(row.name)
+    notes, _ = read_notes(snapshot, memory, store.host_evidence(host) if host else {})
+    return list(notes)

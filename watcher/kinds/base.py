@@ -1,0 +1,63 @@
+"""The seam between a fetched response and readable blocks: a kind of source, by name.
+
+Each kind is a small subclass of `Kind` with a `__kind__` name and a docstring, which
+`watcher sources --kinds` shows to users (its first paragraph). Defining the subclass registers
+it, as urlwatch registers its filters. Kinds are pure: they read what egress fetched and do no
+I/O of their own.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from watcher.errors import ConfigError
+from watcher.models import Extracted, Fetched, Source
+
+_KINDS: dict[str, type[Kind]] = {}
+
+
+class UnknownKind(ConfigError):
+    """A source names a kind watcher does not have; the message lists the kinds it has."""
+
+    def __init__(self, name: str) -> None:
+        known = ", ".join(sorted(_KINDS)) or "(none)"
+        super().__init__(f"source kind {name!r} is not known; the kinds are: {known}")
+        self.name = name
+
+
+class Kind:
+    """A kind of source: how a fetched response becomes the blocks watcher compares."""
+
+    __kind__: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("__kind__", "")
+        if not name:
+            return  # an abstract helper class, not a kind users can name
+        if name in _KINDS:
+            raise TypeError(f"source kind {name!r} is defined twice")
+        _KINDS[name] = cls
+
+    def read(self, fetched: Fetched, source: Source, *, explain: bool = False) -> Extracted:
+        """The readable blocks of `fetched`; with `explain`, what was ignored and why too."""
+        raise NotImplementedError
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first paragraph of the kind's docstring, on one line: what users are shown."""
+        doc = (cls.__doc__ or "").strip()
+        return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+def kinds() -> dict[str, type[Kind]]:
+    """Every registered kind by name, in name order."""
+    return dict(sorted(_KINDS.items()))
+
+
+def kind(name: str) -> Kind:
+    """The kind called `name`; `UnknownKind` (naming the kinds there are) if there is none."""
+    try:
+        return _KINDS[name]()
+    except KeyError:
+        raise UnknownKind(name) from None

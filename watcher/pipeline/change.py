@@ -1,0 +1,44 @@
+"""A judged diff as a change: classified, with its evidence (amounts, dates). Pure but for the
+classifier it is given."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from watcher import classify
+from watcher.diff import summarise
+from watcher.models import Change, Diff
+from watcher.pipeline.observed import Observed
+
+
+def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) -> Change:
+    """The change a judged diff makes, classified, with its evidence."""
+    source, fetched, snapshot = observed.source, observed.fetched, observed.snapshot
+    before = observed.state.snapshot_hash
+    assert fetched is not None and snapshot is not None and before is not None
+    added = "\n".join(diff.added)
+    categories = classifier(
+        added,
+        title=snapshot.title,
+        url=fetched.final_url,
+        removed="\n".join(diff.removed),
+        metadata=dict(snapshot.metadata),
+    )
+    evidence = replace(
+        classify.gather(diff.added),
+        categories=tuple((c.label, c.confidence, c.sentence) for c in categories),
+        decided_by=categories[0].decided_by if categories else "",
+    )
+    previous = observed.previous
+    return Change(
+        source=source.name,
+        url=fetched.final_url,
+        detected_at=observed.started_at,
+        before=before,
+        after=snapshot.hash,
+        diff=diff,
+        title=snapshot.title or (previous.title if previous else source.name),
+        summary=summarise(diff),
+        category=categories[0].label if categories else None,
+        evidence=evidence,
+    )

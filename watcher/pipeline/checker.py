@@ -1,0 +1,299 @@
+"""The checker: one source's check in two halves, `observe` (I/O up to a compared diff) and
+`settle` (judge, classify, then one transaction in the store)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from watcher import classify, kinds
+from watcher import volatility as vol
+from watcher.diff import diff_blocks
+from watcher.egress import Egress
+from watcher.errors import ExtractError, FetchError
+from watcher.models import Change, CheckRecord, CheckResult, Delivery, Extracted, Outcome, Source
+from watcher.normalise import mask
+from watcher.pipeline.alerting import Alerting
+from watcher.pipeline.change import describe
+from watcher.pipeline.observed import (
+    Clock,
+    HostEvidence,
+    Observed,
+    changed_evidence,
+    digest,
+    gone,
+    moved_away,
+    snapshot_of,
+    utcnow,
+)
+from watcher.store import Store
+
+log = logging.getLogger("watcher.pipeline")  # the name it logged under before the split
+
+
+@dataclass
+class Checker:
+    """Holds the long-lived parts a check needs; `check` runs one source once."""
+
+    egress: Egress
+    store: Store
+    clock: Clock = utcnow
+    learn_on_first_check: bool = True
+    classifier: classify.Classifier = field(default_factory=classify.Classifier.shipped)
+    alerting: Alerting = field(default_factory=Alerting)  # the one list of targets to alert
+
+    @property
+    def targets(self) -> Sequence[str]:
+        """The targets alerts may go to (those with a URL set)."""
+        return self.alerting.targets
+
+    async def check(self, source: Source) -> CheckResult:
+        """Observe and settle one source, with the site evidence stored so far."""
+        return self.settle_all([await self.observe(source)])[0]
+
+    def settle_all(self, observed: Sequence[Observed]) -> list[CheckResult]:
+        """Settle observed sources once what they teach about their sites is folded in.
+
+        Every page of a site is observed before any is judged, so template churn seen across a
+        pass is known to each of its pages; only evidence the pass moved is written back.
+        """
+        stored = {o.source.host: self.store.host_evidence(o.source.host) for o in observed}
+        memory = {o.source.name: self.store.learned(o.source.name) for o in observed}
+        hosts = {}
+        for host, evidence in stored.items():
+            site = [o for o in observed if o.source.host == host]
+            pages = [
+                vol.Page(obs, memory[o.source.name][1], memory[o.source.name][0])
+                for o in site
+                for obs in (o.observation, o.learned_now)
+                if obs is not None
+            ]
+            quiet = sum(1 for o in site if o.quiet)
+            hosts[host] = vol.host_fold(evidence, pages, quiet)
+        results = [self.settle(o, hosts[o.source.host], memory[o.source.name]) for o in observed]
+        for host, evidence in hosts.items():
+            self.store.save_host_evidence(
+                host, changed_evidence(stored[host], evidence), gone(stored[host], evidence)
+            )
+        return results
+
+    async def observe(self, source: Source) -> Observed:
+        started_at = self.clock()
+        t0 = time.monotonic()
+        state = self.store.state(source.name)
+        base = Observed(source, started_at, t0, state)
+        try:
+            # Validators are only worth sending when we hold the text they vouch for.
+            fetched = await self.egress.fetch(
+                source.url, state.validators if state.snapshot_hash else None
+            )
+        except FetchError as exc:
+            return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
+        moved = moved_away(source, fetched)
+        if moved:
+            # The address now leads to another page: what is there is not the watched page's
+            # next version, so it is a failed check (and a health alert), never a change.
+            return replace(
+                base,
+                result=self._failed(
+                    base,
+                    "moved",
+                    f"{moved}; if the page moved for good, update this source's url",
+                    fetched.status,
+                ),
+            )
+        if fetched.not_modified:
+            result = CheckResult(
+                source.name, Outcome.not_modified, started_at, self._ms(base), status=304
+            )
+            return replace(base, result=result, fetched=fetched)
+        body_hash = digest(fetched.body)
+        if state.snapshot_hash and body_hash == state.body_hash:
+            # Same bytes as last time: skip parsing, the expensive part of a pass.
+            result = CheckResult(
+                source.name,
+                Outcome.unchanged,
+                started_at,
+                self._ms(base),
+                fetched.status,
+                len(fetched.body),
+            )
+            return replace(base, result=result, fetched=fetched, body_hash=body_hash)
+        try:
+            # Parsing is CPU work of up to seconds: off the event loop, so the web app and other
+            # checks sharing it keep answering.
+            extracted = await asyncio.to_thread(kinds.read, fetched, source)
+        except ExtractError as exc:
+            result = self._failed(base, exc.reason, str(exc), fetched.status, len(fetched.body))
+            return replace(base, result=result)
+        observed = replace(
+            base, fetched=fetched, body_hash=body_hash, snapshot=snapshot_of(extracted)
+        )
+        if state.snapshot_hash is None:
+            return (
+                await self._learn_from_refetch(observed, extracted)
+                if self.learn_on_first_check
+                else observed
+            )
+        assert observed.snapshot is not None
+        if observed.snapshot.hash == state.snapshot_hash:
+            return observed
+        previous = self.store.snapshot(state.snapshot_hash)
+        old = vol.side(previous)
+        diff = diff_blocks(old.blocks, extracted.blocks, key=mask)
+        comparison = vol.compare(old, vol.side(extracted), diff, source.order_matters)
+        return replace(
+            observed,
+            previous=previous,
+            diff=diff,
+            comparison=comparison,
+            observation=vol.observe(comparison),
+        )
+
+    async def _learn_from_refetch(self, observed: Observed, first: Extracted) -> Observed:
+        """Fetch a new source once more: whatever differs between two fetches is volatile."""
+        try:
+            again = await self.egress.fetch(observed.source.url)
+            if digest(again.body) == observed.body_hash:
+                return observed  # same bytes: nothing to learn, nothing to parse
+            second = await asyncio.to_thread(kinds.read, again, observed.source)
+        except (FetchError, ExtractError):
+            return observed  # the first fetch stands as the baseline; learning waits
+        if second.text == first.text:
+            return observed
+        diff = diff_blocks(first.blocks, second.blocks, key=mask)
+        return replace(
+            observed,
+            fetched=again,
+            body_hash=digest(again.body),
+            snapshot=snapshot_of(second),
+            learned_now=vol.observe(vol.compare(vol.side(first), vol.side(second), diff)),
+        )
+
+    def settle(
+        self, observed: Observed, host: HostEvidence, memory: tuple[int, Mapping[str, float]]
+    ) -> CheckResult:
+        """Judge the observed comparison and write the check's rows in one transaction."""
+        source, fetched = observed.source, observed.fetched
+        if observed.result is not None:
+            if observed.result.outcome == Outcome.error:
+                return self._record_failure(observed.result, source)
+            validators = fetched.validators if fetched else None
+            record = CheckRecord(validators=validators, body_hash=observed.body_hash)
+            return self._done(observed.result, source, record)
+        assert fetched is not None and observed.snapshot is not None
+        snapshot = observed.snapshot
+
+        def result(outcome: Outcome, change: Change | None = None) -> CheckResult:
+            return CheckResult(
+                source.name,
+                outcome,
+                observed.started_at,
+                self._ms(observed),
+                status=fetched.status,
+                bytes=len(fetched.body),
+                change=change,
+            )
+
+        comparisons, slots = memory
+        learned = vol.Learned(comparisons, slots, host)
+        kept = CheckRecord(validators=fetched.validators, body_hash=observed.body_hash)
+        if observed.state.snapshot_hash is None:
+            if observed.learned_now is not None:
+                learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
+            record = replace(kept, snapshot=snapshot, slots=learned.slots, memory=slots)
+            return self._done(result(Outcome.baseline), source, record)
+        if observed.comparison is None or observed.observation is None:
+            return self._done(result(Outcome.unchanged), source, kept)
+
+        learned = vol.learn(learned, observed.observation)
+        verdict = vol.judge(observed.comparison, learned)
+        record = replace(
+            kept,
+            snapshot=snapshot,
+            slots=learned.slots,
+            memory=slots,
+            comparisons=learned.comparisons,
+            suppressed=len(verdict.suppressed),
+        )
+        if not verdict.diff:
+            return self._done(result(Outcome.volatile), source, record)
+        change = describe(observed, verdict.diff, self.classifier)
+        found = classify.deadlines(change.evidence, observed.started_at) if change.evidence else []
+        record = replace(record, deadlines=tuple(found))
+        return self._done(result(Outcome.changed, change), source, record)
+
+    def _ms(self, observed: Observed) -> int:
+        return int((time.monotonic() - observed.t0) * 1000)
+
+    def _failed(
+        self,
+        observed: Observed,
+        reason: str,
+        message: str,
+        status: int | None = None,
+        size: int = 0,
+    ) -> CheckResult:
+        """A failed check's result; settle records it (and the source's health)."""
+        name = observed.source.name
+        result = CheckResult(
+            name,
+            Outcome.error,
+            observed.started_at,
+            self._ms(observed),
+            status=status,
+            bytes=size,
+            error_reason=reason,
+            error=message,
+        )
+        log.warning(
+            "check failed",
+            extra={
+                "source": name,
+                "reason": reason,
+                "error": message,
+                "duration_ms": result.duration_ms,
+            },
+        )
+        return result
+
+    def _record_failure(self, result: CheckResult, source: Source) -> CheckResult:
+        self.store.record(result, health=self.alerting.health(source))
+        return result
+
+    def _done(self, result: CheckResult, source: Source, record: CheckRecord) -> CheckResult:
+        alerting = self.alerting
+        deliveries: list[Delivery] = []
+        if result.change is not None:
+            evidence = result.change.evidence
+            categories = [(c[0], c[1]) for c in evidence.categories] if evidence else []
+            deliveries = alerting.deliveries(
+                source, categories, result.started_at, self.classifier.thresholds()
+            )
+        change_id = self.store.record(
+            result,
+            validators=record.validators,
+            body_hash=record.body_hash,
+            snapshot=record.snapshot,
+            targets=deliveries,
+            health=alerting.health(source),
+            slots=changed_evidence(record.memory, record.slots),
+            forget=gone(record.memory, record.slots),
+            comparisons=record.comparisons,
+            suppressed=record.suppressed,
+            deadlines=record.deadlines,
+        )
+        log.info(
+            "checked",
+            extra={
+                "source": result.source,
+                "outcome": result.outcome,
+                "duration_ms": result.duration_ms,
+                "change_id": change_id,
+                "suppressed": record.suppressed or None,
+            },
+        )
+        return replace(result, change_id=change_id) if change_id is not None else result

@@ -1,0 +1,99 @@
+"""The value that flows from the first half of a check to the second, and the small pure steps
+both halves share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from watcher import volatility as vol
+from watcher.models import (
+    CheckResult,
+    Diff,
+    Extracted,
+    Fetched,
+    Outcome,
+    Snapshot,
+    Source,
+    SourceState,
+)
+
+V = TypeVar("V")
+Clock = Callable[[], datetime]
+HostEvidence = Mapping[str, tuple[float, float]]
+
+
+def utcnow() -> datetime:
+    """Now, in UTC: the default clock."""
+    return datetime.now(UTC)
+
+
+def digest(data: bytes | str) -> str:
+    """The SHA-256 of bytes or UTF-8 text, as hex: how bodies and texts are addressed."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The first half of a check: everything up to a raw diff and its comparison, nothing
+    written yet. A check that ended early (an error, a 304, the same bytes) carries its result,
+    which settle records."""
+
+    source: Source
+    started_at: datetime
+    t0: float
+    state: SourceState
+    result: CheckResult | None = None  # set when the check ended early (error, 304, same bytes)
+    fetched: Fetched | None = None
+    body_hash: str | None = None
+    snapshot: Snapshot | None = None
+    previous: Snapshot | None = None
+    diff: Diff | None = None
+    comparison: vol.Comparison | None = None  # the diff worked out once, for learning and judging
+    observation: vol.Observation | None = None
+    learned_now: vol.Observation | None = None  # from the second fetch of a new source
+
+    @property
+    def quiet(self) -> bool:
+        """Whether the page was checked and its text had not changed: a page of its site that
+        counts toward every site-wide share."""
+        if self.result is not None:
+            return self.result.outcome in (Outcome.not_modified, Outcome.unchanged)
+        return self.observation is None and self.learned_now is None
+
+
+def changed_evidence(stored: Mapping[str, V], now: Mapping[str, V]) -> dict[str, V]:
+    """Only the entries a check moved: the rest need no write."""
+    return {k: v for k, v in now.items() if stored.get(k) != v}
+
+
+def gone(stored: Mapping[str, object], now: Mapping[str, object]) -> list[str]:
+    """The entries a check forgot: bounded memories drop their oldest."""
+    return [k for k in stored if k not in now]
+
+
+def snapshot_of(extracted: Extracted) -> Snapshot:
+    return Snapshot(
+        hash=digest(extracted.text),
+        title=extracted.title,
+        text=extracted.text,
+        paths=extracted.paths,
+        metadata=extracted.metadata,
+    )
+
+
+def moved_away(source: Source, fetched: Fetched | None) -> str | None:
+    """A redirect to a different page (not just http to https, or a trailing slash) means the
+    watched page is gone from its address, even though the fetch succeeded."""
+    if fetched is None or not fetched.redirected:
+        return None
+    a, b = urlsplit(source.url), urlsplit(fetched.final_url)
+    same_host = (a.hostname or "").removeprefix("www.") == (b.hostname or "").removeprefix("www.")
+    if same_host and a.path.rstrip("/") == b.path.rstrip("/"):
+        return None
+    return f"redirected to {fetched.final_url}"
