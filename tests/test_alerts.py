@@ -133,7 +133,7 @@ def test_a_daily_digest_holds_three_changes_in_one_email(
     time.sleep(0.3)
     assert smtp.sink.messages == []  # held for the digest
     store = Store.open(tmp_path / "state")
-    assert [r["mode"] for r in store.outbox()] == ["daily"] * 3
+    assert [r.mode for r in store.outbox()] == ["daily"] * 3
     store.close()
     clock.at = datetime(2026, 11, 24, 8, 0, 1, tzinfo=UTC)
     _run(path, env, clock)
@@ -143,7 +143,7 @@ def test_a_daily_digest_holds_three_changes_in_one_email(
     for fact in ("£2 million", "1 March 2027", "12 January 2027"):
         assert fact in text
     store = Store.open(tmp_path / "state")
-    assert [r["status"] for r in store.outbox()] == ["sent"] * 3
+    assert [r.status for r in store.outbox()] == ["sent"] * 3
     store.close()
 
 
@@ -267,8 +267,8 @@ def test_retry_after_is_honoured_and_a_dead_alert_is_listed_and_retried(
     store = Store.open(tmp_path / "state")
     [row] = store.outbox()
     store.close()
-    assert row["status"] == "pending" and row["attempts"] == 1
-    wait = datetime.fromisoformat(row["next_attempt_at"]) - sent_at
+    assert row.status == "pending" and row.attempts == 1
+    wait = datetime.fromisoformat(row.next_attempt_at) - sent_at
     assert wait >= timedelta(seconds=600), wait  # not the 30 s default backoff
     clock.at = sent_at + timedelta(seconds=700)
     _run(path, env, clock)
@@ -279,11 +279,11 @@ def test_retry_after_is_honoured_and_a_dead_alert_is_listed_and_retried(
     )
     assert listed.exit_code == 0, listed.output
     [dead] = json.loads(listed.output)
-    assert dead["id"] == row["id"] and dead["attempts"] == 2 and "429" not in dead["last_error"]
+    assert dead["id"] == row.id and dead["attempts"] == 2 and "429" not in dead["last_error"]
     assert "asked to wait 600 s" in dead["last_error"]
     assert str(receiver.port) not in listed.output  # the target URL is a secret
     receiver.set("/hook", b"{}")
-    again = runner.invoke(cli, ["alerts", "retry", str(row["id"]), "--config", str(path)], env=env)
+    again = runner.invoke(cli, ["alerts", "retry", str(row.id), "--config", str(path)], env=env)
     assert again.exit_code == 0, again.output
     assert "sent 1" in again.output and len(receiver.requests("/hook", "POST")) == 3
 
@@ -341,7 +341,7 @@ def test_killed_after_commit_before_delivery_delivers_once_after_restart(
         release.set()
     store = Store.open(tmp_path / "state")
     [row] = store.outbox()
-    assert row["status"] == "pending"  # committed with the change, never marked
+    assert row.status == "pending"  # committed with the change, never marked
     store.close()
     _, report = asyncio.run(check_once(config))
     assert report.sent == 1
@@ -349,7 +349,7 @@ def test_killed_after_commit_before_delivery_delivers_once_after_restart(
     bodies = [h.body for h in posts]
     assert len(bodies) == 2 and bodies[0] == bodies[1]  # one cut off by the kill, one delivered
     store = Store.open(tmp_path / "state")
-    assert [r["status"] for r in store.outbox()] == ["sent"]
+    assert [r.status for r in store.outbox()] == ["sent"]
     store.close()
 
 
@@ -369,7 +369,7 @@ def test_an_alert_links_to_the_change_in_the_web_app(
     [change] = store.changes()
     store.close()
     [post] = _posts(receiver, "/hook")
-    assert f"https://watcher.example.org/changes/{change['id']}" in post["message"]
+    assert f"https://watcher.example.org/changes/{change.id}" in post["message"]
 
 
 def test_one_target_down_does_not_hold_back_or_repeat_another(
@@ -401,7 +401,7 @@ def test_one_target_down_does_not_hold_back_or_repeat_another(
     clock.at += timedelta(hours=2)
     _run(path, env, clock)
     store = Store.open(tmp_path / "state")
-    assert sorted(r["status"] for r in store.outbox()) == ["sent", "sent"]
+    assert sorted(r.status for r in store.outbox()) == ["sent", "sent"]
     store.close()
     assert len(smtp.sink.messages) == 1
 

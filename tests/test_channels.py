@@ -24,8 +24,10 @@ from apprise.plugins.slack import NotifySlack
 from tests.conftest import PageServer, Smtp, html_page, write_config
 from watcher.config import load_config
 from watcher.notify.render import Message, channel_for, render_change, render_health
+from watcher.rows import ChangeRow, SourceRow
 from watcher.runtime import check_once
 from watcher.store import Store
+from watcher.store.codec import decode
 
 HOSTILE = (
     "The fund closes on 11 May 2023. <!channel> <https://evil.example|click> "
@@ -39,7 +41,7 @@ PARAS = [
 
 
 @pytest.fixture
-def hostile_change(tmp_path: Path, site: PageServer) -> Iterator[dict[str, Any]]:
+def hostile_change(tmp_path: Path, site: PageServer) -> Iterator[ChangeRow]:
     """A change row made by the real pipeline from a loopback page whose text is hostile."""
     # Escaped in the page source, so the page's *text* holds the markup, as a defaced page would.
     title = html.escape("Stable Homes <script>x</script> <!here>")
@@ -55,8 +57,14 @@ def hostile_change(tmp_path: Path, site: PageServer) -> Iterator[dict[str, Any]]
         changes = store.changes()
     finally:
         store.close()
-    assert len(changes) == 1 and HOSTILE in changes[0]["added"]
+    assert len(changes) == 1 and HOSTILE in changes[0].added
     yield changes[0]
+
+
+def _row(columns: dict[str, Any]) -> ChangeRow:
+    """A change written as its stored columns (the rest left empty), decoded as the store does."""
+    empty = {"id": 1, "added": [], "removed": [], "before_hash": "", "after_hash": ""}
+    return decode(ChangeRow, {**empty, "check_id": 1, **columns})
 
 
 def _send(url: str, message: Message) -> bool:
@@ -113,7 +121,7 @@ def test_hostile_page_is_inert_in_the_real_slack_payload(
     assert "&amp;lt;" not in texts  # not escaped twice
     assert "@everyone" not in texts and "@\u200deveryone" in texts
     # Our own links are real mrkdwn links, and the word marks are mrkdwn bold.
-    page_url = hostile_change["url"]
+    page_url = hostile_change.url
     assert f"<{page_url}|{page_url}>" in texts
     assert f"<{link}|{link}>" in texts
     assert "*Added*" in texts
@@ -153,7 +161,7 @@ def test_slack_word_marks_survive_apprise(tmp_path: Path, slack: PageServer) -> 
         ],
         "evidence": {},
     }
-    assert _send(f"slack://{TOKENS}", render_change(change, "slack"))
+    assert _send(f"slack://{TOKENS}", render_change(_row(change), "slack"))
     _, payload = _slack_payload(slack)
     text = payload["attachments"][0]["text"]
     assert "It commits ~£200~ *£250* million." in text
@@ -187,14 +195,14 @@ def test_hostile_page_is_inert_in_the_real_email(
     # Only our two links, both http(s), the query's & attribute-escaped.
     assert body.count("<a ") == 2
     assert 'href="http://127.0.0.1:8080/changes/7?a=1&amp;b=2"' in body
-    assert f'href="{hostile_change["url"]}"' in body
+    assert f'href="{hostile_change.url}"' in body
     assert "<style" not in body and "<img" not in body and "<link" not in body
 
     # The text part Apprise derives from the HTML reads well: evidence, marks, both URLs.
     text = parts["text/plain"]
     assert HOSTILE in text  # shown verbatim, as text
     assert "Added" in text and "+ The fund closes" in text
-    assert hostile_change["url"] in text and link in text
+    assert hostile_change.url in text and link in text
     assert "<a " not in text and "style=" not in text
     # The Subject is the title: one line, the page title's markup shown as text.
     subject = str(make_header(decode_header(msg["Subject"])))
@@ -221,7 +229,7 @@ def test_email_word_marks_reach_the_text_part(smtp: Smtp) -> None:
         ],
         "evidence": {},
     }
-    assert _send(smtp.apprise_url, render_change(change, "email"))
+    assert _send(smtp.apprise_url, render_change(_row(change), "email"))
     parts = _parts(smtp.sink.wait_for(1)[0])
     assert "[-£200-] {+£250+}" in parts["text/plain"]
     assert "<del " in parts["text/html"] and "<ins " in parts["text/html"]
@@ -247,7 +255,15 @@ def test_health_alert_escapes_error_text_in_slack(slack: PageServer) -> None:
         "error_streak": 3,
         "last_success_at": None,
     }
-    assert _send(f"slack://{TOKENS}", render_health(source, "failing", "HTTP 500", "slack"))
+    assert _send(
+        f"slack://{TOKENS}",
+        render_health(
+            decode(SourceRow, {"tags": [], "added_at": "", **source}),
+            "failing",
+            "HTTP 500",
+            "slack",
+        ),
+    )
     _, payload = _slack_payload(slack)
     text = payload["attachments"][0]["text"]
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text

@@ -182,8 +182,8 @@ def test_changes_carry_category_confidence_and_the_alert_names_it(
         change = store.changes()[0]
     finally:
         store.close()
-    assert change["category"] == "consultation_open"
-    assert 0 < change["evidence"]["categories"][0]["confidence"] <= 0.99  # never certain
+    assert change.category == "consultation_open"
+    assert 0 < change.evidence.categories[0][1] <= 0.99  # never certain
     (post,) = receiver.requests("/hook", "POST")
     assert json.loads(post.body)["title"].startswith(
         "[Consultation] k — Kinship care: closes 11 May 2027"

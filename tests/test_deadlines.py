@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tests.conftest import PageServer, html_page, write_config
 from watcher.config import load_config
+from watcher.evidence_json import evidence_to_dict
 from watcher.runtime import check_once
 from watcher.store import Store
 
@@ -64,15 +65,15 @@ def test_a_change_carries_evidence_a_deadline_and_one_reminder_per_window(
 
     store = Store.open(config.settings.state_dir)
     try:
-        change = store.changes()[0]
-        facts = {(f["kind"], f["text"]) for f in change["evidence"]["facts"]}
+        evidence = evidence_to_dict(store.changes()[0].evidence)
+        facts = {(f["kind"], f["text"]) for f in evidence["facts"]}
         assert ("money", "£200 million over the next two years") in facts
         assert ("deadline", _when(due)) in facts
-        for fact in change["evidence"]["facts"]:
-            sentence = change["evidence"]["sentences"][fact["sentence"]]
+        for fact in evidence["facts"]:
+            sentence = evidence["sentences"][fact["sentence"]]
             assert sentence[fact["start"] : fact["end"]] == fact["text"]
         (deadline,) = store.deadlines()
-        assert deadline["due"] == due.date().isoformat()
+        assert deadline.due == due.date().isoformat()
     finally:
         store.close()
 

@@ -277,13 +277,13 @@ def test_retention_deletes_old_unreferenced_rows_and_keeps_what_changes_need(
     pruned = retention(store, NOW, timedelta(days=90), timedelta(days=365))
 
     assert (pruned.checks, pruned.snapshots) == (6, 1)
-    kept = {r["started_at"] for r in store.checks()}
+    kept = {r.started_at for r in store.checks()}
     assert kept == {iso(ago(398)), iso(ago(10)), iso(ago(5))}
     hashes = {r[0] for r in store.conn.execute("SELECT hash FROM snapshots")}
     assert hashes == {a.hash, b.hash, e.hash, d.hash, x.hash}
     assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     for change in store.changes():
-        assert {change["before_hash"], change["after_hash"]} <= hashes
+        assert {change.before_hash, change.after_hash} <= hashes
     # Counters built from checks never go back: the pruned rows' totals are kept.
     assert figures(store).checks == before
     # Nothing more to do a second time.

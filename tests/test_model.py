@@ -135,10 +135,10 @@ def test_a_correction_is_stored_shown_and_retrained_on(tmp_path: Path, site: Pag
     args = ["--config", str(path)]
     runner = CliRunner()
 
-    bad = runner.invoke(cli, ["correct", str(change["id"]), "fundng", "--by", "ana", *args])
+    bad = runner.invoke(cli, ["correct", str(change.id), "fundng", "--by", "ana", *args])
     assert bad.exit_code == 2 and "choose from" in bad.output
     done = runner.invoke(
-        cli, ["correct", str(change["id"]), "funding", "--by", "ana", "--note", "grant", *args]
+        cli, ["correct", str(change.id), "funding", "--by", "ana", "--note", "grant", *args]
     )
     assert done.exit_code == 0, done.output
     shown = runner.invoke(cli, ["changes", "--format", "json", *args])
@@ -146,8 +146,8 @@ def test_a_correction_is_stored_shown_and_retrained_on(tmp_path: Path, site: Pag
     store = Store.open(config.settings.state_dir)
     [fix] = store.corrections()
     store.close()
-    assert (fix["previous"], fix["label"], fix["reviewer"], fix["note"]) == (
-        change["category"],
+    assert (fix.previous, fix.label, fix.reviewer, fix.note) == (
+        change.category,
         "funding",
         "ana",
         "grant",

@@ -82,7 +82,7 @@ def test_retries_with_backoff_then_sends_once(tmp_path: Path, receiver: PageServ
     assert asyncio.run(deliverer.deliver_due()).sent == 1
     assert flaky.calls == 3
     row = store.outbox()[0]
-    assert row["status"] == "sent" and row["attempts"] == 3
+    assert row.status == "sent" and row.attempts == 3
     store.close()
 
 
@@ -100,9 +100,9 @@ def test_a_target_that_always_fails_ends_dead(tmp_path: Path, receiver: PageServ
         asyncio.run(deliverer.deliver_due())
         clock[0] += timedelta(hours=1)
     row = store.outbox()[0]
-    assert row["status"] == "dead" and row["attempts"] == 3
-    assert "Apprise reported a failed send" in row["last_error"]
-    assert "127.0.0.1" not in row["last_error"]  # the target's URL is a secret
+    assert row.status == "dead" and row.attempts == 3
+    assert "Apprise reported a failed send" in (row.last_error or "")
+    assert "127.0.0.1" not in (row.last_error or "")  # the target's URL is a secret
     store.close()
 
 

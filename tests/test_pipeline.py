@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import PageServer, Smtp, html_page, message_text, write_config
 from watcher.config import load_config
+from watcher.diff import diff_to_dict
 from watcher.runtime import check_once
 from watcher.store import Store
 
@@ -68,18 +69,19 @@ def test_baseline_unchanged_then_one_change_one_email_one_webhook(
         changes = store.changes()
         assert len(changes) == 1
         change = changes[0]
-        assert change["added"] == [
+        stored = diff_to_dict(change.diff)
+        assert list(change.added) == [
             "It commits £250 million over the next two years to begin reform.",
             "A new workforce consultation opens in June.",
         ]
-        assert change["removed"] == [
+        assert list(change.removed) == [
             "It commits £200 million over the next two years to begin reform."
         ]
-        assert "{+£250+}" in json.dumps(change["diff"]) or any(
-            w == ["insert", "£250"] for h in change["diff"] for marks in h["words"] for w in marks
+        assert "{+£250+}" in json.dumps(stored) or any(
+            w == ["insert", "£250"] for h in stored for marks in h["words"] for w in marks
         )
-        assert [c["outcome"] for c in store.checks("dfe")] == ["baseline", "unchanged", "changed"]
-        assert [r["status"] for r in store.outbox()] == ["sent", "sent"]
+        assert [c.outcome for c in store.checks("dfe")] == ["baseline", "unchanged", "changed"]
+        assert [r.status for r in store.outbox()] == ["sent", "sent"]
     finally:
         store.close()
 
@@ -165,7 +167,7 @@ def test_fetch_errors_are_recorded_and_never_a_change(
     store = _store(config)
     try:
         check = store.checks("dfe")[-1]
-        assert check["outcome"] == "error" and check["error_reason"] == expected_reason
+        assert check.outcome == "error" and check.error_reason == expected_reason
         assert store.state("dfe").error_streak == 1
     finally:
         store.close()

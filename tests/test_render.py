@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from watcher.notify.render import (
     render_storm,
     render_test,
 )
+from watcher.rows import ChangeRow, DeadlineRow, SourceRow
+from watcher.store.codec import decode
 
 HOSTILE = (
     "<!channel> <https://evil.example|click> <script>alert(1)</script> [x](https://evil.example)"
@@ -26,8 +29,8 @@ HOSTILE = (
 LINK = "https://watcher.example.org/changes/7"
 
 
-def change(**over: Any) -> dict[str, Any]:
-    """A row shaped as `Store.changes()` returns it."""
+def change(**over: Any) -> ChangeRow:
+    """A row as `Store.changes()` returns it, written as its stored columns and decoded."""
     row: dict[str, Any] = {
         "id": 7,
         "source": "DfE",
@@ -59,9 +62,12 @@ def change(**over: Any) -> dict[str, Any]:
             ],
         },
         "corrected_by": None,
+        "before_hash": "a" * 64,
+        "after_hash": "b" * 64,
+        "check_id": 1,
     }
     row.update(over)
-    return row
+    return decode(ChangeRow, row)
 
 
 def added(*lines: str) -> list[dict[str, Any]]:
@@ -185,7 +191,7 @@ def test_summary_stands_in_when_there_is_no_evidence() -> None:
 # --- hostile page text -------------------------------------------------------------------------
 
 
-def hostile() -> dict[str, Any]:
+def hostile() -> ChangeRow:
     return change(
         title=HOSTILE,
         summary=HOSTILE,
@@ -212,7 +218,7 @@ def test_email_html_escapes_page_text_and_links_only_ours() -> None:
     body = render_change(hostile(), "email", link=LINK).body
     assert "<script" not in body and "&lt;script&gt;" in body
     assert "&lt;!channel&gt;" in body
-    assert re.findall(r'href="([^"]*)"', body) == [change()["url"], LINK]
+    assert re.findall(r'href="([^"]*)"', body) == [change().url, LINK]
     assert "<style" not in body and "src=" not in body
 
 
@@ -296,7 +302,9 @@ def test_word_marks_per_channel() -> None:
 
 
 def test_reminder_message() -> None:
-    deadline = {"due": "2023-05-11", "text": "11 May 2023", "sentence": "Closes <b>11 May</b>."}
+    deadline = DeadlineRow(
+        1, 7, "DfE", "2023-05-11", "11 May 2023", "Closes <b>11 May</b>.", "2023-05-01"
+    )
     message = render_reminder_message(deadline, change(), 3, "2023-05-08", "email", link=LINK)
     assert message.title == (
         "[Reminder] DfE — Children's social care National Framework: closes in 3 days (11 May 2023)"
@@ -341,19 +349,21 @@ def test_storm_names_sources_and_counts_the_rest() -> None:
 
 
 def test_health_failing_and_recovered() -> None:
-    source = {
-        "name": "dfe",
-        "url": "https://www.gov.uk/x",
-        "last_error": "HTTP 503 <html>",
-        "error_streak": 3,
-        "last_success_at": "2026-11-20T08:00:00+00:00",
-    }
+    source = SourceRow(
+        name="dfe",
+        url="https://www.gov.uk/x",
+        tags=(),
+        added_at="2026-11-01T00:00:00+00:00",
+        last_error="HTTP 503 <html>",
+        error_streak=3,
+        last_success_at="2026-11-20T08:00:00+00:00",
+    )
     failing = render_health(source, "failing", "the server answers 503", "email")
     assert failing.title == "[Source failing] dfe: 3 checks in a row failed"
     assert "HTTP 503 &lt;html&gt;" in failing.body and "20 Nov 2026 08:00 UTC" in failing.body
-    recovered = render_health(dict(source, error_streak=0), "recovered", "HTTP 200", "text")
+    recovered = render_health(replace(source, error_streak=0), "recovered", "HTTP 200", "text")
     assert recovered.title == "[Source recovered] dfe: checks succeed again"
-    never = render_health(dict(source, last_success_at=None), "failing", "x", "text")
+    never = render_health(replace(source, last_success_at=None), "failing", "x", "text")
     assert "Last success: never" in never.body
     with pytest.raises(ValueError, match="unknown health state"):
         render_health(source, "flapping", "x", "text")

@@ -105,12 +105,12 @@ def test_a_check_writes_check_snapshot_change_and_outbox_together(store: Store) 
         targets=["mail", "hook"],
     )
     assert change_id is not None
-    assert [(r["change_id"], r["target"], r["status"]) for r in store.outbox()] == [
+    assert [(r.change_id, r.target, r.status) for r in store.outbox()] == [
         (change_id, "mail", "pending"),
         (change_id, "hook", "pending"),
     ]
     row = store.changes()[0]
-    assert row["added"] == ["three"] and row["removed"] == ["two"]
+    assert list(row.added) == ["three"] and list(row.removed) == ["two"]
     assert store.state("dfe").validators.etag == '"e"'
 
 

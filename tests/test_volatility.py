@@ -177,7 +177,7 @@ def test_pipeline_learns_from_the_second_fetch_of_a_new_source(
     store = Store.open(config.settings.state_dir)
     try:
         assert store.count("changes") == 1
-        assert [c["suppressed"] for c in store.checks("k")][1:] == [1 * 2, 2, 2]
+        assert [c.suppressed for c in store.checks("k")][1:] == [1 * 2, 2, 2]
     finally:
         store.close()
 

@@ -23,6 +23,7 @@ from tests.conftest import PageServer
 from tests.webdata import fill
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError
+from watcher.rows import TimelineItem
 from watcher.store import Store
 from watcher.store.ops import latest_schema
 from watcher.web.app import create_app, environment
@@ -61,7 +62,7 @@ def remote(config: Config) -> Iterator[TestClient]:
 def change_ids(config: Config) -> dict[str, int]:
     store = Store.open(config.settings.state_dir)
     try:
-        return {c["source"]: c["id"] for c in store.changes()}
+        return {c.source: c.id for c in store.changes()}
     finally:
         store.close()
 
@@ -76,7 +77,7 @@ def concrete_paths(app_routes: list[object], config: Config) -> list[tuple[str, 
     """(method, path) for every route of the app, with real values in its parameters."""
     ids = change_ids(config)
     store = Store.open(config.settings.state_dir)
-    digest = store.changes()[0]["after_hash"]
+    digest = store.changes()[0].after_hash
     store.close()
     values = {"change_id": str(ids["dfe-kinship"]), "digest": digest, "name": "dfe-kinship"}
     out = []
@@ -274,7 +275,7 @@ def test_review_is_stored_filtered_and_counted(tmp_path: Path, site: PageServer)
     try:
         rows = list(store.db.query("SELECT state, reviewer, note FROM reviews"))
         assert rows == [{"state": "needs_action", "reviewer": "Bo", "note": "<b>brief</b>"}]
-        assert store.corrections()[0]["reviewer"] == "Bo"  # remembered from the review form
+        assert store.corrections()[0].reviewer == "Bo"  # remembered from the review form
     finally:
         store.close()
 
@@ -342,10 +343,11 @@ def test_exports_parse(local: TestClient) -> None:
 def test_csv_cells_never_start_a_formula() -> None:
     from watcher.web.feeds import to_csv
 
-    row = {
-        "id": 1, "detected_at": "t", "source": "s", "category": None, "url": "u",
-        "title": "=HYPERLINK(\"http://evil\")", "summary": "+1", "sentence": "@x",
-    }  # fmt: skip
+    row = TimelineItem(
+        id=1, detected_at="t", source="s", category=None, url="u",
+        title="=HYPERLINK(\"http://evil\")", summary="+1", sentence="@x",
+        review_state=None, corrected_by=None, confidence=None,
+    )  # fmt: skip
     out = list(csv.reader(io.StringIO(to_csv([row], "http://h"))))[1]
     assert '\'=HYPERLINK("http://evil")' in out and "'+1" in out and "'@x" in out
 
