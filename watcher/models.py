@@ -223,17 +223,6 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Alert:
-    """One message for one target, rendered from a change."""
-
-    outbox_id: int
-    target: str
-    title: str
-    body: str
-    attempts: int = 0
-
-
-@dataclass(frozen=True)
 class SourceState:
     """What the store remembers about a source between checks."""
 

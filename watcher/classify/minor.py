@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-MONTH = (
-    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
+from watcher.patterns import MONTH
+
 STAMP_DATE = (
     rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTH})\s+\d{{4}}|(?:{MONTH})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"

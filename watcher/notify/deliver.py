@@ -18,6 +18,7 @@ from typing import Any
 
 import apprise
 
+from watcher.clock import Clock, utcnow
 from watcher.config import NotifyTarget, Settings
 from watcher.errors import ConfigError
 from watcher.models import Source
@@ -47,10 +48,6 @@ FORMATS = {
 # A claim left by a sender that died mid-send is taken over after this long (at once when the
 # claimant was a process on this machine that no longer exists).
 CLAIM_TTL = timedelta(minutes=15)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def check_targets(targets: Sequence[NotifyTarget]) -> None:
@@ -108,7 +105,7 @@ class Deliverer:
 
     store: Store
     targets: Mapping[str, NotifyTarget]
-    clock: Callable[[], datetime] = _utcnow
+    clock: Clock = utcnow
     max_attempts: int = Settings.max_attempts
     base_delay: timedelta = field(default=timedelta(seconds=30))
     sources: Mapping[str, Source] = field(default_factory=dict)

@@ -7,17 +7,16 @@ observes them all first, so a site's template churn is known before any page of 
 
 from __future__ import annotations
 
+from watcher.clock import Clock, utcnow
 from watcher.pipeline.alerting import Alerting
 from watcher.pipeline.change import describe
 from watcher.pipeline.checker import Checker
 from watcher.pipeline.observed import (
-    Clock,
     HostEvidence,
     Observed,
     changed_evidence,
     digest,
     gone,
-    utcnow,
 )
 
 __all__ = [

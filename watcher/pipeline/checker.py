@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from watcher import classify, kinds
 from watcher import volatility as vol
+from watcher.clock import Clock, utcnow
 from watcher.diff import diff_blocks
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
@@ -19,7 +20,6 @@ from watcher.normalise import mask
 from watcher.pipeline.alerting import Alerting
 from watcher.pipeline.change import describe
 from watcher.pipeline.observed import (
-    Clock,
     HostEvidence,
     Observed,
     changed_evidence,
@@ -27,7 +27,6 @@ from watcher.pipeline.observed import (
     gone,
     moved_away,
     snapshot_of,
-    utcnow,
 )
 from watcher.store import Store
 

@@ -4,9 +4,9 @@ both halves share."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -23,13 +23,7 @@ from watcher.models import (
 )
 
 V = TypeVar("V")
-Clock = Callable[[], datetime]
 HostEvidence = Mapping[str, tuple[float, float]]
-
-
-def utcnow() -> datetime:
-    """Now, in UTC: the default clock."""
-    return datetime.now(UTC)
 
 
 def digest(data: bytes | str) -> str:

@@ -28,7 +28,6 @@ PROBE_WAIT = 5.0  # seconds a health check waits for another writer before calli
 DAMAGED_FIX = "restore from a backup made by `watcher backup`, or move the file aside"
 # Upper bounds of the fetch-duration histogram, in seconds (the +Inf bucket is implied).
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-OUTCOMES = ("baseline", "changed", "unchanged", "not_modified", "error")
 ALERT_STATUSES = ("pending", "sent", "dead")
 
 
