@@ -21,6 +21,11 @@ class Source:
     exclude: tuple[str, ...] = ()
     order_matters: bool = False  # a reordered list counts as a change
     kind: str = "page"  # how a fetched response becomes blocks: a name in `watcher.kinds`
+    # A search's filters as (key, value) pairs, e.g. ("filter_organisations", "department-for-
+    # education"), ("filter_content_store_document_type", "open_consultation"), ("q", "kinship").
+    query: tuple[tuple[str, str], ...] = ()
+    prefix: str = ""  # sitemap: only URLs whose path starts with this
+    follow: bool = False  # each new publication becomes a watched source of its own
 
     @property
     def host(self) -> str:
@@ -57,6 +62,29 @@ class Fetched:
 
 
 @dataclass(frozen=True)
+class Item:
+    """One publication a listing-style source names (a feed entry, a search result, a sitemap URL,
+    a link in a listing page). Its URL is its identity: a new URL is a new publication."""
+
+    url: str  # absolute
+    title: str = ""
+    updated: str = ""  # when the source says it was published or last updated (ISO), "" if not
+    summary: str = ""
+    organisations: tuple[str, ...] = ()  # e.g. ("Department for Education",)
+    document_type: str = ""  # as the publisher states it, e.g. "open_consultation"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document published as part of a page (a PDF of a consultation, a response), watched
+    with it."""
+
+    url: str  # absolute
+    title: str = ""
+    content_type: str = ""  # as the publisher states it, e.g. "application/pdf"
+
+
+@dataclass(frozen=True)
 class Extracted:
     """A page reduced to its readable blocks, one line each."""
 
@@ -65,6 +93,9 @@ class Extracted:
     paths: tuple[str, ...] = ()  # per block: the element kinds above it, e.g. "main/article/p"
     ignored: tuple[tuple[str, str], ...] = ()  # (reason, text) of dropped regions, when asked
     metadata: tuple[tuple[str, str], ...] = ()  # what the publisher states: govuk:format, ...
+    items: tuple[Item, ...] = ()  # a listing-style kind: the publications it names, in order
+    attachments: tuple[Attachment, ...] = ()  # documents published with the page
+    note: str = ""  # the publisher's own note on its latest change ("Published the response")
 
     @property
     def text(self) -> str:

@@ -29,6 +29,9 @@ class Kind:
     """A kind of source: how a fetched response becomes the blocks watcher compares."""
 
     __kind__: ClassVar[str] = ""
+    # A listing-style kind (feed, search, sitemap, listing): its items are publications, and a
+    # new item is news in itself; the pipeline reads each new one through its own kind.
+    lists: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -38,6 +41,12 @@ class Kind:
         if name in _KINDS:
             raise TypeError(f"source kind {name!r} is defined twice")
         _KINDS[name] = cls
+
+    def locate(self, source: Source, govuk_base: str) -> str:
+        """The URL to fetch for `source` (its own URL unless the kind reads an API instead).
+        `govuk_base` is the GOV.UK site the APIs are read from: `[govuk] base_url`, by default
+        https://www.gov.uk, a loopback server in tests."""
+        return source.url
 
     def read(self, fetched: Fetched, source: Source, *, explain: bool = False) -> Extracted:
         """The readable blocks of `fetched`; with `explain`, what was ignored and why too."""
