@@ -198,6 +198,26 @@ class Change:
     evidence: Evidence | None = None
 
 
+@dataclass(frozen=True)
+class Publication:
+    """What a listing-style source's check learned of one publication it names.
+
+    `event` is "new" (no source had named it), "updated" (this source gives it a later date) or
+    "seen" (named before, or at a source's first check: linked to the source, no alert). The
+    store decides "new" against every source inside its transaction, so a publication reached
+    through several sources in one pass is recorded and alerted on once.
+    """
+
+    item: Item
+    event: str
+    change: Change | None = None  # the alert-worthy change, for "new" and "updated"
+    snapshot: Snapshot | None = None  # the publication's own text, which the change points at
+    deliveries: tuple[Delivery, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    category: str | None = None
+    follow: Source | None = None  # with `follow = true`: the source to add for it
+
+
 class Outcome(StrEnum):
     """How one check of a source ended. Stored, logged and shown as its plain value ("changed")."""
 

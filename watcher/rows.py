@@ -82,6 +82,7 @@ class ChangeRow:
     evidence: Evidence = field(default_factory=Evidence)
     corrected_by: str | None = None
     review_state: str | None = None
+    kind: str = "edit"  # "edit" of a watched page, or a "publication" arriving, or its "update"
 
     @property
     def confidence(self) -> float | None:
@@ -139,6 +140,21 @@ class SnapshotHit:
     title: str
     snippet: str
     source: str | None
+
+
+@dataclass(frozen=True)
+class PublicationRow:
+    """A publication, once however many sources named it, and the sources that did."""
+
+    id: int
+    url: str
+    title: str
+    first_seen_at: str
+    change_id: int | None
+    category: str | None
+    organisations: tuple[str, ...] = ()
+    document_type: str = ""
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

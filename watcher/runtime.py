@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from watcher.classify import Classifier
@@ -55,6 +55,9 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 clock=clock,
                 classifier=classifier,
                 alerting=alerting,
+                govuk_base=settings.govuk_base,
+                new_per_pass=settings.new_per_pass,
+                follow_max=settings.follow_max,
             )
             deliverer = Deliverer(
                 store=store,
@@ -68,6 +71,19 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
             yield Runtime(config, store, checker, deliverer)
     finally:
         store.close()
+
+
+def followed(rt: Runtime) -> list[Source]:
+    """The publications listings with `follow = true` added, each checked as often as its
+    listing (a followed source whose listing left the config keeps the shortest interval)."""
+    every = {s.name: s.every for s in rt.config.sources}
+    fallback = min(every.values(), default=timedelta(hours=6))
+    named = {s.name for s in rt.config.sources}
+    return [
+        replace(s, every=every.get(s.tags[-1], fallback))
+        for s in rt.store.followed(fallback)
+        if s.name not in named
+    ]
 
 
 def change_link(config: Config) -> Callable[[int], str | None]:
@@ -92,8 +108,8 @@ async def check_once(
     Every source is observed before any is judged, so a site's template churn seen across its
     pages in this pass is known when each of them is judged.
     """
-    chosen = list(sources or config.sources)
     async with open_runtime(config, clock) as rt:
+        chosen = list(sources or [*config.sources, *followed(rt)])
         observed = await asyncio.gather(*(rt.checker.observe(s) for s in chosen))
         results = rt.checker.settle_all(observed)
         queue_reminders(rt, clock)

@@ -18,7 +18,7 @@ from watcher.errors import StoreError
 from watcher.heartbeat import HEALTH_MAX_AGE as HEALTH_MAX_AGE  # read from here by tests
 from watcher.heartbeat import HEARTBEAT_EVERY
 from watcher.models import Source
-from watcher.runtime import Runtime, open_runtime, queue_reminders
+from watcher.runtime import Runtime, followed, open_runtime, queue_reminders
 from watcher.store import iso
 from watcher.store.ops import HEARTBEAT_KEY, retention
 
@@ -105,11 +105,13 @@ class Daemon:
 
     def _schedule(self, rt: Runtime) -> AsyncIOScheduler:
         now = self.clock()
-        last = {s.name: rt.store.state(s.name).last_check_at for s in self.config.sources}
-        first = first_run_times(self.config.sources, last, now, self.rng)
+        # Publications a listing follows join at start; those followed later, at the next start.
+        sources = [*self.config.sources, *followed(rt)]
+        last = {s.name: rt.store.state(s.name).last_check_at for s in sources}
+        first = first_run_times(sources, last, now, self.rng)
         scheduler = AsyncIOScheduler(timezone="UTC")
         jitter = self.config.settings.jitter
-        for (host, every), group in site_groups(self.config.sources).items():
+        for (host, every), group in site_groups(sources).items():
             seconds = int(every.total_seconds())
             start = min(first[s.name] for s in group)
             scheduler.add_job(

@@ -10,6 +10,7 @@ from dataclasses import MISSING, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from watcher.categories import CATEGORIES
 from watcher.config.parse import default_user_agent, parse_duration
@@ -38,6 +39,9 @@ WATCHER_KEYS = (
     "keep_checks",
     "keep_snapshots",
     "health_max_age",
+    "govuk_base",
+    "new_per_pass",
+    "follow_max",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -152,8 +156,29 @@ class SettingsReader(Reader):
                 if "health_max_age" in data
                 else None
             ),
+            govuk_base=self.govuk_base(data.get("govuk_base", DEFAULTS["govuk_base"])),
+            new_per_pass=int(number("new_per_pass", DEFAULTS["new_per_pass"], 1, 500, whole=True)),
+            follow_max=int(number("follow_max", DEFAULTS["follow_max"], 0, 100_000, whole=True)),
         )
         return settings, default_every
+
+    def govuk_base(self, value: Any) -> str:
+        """GOV.UK's address, bare: the APIs' paths are added to it."""
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or "@" in parts.netloc
+        ):
+            raise self.fail(
+                self.where.key("govuk_base", "watcher"),
+                f'[watcher]: govuk_base must be a site address like "https://www.gov.uk", '
+                f"not {value!r}",
+            )
+        return str(value).rstrip("/")
 
     def bounded(
         self, data: Mapping[str, Any], key: str, default: timedelta | None, low: str, high: str

@@ -16,7 +16,23 @@ from watcher.config.types import IPNetwork
 from watcher.errors import FetchError
 from watcher.models import Source
 
-SOURCE_KEYS = ("name", "url", "every", "tags", "select", "exclude", "order_matters")
+SOURCE_KEYS = (
+    "name",
+    "url",
+    "every",
+    "tags",
+    "select",
+    "exclude",
+    "order_matters",
+    "kind",
+    "query",
+    "prefix",
+    "follow",
+)
+# What a GOV.UK search may be filtered by (the Search API's own parameters).
+QUERY_KEYS = ("q", "order", "count", "fields")
+QUERY_PREFIXES = ("filter_", "reject_")
+GOVUK_HOSTS = ("www.gov.uk", "gov.uk")
 
 
 class SourceReader(Reader):
@@ -125,12 +141,74 @@ class SourceReader(Reader):
                 self.where.key("order_matters", "source", index),
                 f"{what}: order_matters must be true or false",
             )
+        url = self.url(data["url"], what, index, allow)
+        kind = self.kind(data, url, what, index)
+        follow = data.get("follow", False)
+        if not isinstance(follow, bool):
+            raise self.fail(
+                self.where.key("follow", "source", index), f"{what}: follow must be true or false"
+            )
+        prefix = data.get("prefix", "")
+        if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
+            raise self.fail(
+                self.where.key("prefix", "source", index),
+                f'{what}: prefix must be a URL path like "/government/"',
+            )
         return Source(
             name=name,
-            url=self.url(data["url"], what, index, allow),
+            url=url,
             every=every,
             tags=tags,
             select=select,
             exclude=exclude,
             order_matters=order_matters,
+            kind=kind,
+            query=self.query(data.get("query", {}), kind, what, index),
+            prefix=prefix,
+            follow=follow,
         )
+
+    def kind(self, data: Any, url: str, what: str, index: int) -> str:
+        """The source's kind: as written, else `govuk` for a GOV.UK page, else `page`."""
+        from watcher.kinds import kinds
+
+        known = kinds()
+        if "kind" not in data:
+            host = (urlsplit(url).hostname or "").lower()
+            return "govuk" if host in GOVUK_HOSTS and "govuk" in known else "page"
+        kind = data["kind"]
+        if not isinstance(kind, str) or kind not in known:
+            raise self.fail(
+                self.where.key("kind", "source", index),
+                f"{what}: kind {kind!r} is not known; choose from {', '.join(known)} "
+                "(`watcher sources --kinds` says what each reads)",
+            )
+        return kind
+
+    def query(self, value: Any, kind: str, what: str, index: int) -> tuple[tuple[str, str], ...]:
+        """A search's filters: a table of names to a string (or a list of strings)."""
+        line = self.where.key("query", "source", index)
+        if not value:
+            return ()
+        if kind != "govuk-search":
+            raise self.fail(line, f'{what}: query is only for kind = "govuk-search"')
+        if not isinstance(value, dict):
+            raise self.fail(
+                line,
+                f'{what}: query must be a table like {{ q = "kinship", order = "-public_timestamp" }}',
+            )
+        pairs: list[tuple[str, str]] = []
+        for key, raw in value.items():
+            if key not in QUERY_KEYS and not key.startswith(QUERY_PREFIXES):
+                raise self.fail(
+                    line,
+                    f"{what}: query key {key!r} is not a GOV.UK search parameter; use q, order, "
+                    "count, fields, filter_<field> or reject_<field>",
+                )
+            values = raw if isinstance(raw, list) else [raw]
+            if not values or not all(
+                isinstance(v, str | int) and not isinstance(v, bool) for v in values
+            ):
+                raise self.fail(line, f"{what}: query {key} must be a string or a list of strings")
+            pairs += [(key, str(v)) for v in values]
+        return tuple(pairs)

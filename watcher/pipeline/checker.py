@@ -6,22 +6,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from watcher import classify, kinds
 from watcher import volatility as vol
 from watcher.clock import Clock, utcnow
+from watcher.config import Settings
 from watcher.diff import diff_blocks
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
-from watcher.models import Change, CheckRecord, CheckResult, Delivery, Extracted, Outcome, Source
+from watcher.models import (
+    Change,
+    CheckRecord,
+    CheckResult,
+    Delivery,
+    Extracted,
+    Outcome,
+    Publication,
+    Source,
+)
 from watcher.normalise import mask
+from watcher.pipeline import publications as pubs
 from watcher.pipeline.alerting import Alerting
 from watcher.pipeline.change import describe
 from watcher.pipeline.observed import (
     HostEvidence,
     Observed,
+    ReadItem,
     changed_evidence,
     digest,
     gone,
@@ -43,6 +55,9 @@ class Checker:
     learn_on_first_check: bool = True
     classifier: classify.Classifier = field(default_factory=classify.Classifier.shipped)
     alerting: Alerting = field(default_factory=Alerting)  # the one list of targets to alert
+    govuk_base: str = Settings.govuk_base  # where GOV.UK's APIs are read
+    new_per_pass: int = Settings.new_per_pass  # new publications read per listing and pass
+    follow_max: int = Settings.follow_max  # sources `follow = true` may add, in all
 
     @property
     def targets(self) -> Sequence[str]:
@@ -84,14 +99,16 @@ class Checker:
         t0 = time.monotonic()
         state = self.store.state(source.name)
         base = Observed(source, started_at, t0, state)
+        kind = kinds.kind(source.kind)
+        located = kind.locate(source, self.govuk_base)
         try:
             # Validators are only worth sending when we hold the text they vouch for.
             fetched = await self.egress.fetch(
-                source.url, state.validators if state.snapshot_hash else None
+                located, state.validators if state.snapshot_hash else None
             )
         except FetchError as exc:
             return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
-        moved = moved_away(source, fetched)
+        moved = moved_away(replace(source, url=located), fetched)
         if moved:
             # The address now leads to another page: what is there is not the watched page's
             # next version, so it is a failed check (and a health alert), never a change.
@@ -125,12 +142,15 @@ class Checker:
             # Parsing is CPU work of up to seconds: off the event loop, so the web app and other
             # checks sharing it keep answering.
             extracted = await asyncio.to_thread(kinds.read, fetched, source)
+            extracted = await pubs.read_attachments(self.egress, source, extracted, self.govuk_base)
         except ExtractError as exc:
             result = self._failed(base, exc.reason, str(exc), fetched.status, len(fetched.body))
             return replace(base, result=result)
         observed = replace(
             base, fetched=fetched, body_hash=body_hash, snapshot=snapshot_of(extracted)
         )
+        if kind.lists:
+            return await self._listed(observed, extracted)
         if state.snapshot_hash is None:
             return (
                 await self._learn_from_refetch(observed, extracted)
@@ -151,6 +171,26 @@ class Checker:
             comparison=comparison,
             observation=vol.observe(comparison),
         )
+
+    async def _listed(self, observed: Observed, extracted: Extracted) -> Observed:
+        """A listing-style source: the items it names for the first time, read through their
+        own kinds when no source reported them yet (at its first check, only named)."""
+        source = observed.source
+        if observed.state.snapshot_hash is None:
+            return replace(observed, items=tuple(ReadItem(i) for i in extracted.items))
+        reported = self.store.reported(source.name)
+        previous = self.store.snapshot(observed.state.snapshot_hash)
+        items, waiting = await pubs.read_new(
+            self.egress,
+            source,
+            extracted,
+            reported,
+            self.store.publication_known,
+            self.govuk_base,
+            self.new_per_pass,
+        )
+        updated = tuple(pubs.updated_items(previous, extracted, reported))
+        return replace(observed, previous=previous, items=items, updated=updated, waiting=waiting)
 
     async def _learn_from_refetch(self, observed: Observed, first: Extracted) -> Observed:
         """Fetch a new source once more: whatever differs between two fetches is volatile."""
@@ -187,6 +227,7 @@ class Checker:
         snapshot = observed.snapshot
 
         def result(outcome: Outcome, change: Change | None = None) -> CheckResult:
+            assert fetched is not None
             return CheckResult(
                 source.name,
                 outcome,
@@ -197,6 +238,8 @@ class Checker:
                 change=change,
             )
 
+        if kinds.kind(source.kind).lists:
+            return self._settle_listing(observed, result)
         comparisons, slots = memory
         learned = vol.Learned(comparisons, slots, host)
         kept = CheckRecord(validators=fetched.validators, body_hash=observed.body_hash)
@@ -224,6 +267,39 @@ class Checker:
         found = classify.deadlines(change.evidence, observed.started_at) if change.evidence else []
         record = replace(record, deadlines=tuple(found))
         return self._done(result(Outcome.changed, change), source, record)
+
+    def _settle_listing(
+        self, observed: Observed, result: Callable[[Outcome], CheckResult]
+    ) -> CheckResult:
+        """A listing's check: what it says of each publication, and no change of its own text
+        (an item falling off the bottom of a listing is not news)."""
+        source, fetched, snapshot = observed.source, observed.fetched, observed.snapshot
+        assert fetched is not None and snapshot is not None
+        # More new items than a pass reads: parse the same bytes again next time.
+        body_hash = None if observed.waiting else observed.body_hash
+        record = CheckRecord(validators=fetched.validators, body_hash=body_hash, snapshot=snapshot)
+        if observed.state.snapshot_hash is None:
+            found = [Publication(r.item, "seen") for r in observed.items]
+            return self._done(result(Outcome.baseline), source, record, found)
+
+        def route(categories: Sequence[tuple[str, float]]) -> list[Delivery]:
+            return self.alerting.deliveries(
+                source, categories, observed.started_at, self.classifier.thresholds()
+            )
+
+        found = pubs.publications(
+            source,
+            observed.items,
+            observed.updated,
+            observed.state.snapshot_hash,
+            observed.started_at,
+            self.classifier,
+            route,
+        )
+        news = any(p.change is not None for p in found)
+        quiet = snapshot.hash == observed.state.snapshot_hash
+        outcome = Outcome.changed if news else (Outcome.unchanged if quiet else Outcome.volatile)
+        return self._done(result(outcome), source, record, found)
 
     def _ms(self, observed: Observed) -> int:
         return int((time.monotonic() - observed.t0) * 1000)
@@ -263,7 +339,13 @@ class Checker:
         self.store.record(result, health=self.alerting.health(source))
         return result
 
-    def _done(self, result: CheckResult, source: Source, record: CheckRecord) -> CheckResult:
+    def _done(
+        self,
+        result: CheckResult,
+        source: Source,
+        record: CheckRecord,
+        publications: Sequence[Publication] = (),
+    ) -> CheckResult:
         alerting = self.alerting
         deliveries: list[Delivery] = []
         if result.change is not None:
@@ -284,6 +366,8 @@ class Checker:
             comparisons=record.comparisons,
             suppressed=record.suppressed,
             deadlines=record.deadlines,
+            publications=publications,
+            follow_max=self.follow_max,
         )
         log.info(
             "checked",

@@ -16,6 +16,7 @@ from watcher.models import (
     Diff,
     Extracted,
     Fetched,
+    Item,
     Outcome,
     Snapshot,
     Source,
@@ -30,6 +31,17 @@ def digest(data: bytes | str) -> str:
     """The SHA-256 of bytes or UTF-8 text, as hex: how bodies and texts are addressed."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReadItem:
+    """An item a listing names for the first time: read through its own kind when no source
+    reported it before (or why it could not be), else only named."""
+
+    item: Item
+    extracted: Extracted | None = None
+    url: str = ""  # where it was read from in the end
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,11 @@ class Observed:
     comparison: vol.Comparison | None = None  # the diff worked out once, for learning and judging
     observation: vol.Observation | None = None
     learned_now: vol.Observation | None = None  # from the second fetch of a new source
+    # A listing-style source: the items it names for the first time, those whose stated date
+    # moved (item, old block, new block), and whether more new ones wait for the next pass.
+    items: tuple[ReadItem, ...] = ()
+    updated: tuple[tuple[Item, str, str], ...] = ()
+    waiting: bool = False
 
     @property
     def quiet(self) -> bool:

@@ -14,6 +14,7 @@ from watcher.models import (
     CheckResult,
     Deadline,
     Delivery,
+    Publication,
     Snapshot,
     Source,
     SourceState,
@@ -21,10 +22,10 @@ from watcher.models import (
 )
 from watcher.notify.policy import Health, health_change
 from watcher.store.codec import iso, parse_iso
-from watcher.store.connection import Connection
+from watcher.store.publications import PublicationStore
 
 
-class CheckStore(Connection):
+class CheckStore(PublicationStore):
     """The rows of checks: read before a check, written by it in one transaction."""
 
     def sync_sources(self, sources: Sequence[Source], now: datetime) -> None:
@@ -113,10 +114,13 @@ class CheckStore(Connection):
         suppressed: int = 0,
         deadlines: Sequence[Deadline] = (),
         health: Health | None = None,
+        publications: Sequence[Publication] = (),
+        follow_max: int = 0,
     ) -> int | None:
-        """Write one check's rows (check, snapshot, change, outbox, source state) in one transaction.
+        """Write one check's rows (check, snapshot, change, outbox, source state, and what a
+        listing reported) in one transaction.
 
-        Returns the id of the change, if the check found one.
+        Returns the id of the change, if the check found one (a listing's first new publication).
         """
         at = iso(result.started_at)
         with self.transaction() as c:
@@ -195,6 +199,9 @@ class CheckStore(Connection):
                     "VALUES (?,?,?,?,?,?)",
                     [(change_id, ch.source, d.due, d.text, d.sentence, at) for d in deadlines],
                 )
+            if publications:
+                made = self._publications(c, result, check_id, publications, follow_max)
+                change_id = change_id or (made[0] if made else None)
             sets = [
                 "last_check_at = ?",
                 "last_success_at = ?",

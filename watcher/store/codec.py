@@ -14,7 +14,9 @@ from watcher.evidence_json import evidence_from_dict
 
 R = TypeVar("R")
 # Columns stored as JSON text: lists of blocks, tags and reminder windows, the diff, the evidence.
-JSON_COLUMNS = frozenset({"added", "removed", "diff", "evidence", "tags", "reminded"})
+JSON_COLUMNS = frozenset(
+    {"added", "removed", "diff", "evidence", "tags", "reminded", "organisations", "sources"}
+)
 
 
 def iso(dt: datetime) -> str:

@@ -305,3 +305,45 @@ def m008_web_logins(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations()
+def m009_publications(db: Database) -> None:
+    # A publication is one document however many sources name it (a search, a feed, a listing):
+    # one row by its canonical URL, and a row per source that reported it, with the date that
+    # source gave it (a later date on the same URL is an update). A change says whether it is an
+    # edit of a watched page or a publication's arrival or update. Followed publications are
+    # sources added by a listing with `follow = true`.
+    _run(
+        db,
+        """
+        ALTER TABLE changes ADD COLUMN kind TEXT NOT NULL DEFAULT 'edit';
+        CREATE TABLE publications (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            first_seen_at TEXT NOT NULL,
+            change_id INTEGER REFERENCES changes(id),
+            category TEXT,
+            organisations TEXT NOT NULL DEFAULT '[]',
+            document_type TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE publication_sources (
+            publication_id INTEGER NOT NULL REFERENCES publications(id),
+            source TEXT NOT NULL,
+            updated TEXT NOT NULL DEFAULT '',
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (publication_id, source)
+        );
+        CREATE INDEX publication_sources_source ON publication_sources(source);
+        CREATE INDEX changes_kind_time ON changes(kind, detected_at);
+        CREATE TABLE followed (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            parent TEXT NOT NULL,
+            publication_id INTEGER REFERENCES publications(id),
+            added_at TEXT NOT NULL
+        )
+        """,
+    )
