@@ -1,9 +1,10 @@
-"""What is recorded and configured: `changes`, `sources`, `explain`, `deadlines`."""
+"""What is recorded and configured: `changes`, `publications`, `sources`, `explain`, `deadlines`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -190,3 +191,40 @@ def deadlines(config: Config, show_all: bool, fmt: str) -> None:
         )
     if not items:
         click.echo("no upcoming deadlines", err=True)
+
+
+@cli.command()
+@click.option("--category", default="", help="Only publications of this category.")
+@click.option(
+    "--organisation",
+    default="",
+    help='Only those from this publisher ("Department for Education").',
+)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
+)
+@common_options
+def publications(config: Config, category: str, organisation: str, limit: int, fmt: str) -> None:
+    """New publications found by feeds, searches, sitemaps and listings, newest first: each once,
+    with every source that reported it."""
+    store = open_store(config.settings.state_dir)
+    try:
+        rows = store.publications(category, organisation, limit)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        label = category_label(r.category) if r.category else "Publication"
+        orgs = f" ({', '.join(r.organisations)})" if r.organisations else ""
+        click.echo(
+            terminal_safe(
+                f"{r.first_seen_at[:16]}  [{label}]{orgs}  {r.title or r.url}\n"
+                f"    {r.url}  via {', '.join(r.sources)}"
+                + (f"  change #{r.change_id}" if r.change_id else "")
+            )
+        )
+    if not rows:
+        click.echo("no publications recorded", err=True)

@@ -84,8 +84,14 @@ def headline(evidence: Evidence) -> str:
 
 
 def change_title(change: ChangeRow) -> str:
-    """`[Consultation] DfE — Page title: closes 11 May 2023`, one line, capped."""
-    title = f"[{category_label(change.category)}] {clean(change.source)}"
+    """`[Consultation] DfE — Page title: closes 11 May 2023`, one line, capped; a publication
+    arriving says so: `[New consultation] dfe-search — Kinship allowance: closes 11 May 2027`."""
+    label = category_label(change.category)
+    if change.kind == "publication":
+        label = f"New {label.lower()}" if change.category else "New publication"
+    elif change.kind == "update":
+        label = f"Updated {label.lower()}" if change.category else "Updated publication"
+    title = f"[{label}] {clean(change.source)}"
     page = clean(change.title)
     if page:
         title += f" — {page}"

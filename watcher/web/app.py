@@ -102,6 +102,7 @@ class WebApp(Pages, Api):
             Route("/sources/{name}", self.source),
             Route("/search", self.search),
             Route("/deadlines", self.deadlines),
+            Route("/publications", self.publications),
             Route("/feed.atom", self.feed),
             Route("/export.csv", self.export_csv),
             Route("/export.json", self.export_json),

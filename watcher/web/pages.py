@@ -14,6 +14,7 @@ from starlette.responses import (
     Response,
 )
 
+from watcher.categories import CATEGORIES as LABELS
 from watcher.explain import read_notes
 from watcher.rows import SourceRow
 from watcher.store import REVIEW_STATES, Store, reads
@@ -118,6 +119,25 @@ class Pages(WebCore):
     async def deadlines(self, request: Request) -> Response:
         rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
         return await self.page(request, "deadlines.html", deadlines=rows)
+
+    async def publications(self, request: Request) -> Response:
+        params = request.query_params
+        category = params.get("category", "").strip()[:64]
+        organisation = params.get("organisation", "").strip()[:200]
+        if category and category not in LABELS:
+            raise HTTPException(400, f"category must be one of {', '.join(LABELS)}")
+        rows = await self.db(Store.publications, category, organisation, 200)
+        everyone = await self.db(Store.publications, "", "", 2000)
+        organisations = sorted({o for r in everyone for o in r.organisations})
+        return await self.page(
+            request,
+            "publications.html",
+            publications=rows,
+            category=category,
+            organisation=organisation,
+            organisations=organisations,
+            labels=LABELS,
+        )
 
     async def review(self, request: Request) -> Response:
         data = await self.form(request)
