@@ -38,6 +38,24 @@ EDIT = (
     "Update: the Department for Education has confirmed that the consultation on the "
     "National Framework now closes on 11 May 2023, and £45 million of new funding was announced."
 )
+# The sector's news feed: two older entries, and after the edit a new one, a consultation.
+FEED_ENTRIES = [
+    ("/news/annual-report.html", "Our annual report is out", "2026-10-02T09:00:00Z"),
+    ("/news/conference.html", "Highlights from our autumn conference", "2026-11-05T09:00:00Z"),
+]
+NEW_ENTRY = (
+    "/news/kinship-consultation.html",
+    "Government consults on a kinship allowance",
+    "2026-11-29T09:00:00Z",
+)
+NEW_PAGE = [
+    "Government consults on a kinship allowance",
+    "The Department for Education has launched a consultation on a new allowance for kinship "
+    "carers who raise children unable to live with their parents.",
+    "The consultation asks whether the allowance should be paid at the same rate as the "
+    "fostering allowance, and how local authorities should assess eligibility.",
+    "Responses can be sent online. The consultation closes on 11 May 2027.",
+]
 
 
 def say(text: str) -> None:
@@ -64,13 +82,22 @@ class Replay:
                 pass
 
             def do_GET(self) -> None:
+                if self.path == "/news.rss":
+                    self.reply(replay.feed().encode("utf-8"), "application/rss+xml")
+                    return
+                if self.path == NEW_ENTRY[0] or self.path in {e[0] for e in FEED_ENTRIES}:
+                    page = NEW_PAGE if self.path == NEW_ENTRY[0] else [self.path, "An older story."]
+                    self.reply(replay.render(self.path, page).encode("utf-8"), "text/html")
+                    return
                 paras = replay.pages.get(self.path)
                 if paras is None:
                     self.send_error(404)
                     return
-                body = replay.render(self.path, paras).encode("utf-8")
+                self.reply(replay.render(self.path, paras).encode("utf-8"), "text/html")
+
+            def reply(self, body: bytes, content_type: str) -> None:
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", f"{content_type}; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -103,6 +130,22 @@ class Replay:
 <main><article><h1>{title}</h1>{article}</article></main>
 <aside><h2>Most popular</h2><ul>{popular}</ul><p>Page views: {n * 17}</p></aside>
 <footer>Replayed locally by the watcher demo at request {n}</footer></body></html>"""
+
+    def feed(self) -> str:
+        """An RSS feed of the site's news; the consultation is on it once the pages are edited."""
+        entries = (
+            [NEW_ENTRY, *reversed(FEED_ENTRIES)] if self.edited else list(reversed(FEED_ENTRIES))
+        )
+        items = "".join(
+            f"<item><title>{html.escape(title)}</title><link>{self.url(path)}</link>"
+            f"<pubDate>{when}</pubDate></item>"
+            for path, title, when in entries
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Sector news</title><link>{self.url('/')}</link>"
+            f"<description>News from the sector</description>{items}</channel></rss>"
+        )
 
     @staticmethod
     def dated(paras: list[str]) -> int:
@@ -166,6 +209,15 @@ def write_config(replay: Replay) -> Path:
             f'every = "{EVERY}s"',
             'tags = ["demo"]',
         ]
+    lines += [
+        "",
+        "[[source]]",
+        'name = "sector-news-feed"',
+        f'url = "{replay.url("/news.rss")}"',
+        'kind = "feed"',
+        f'every = "{EVERY}s"',
+        'tags = ["demo"]',
+    ]
     config = STATE / "sources.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
@@ -202,9 +254,10 @@ def main() -> int:
             if not replay.edited and time.monotonic() - started >= EDIT_AT:
                 replay.edited = True
                 say(
-                    "two pages now carry a real edit (a new paragraph; a year changed); sidebars keep rotating"
+                    "two pages now carry a real edit (a new paragraph; a year changed), and the "
+                    "news feed names a new consultation; sidebars keep rotating"
                 )
-            if catcher.count >= 2 or daemon.poll() is not None:
+            if catcher.count >= 3 or daemon.poll() is not None:
                 break
             time.sleep(0.5)
         time.sleep(1)
@@ -216,6 +269,8 @@ def main() -> int:
         controller.stop()
     say("the change log (watcher changes --diff):")
     subprocess.run([*WATCHER, "changes", "--config", str(config), "--diff"], env=env, check=False)
+    say("new publications (watcher publications):")
+    subprocess.run([*WATCHER, "publications", "--config", str(config)], env=env, check=False)
     listed = subprocess.run(
         [*WATCHER, "changes", "--config", str(config), "--format", "json"],
         env=env,
