@@ -149,6 +149,7 @@ class Snapshot:
     text: str
     paths: tuple[str, ...] = ()
     metadata: tuple[tuple[str, str], ...] = ()  # as extracted; not stored
+    note: str = ""  # the publisher's note on its latest change, as extracted; not stored
 
 
 @dataclass(frozen=True)

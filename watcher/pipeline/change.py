@@ -38,7 +38,16 @@ def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) ->
         after=snapshot.hash,
         diff=diff,
         title=snapshot.title or (previous.title if previous else source.name),
-        summary=summarise(diff),
+        summary=_summary(snapshot.note, diff),
         category=categories[0].label if categories else None,
         evidence=evidence,
     )
+
+
+def _summary(note: str, diff: Diff) -> str:
+    """The publisher's own words when its change note is part of what changed ("Published the
+    government response"), else what the diff shows."""
+    said = " ".join(note.split())
+    if said and any(said in " ".join(block.split()) for block in diff.added):
+        return said
+    return summarise(diff)

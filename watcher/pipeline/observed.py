@@ -95,6 +95,7 @@ def snapshot_of(extracted: Extracted) -> Snapshot:
         text=extracted.text,
         paths=extracted.paths,
         metadata=extracted.metadata,
+        note=extracted.note,
     )
 
 
