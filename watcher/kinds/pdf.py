@@ -118,7 +118,7 @@ def paragraphs(text: str) -> list[str]:
             current = current[:-1] + line  # "regu-" + "lation" is one word
         else:
             current = f"{current} {line}"
-        if len(line) < _SHORT_LINE * widest:
+        if len(line) < _SHORT_LINE * widest and not _HYPHENATED.search(line):
             out.append(current)
             current = ""
     if current:
