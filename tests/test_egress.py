@@ -4,6 +4,7 @@ deadlines, politeness and conditional GET."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import gzip
 import ipaddress
 import itertools
@@ -18,6 +19,7 @@ import pytest
 
 from tests.conftest import PageServer
 from watcher.egress import Egress, EgressPolicy, address_verdict, decode_text
+from watcher.egress.politeness import MAX_HOLD, HostGate, retry_after
 from watcher.errors import EgressDenied, FetchError
 from watcher.models import Fetched, Validators
 
@@ -615,3 +617,115 @@ def test_the_gap_holds_for_a_redirect_to_another_host(
     at = {h.path: h.at for h in site.requests()}
     assert at["/moved"] - at["/direct"] >= 0.45, at
     assert at["/old"] - at["/direct"] < 0.3, "a.test itself owed b.test no wait"
+
+
+# --- rate limits (429 / 503 with Retry-After) -------------------------------------------------
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_a_429_fails_as_rate_limited_and_holds_only_that_host(
+    site: PageServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_dns(monkeypatch, {"api.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+    site.set("/busy", "slow down", status=429, headers={"Retry-After": "2"})
+    site.set("/next", '{"title": "x"}', headers=JSON)
+
+    async def run() -> tuple[FetchError, float, float]:
+        async with Egress(policy()) as egress:
+            with pytest.raises(FetchError) as caught:
+                await egress.fetch(f"http://api.test:{site.port}/busy")
+            limited = time.monotonic()
+            await egress.fetch(f"http://other.test:{site.port}/next")
+            other = time.monotonic() - limited
+            await egress.fetch(f"http://api.test:{site.port}/next")
+            return caught.value, other, time.monotonic() - limited
+
+    error, other, same = asyncio.run(run())
+    assert error.reason == "rate_limited" and error.status == 429
+    assert "api.test" in str(error) and "2s" in str(error), str(error)
+    assert other < 0.5, f"another host waited {other:.2f}s behind a rate-limited one"
+    assert same >= 1.95, f"the rate-limited host was asked again after {same:.2f}s"
+    asked = [h.at for h in site.requests("/next")]
+    assert len(asked) == 2
+
+
+def test_a_503_with_a_retry_after_date_is_rate_limited_and_without_one_an_http_error(
+    site: PageServer,
+) -> None:
+    soon = email.utils.formatdate(time.time() + 30, usegmt=True)
+    site.set("/down", "busy", status=503, headers={"Retry-After": soon})
+    error = fetch_error(site.url("/down"), "rate_limited")
+    assert error.status == 503 and "127.0.0.1" in str(error)
+    assert any(f"{n}s" in str(error) for n in range(27, 32)), str(error)
+    site.set("/broken", "busy", status=503)
+    assert fetch_error(site.url("/broken"), "http_status").status == 503
+
+
+def test_a_wait_longer_than_the_timeout_fails_at_once_without_asking_the_host(
+    site: PageServer,
+) -> None:
+    site.set("/busy", "no", status=429, headers={"Retry-After": "86400"})
+
+    async def run() -> tuple[FetchError, FetchError, float]:
+        async with Egress(policy(timeout=2.0)) as egress:
+            with pytest.raises(FetchError) as first:
+                await egress.fetch(site.url("/busy"))
+            started = time.monotonic()
+            with pytest.raises(FetchError) as second:
+                await egress.fetch(site.url("/busy"))
+            return first.value, second.value, time.monotonic() - started
+
+    first, second, took = asyncio.run(run())
+    assert "60 min" in str(first), "a day's Retry-After is capped at an hour"
+    assert second.reason == "rate_limited" and took < 0.5
+    assert len(site.requests("/busy")) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("2", 2.0),
+        (" 120 ", 120.0),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+        ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # a date in the past: no wait
+        ("", None),
+        ("soon", None),
+        ("-5", None),
+        (None, None),
+    ],
+)
+def test_retry_after_reads_seconds_and_http_dates(
+    header: str | None, seconds: float | None
+) -> None:
+    now = email.utils.parsedate_to_datetime("Wed, 21 Oct 2015 07:28:00 GMT").timestamp()
+    assert retry_after(header, now=now) == seconds
+
+
+def test_a_host_gate_hold_is_capped_and_never_shortened() -> None:
+    clock = [100.0]
+    gate = HostGate(0, clock=lambda: clock[0])
+    assert gate.hold("a.test", 10**9) == MAX_HOLD == 3600
+    gate.hold("a.test", 5)  # a shorter later wait does not cut the longer one
+    assert gate.held("a.test") == MAX_HOLD and gate.held("b.test") == 0
+    clock[0] += MAX_HOLD
+    assert gate.delay("a.test") == 0
+
+
+def test_json_answers_are_read_and_conditional(site: PageServer) -> None:
+    body = '{"title": "Kinship", "document_type": "open_consultation"}'
+    site.set("/api/content/x", body, headers={**JSON, "ETag": '"v1"'})
+    got = fetch(site.url("/api/content/x"))
+    assert got.content_type == "application/json" and got.text == body
+    assert got.validators == Validators(etag='"v1"')
+    site.set("/api/content/x", status=304, headers={"ETag": '"v1"'})
+    again = fetch(site.url("/api/content/x"), got.validators)
+    assert again.not_modified
+    assert site.requests("/api/content/x")[-1].headers["If-None-Match"] == '"v1"'
+
+
+def test_a_pdf_is_fetched_as_bytes(site: PageServer) -> None:
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 4
+    site.set("/report.pdf", pdf, headers={"Content-Type": "application/pdf"})
+    got = fetch(site.url("/report.pdf"))
+    assert got.content_type == "application/pdf" and got.body == pdf and got.text == ""

@@ -32,7 +32,7 @@ def fetched(text: str, content_type: str = "text/html") -> Fetched:
 
 
 def test_the_registry_lists_page_by_name() -> None:
-    assert list(kinds.kinds()) == ["page"]
+    assert "page" in kinds.kinds()
     assert SOURCE.kind == "page"
     assert isinstance(kinds.kind("page"), kinds.Kind)
 
@@ -87,4 +87,4 @@ def test_sources_kinds_lists_each_kind_without_a_config(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.decode("utf-8").splitlines()
     assert lines == [f"{name}: {kind.summary()}" for name, kind in kinds.kinds().items()]
-    assert lines[0].startswith("page: A web page")
+    assert any(line.startswith("page: A web page") for line in lines)

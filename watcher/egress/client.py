@@ -13,7 +13,7 @@ import httpx
 
 from watcher.egress.address import one_line, parse_url
 from watcher.egress.decode import Decoder, charset, decode_text
-from watcher.egress.politeness import HostGate
+from watcher.egress.politeness import DEFAULT_HOLD, HostGate, retry_after
 from watcher.egress.transport import TRANSPORT_ERRORS, GatedTransport, as_fetch_error
 from watcher.errors import EgressDenied, FetchError
 from watcher.models import EgressPolicy, Fetched, Validators
@@ -28,7 +28,13 @@ ACCEPTED_TYPES = (
     "application/xml",
     "application/rss+xml",
     "application/atom+xml",
+    "application/json",  # the GOV.UK Content and Search APIs
+    "application/pdf",  # attachments, read by the pdf kind
 )
+# Types read from their bytes only: decoding them as text would only cost memory.
+BINARY_TYPES = frozenset({"application/pdf"})
+# Answers by which a host asks for fewer requests; 503 only when it says for how long.
+RATE_LIMIT_CODES = frozenset({429, 503})
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
 
@@ -66,6 +72,15 @@ class Egress:
         # The host's turn first, a concurrency slot second: a request queued behind a busy host
         # must not sit on a slot that requests to other hosts could use.
         async with self._hosts.lock(host):
+            held = self._hosts.held(host)
+            if held > self.policy.timeout:
+                # Sleeping through a long wait would stall the whole pass: fail this check now,
+                # without asking the host, and let a later check find the wait over.
+                raise FetchError(
+                    "rate_limited",
+                    f"{host} asked watcher to slow down; {_seconds(held)} of its wait are left, "
+                    "so it was not asked again yet",
+                )
             await self._hosts.wait_turn(host)
             async with self._slots:
                 started = time.monotonic()
@@ -120,6 +135,8 @@ class Egress:
                     if response.status_code in REDIRECT_CODES:
                         current = _next_hop(current, response.headers.get("location"))
                         continue
+                    if response.status_code in RATE_LIMIT_CODES:
+                        self._rate_limited(current, response)
                     duration = int((time.monotonic() - started) * 1000)
                     if response.status_code == 304:
                         return Fetched(
@@ -147,7 +164,7 @@ class Egress:
                             "unsupported_type", f"content type {mime!r} is not a page watcher reads"
                         )
                     body = await self._read_body(response)
-                    text = decode_text(body, charset(content_type))
+                    text = "" if mime in BINARY_TYPES else decode_text(body, charset(content_type))
                     return Fetched(
                         url=url,
                         final_url=current,
@@ -171,6 +188,22 @@ class Egress:
                     self._hosts.done(elsewhere)
         raise FetchError("redirects", f"more than {self.policy.max_redirects} redirects from {url}")
 
+    def _rate_limited(self, url: str, response: httpx.Response) -> None:
+        """A 429, or a 503 with Retry-After: the host's next request waits, and this fetch fails
+        as `rate_limited` (a failed check, never a change)."""
+        status = response.status_code
+        asked = retry_after(response.headers.get("retry-after"))
+        if asked is None and status != 429:
+            return  # a 503 that names no wait is an ordinary server error
+        host = parse_url(url).host
+        kept = self._hosts.hold(host, DEFAULT_HOLD if asked is None else asked)
+        raise FetchError(
+            "rate_limited",
+            f"{host} answered HTTP {status} (too many requests); watcher waits "
+            f"{_seconds(kept)} before asking it again",
+            status=status,
+        )
+
     async def _read_body(self, response: httpx.Response) -> bytes:
         cap = self.policy.max_bytes
         length = response.headers.get("content-length", "")
@@ -184,6 +217,11 @@ class Egress:
                 raise FetchError("too_large", f"body is over the {cap}-byte cap")
             decoder.feed(chunk)
         return decoder.finish()
+
+
+def _seconds(seconds: float) -> str:
+    whole = max(1, round(seconds))
+    return f"{whole}s" if whole < 120 else f"{round(whole / 60)} min"
 
 
 def _next_hop(current: str, location: str | None) -> str:

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+from watcher.kinds import govuk as _govuk  # noqa: F401
 from watcher.kinds import page as _page  # noqa: F401  (defining a kind registers it)
+from watcher.kinds import pdf as _pdf  # noqa: F401
 from watcher.kinds.base import Kind, UnknownKind, kind, kinds
 from watcher.models import Extracted, Fetched, Source
 
