@@ -38,6 +38,8 @@ PURE = [
     "classify/evidence.py",
     "classify/rules.py",
     "classify/pagetype.py",
+    "kinds/govuk.py",
+    "kinds/pdf.py",
 ]
 IO_MODULES = {
     "httpx",

@@ -34,6 +34,7 @@ MASKED = [
     ("ago-words", "Updated this morning", "Updated last week"),
     ("ago-words", "Posted earlier today", "Posted a week ago"),
     ("ago-words", "Posted last night", "Posted last month"),
+    ("pdf-page", "[p. 3] The grant is paid quarterly.", "[p. 4] The grant is paid quarterly."),
 ]
 
 

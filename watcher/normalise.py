@@ -31,6 +31,9 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    # "[p. 3] " before a PDF's paragraph (kinds/pdf.py): a paragraph moved to another page by an
+    # edit above it is the same paragraph.
+    Rule("pdf-page", re.compile(r"^\[p\. \d{1,5}\] "), ""),
     # 12:04:59, 12:04:59.123, 2026-11-23T12:04:59Z: a reading of the clock, not a deadline.
     Rule(
         "clock",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from watcher.extract import extract, extract_text
-from watcher.kinds.base import Kind
+from watcher.kinds.base import Kind, kind
 from watcher.models import Extracted, Fetched, Source
 
 
@@ -18,6 +18,8 @@ class Page(Kind):
     __kind__ = "page"
 
     def read(self, fetched: Fetched, source: Source, *, explain: bool = False) -> Extracted:
+        if fetched.content_type == "application/pdf":  # a page that is a document
+            return kind("pdf").read(fetched, source, explain=explain)
         if fetched.content_type == "text/plain":
             return extract_text(fetched.text)
         return extract(fetched.text, select=source.select, exclude=source.exclude, explain=explain)

@@ -155,9 +155,10 @@ def _new(
     title = (extracted.title if extracted else "") or item.title or item.url
     lead = [item.summary] if item.summary else []
     blocks = tuple(extracted.blocks[:MAX_BLOCKS]) if extracted else tuple(lead or [title])
-    metadata = dict(extracted.metadata) if extracted else {}
-    if item.document_type and "govuk:document_type" not in metadata:
-        metadata["govuk:document_type"] = item.document_type
+    stated = extracted.metadata if extracted else ()
+    metadata = dict(stated)
+    if item.document_type and "govuk:document-type" not in metadata:
+        metadata["govuk:document-type"] = item.document_type
     text = "\n".join(blocks)
     snapshot = Snapshot(
         hash=digest(text),
@@ -170,7 +171,7 @@ def _new(
         source, read.url or item.url, title, diff, metadata, before, snapshot.hash, at, classifier
     )
     orgs = ", ".join(item.organisations) or ", ".join(
-        v for k, v in metadata.items() if k == "govuk:organisation"
+        v for k, v in stated if k == "govuk:organisation"
     )
     said = f"New publication{f' from {orgs}' if orgs else ''}: {title}"
     if read.problem:
@@ -211,7 +212,7 @@ def _updated(
     text = "\n".join(b for b in (new_block, item.summary) if b)
     snapshot = Snapshot(hash=digest(text), title=item.title, text=text)
     diff = diff_blocks((old_block,), (new_block,))
-    metadata = {"govuk:document_type": item.document_type} if item.document_type else {}
+    metadata = {"govuk:document-type": item.document_type} if item.document_type else {}
     change, deadlines = _classified(
         source,
         item.url,
