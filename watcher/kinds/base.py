@@ -32,6 +32,9 @@ class Kind:
     # A listing-style kind (feed, search, sitemap, listing): its items are publications, and a
     # new item is news in itself; the pipeline reads each new one through its own kind.
     lists: ClassVar[bool] = False
+    # Its pages carry documents (attachments) the pipeline reads with them: the same bytes of the
+    # page do not mean the same text, so the page is read every time.
+    documents: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -38,6 +38,7 @@ class GovUk(Kind):
     """
 
     __kind__ = "govuk"
+    documents = True
 
     def locate(self, source: Source, govuk_base: str) -> str:
         """`{govuk_base}/api/content{path}`: the page's path only, never its query or fragment."""

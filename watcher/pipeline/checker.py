@@ -127,7 +127,7 @@ class Checker:
             )
             return replace(base, result=result, fetched=fetched)
         body_hash = digest(fetched.body)
-        if state.snapshot_hash and body_hash == state.body_hash:
+        if state.snapshot_hash and body_hash == state.body_hash and not kind.documents:
             # Same bytes as last time: skip parsing, the expensive part of a pass.
             result = CheckResult(
                 source.name,

@@ -88,21 +88,28 @@ async def read_new(
 async def read_attachments(
     egress: Egress, source: Source, extracted: Extracted, govuk_base: str
 ) -> Extracted:
-    """A page with the text of the documents published with it, each block marked with the
-    document it comes from (and, in a PDF, its page). A document that cannot be read makes the
-    check fail: its text missing this time is not a change."""
-    if not extracted.attachments:
+    """A page with the text of the documents published with it (PDFs and HTML publications;
+    images and other files stay listed by name), each document's blocks under a heading naming
+    it, and in a PDF each paragraph marked with its page. A document that cannot be read makes
+    the check fail: its text missing this time is not a change."""
+    readable = [a for a in extracted.attachments if _readable(a)][:MAX_ATTACHMENTS]
+    if not readable:
         return extracted
     blocks = list(extracted.blocks)
     paths = list(extracted.paths or ("",) * len(blocks))
-    for n, attachment in enumerate(extracted.attachments[:MAX_ATTACHMENTS], 1):
+    for n, attachment in enumerate(readable, 1):
         document = await _attachment(egress, source, attachment, govuk_base)
-        label = attachment.title or attachment.url
-        blocks.append(f"Attachment: {label}")
+        blocks.append(f"Text of {attachment.title or attachment.url}:")
         paths.append(f"attachment{n}")
         blocks += document.blocks
         paths += [f"attachment{n}/{p}" for p in (document.paths or ("",) * len(document.blocks))]
     return replace(extracted, blocks=tuple(blocks), paths=tuple(paths))
+
+
+def _readable(attachment: Attachment) -> bool:
+    kind = attachment.content_type.lower()
+    path = urlsplit(attachment.url).path.lower()
+    return "pdf" in kind or "html" in kind or path.endswith(".pdf") or (not kind and "." not in path)
 
 
 async def _attachment(
