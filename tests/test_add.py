@@ -313,6 +313,8 @@ def test_an_unusable_config_or_fetch_is_one_line(tmp_path: Path, site: PageServe
     assert isinstance(result.exception, ConfigError) and "invalid TOML" in str(result.exception)
     assert not site.requests()
     path = _config(tmp_path)
+    result = add(path, site.url("/x").replace("//", "//user:pw@"))
+    assert result.exit_code == 2 and "user name or password" in result.output
     result = add(path, site.url("/gone"))
     assert isinstance(result.exception, FetchError)
     message = str(result.exception)
@@ -352,6 +354,11 @@ def test_discover_is_pure_and_picks_by_shape() -> None:
     # Links to other sites do not make a listing of this one.
     elsewhere = LISTING_PAGE.replace('href="/publications/', 'href="https://other.example.net/p/')
     assert discover(_fetched(elsewhere)).kind == "page"
+    # An ASP.NET page wraps everything in one <form>: its listing is still a listing.
+    webforms = LISTING_PAGE.replace("<body>", '<body><form id="aspnetForm">').replace(
+        "</body>", "</form></body>"
+    )
+    assert discover(_fetched(webforms)).kind == "listing"
     found = discover(_fetched(LISTING_PAGE), taken={"latest-publications"})
     assert (found.kind, found.name) == ("listing", "latest-publications-2")
     # www.gov.uk itself is GOV.UK whatever the configured base.

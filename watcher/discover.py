@@ -9,11 +9,12 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Comment, Tag
+from bs4.element import PageElement
 
 from watcher.extract import MAX_ELEMENTS, count_elements
 from watcher.extract.blocks import normalise_line
@@ -238,12 +239,7 @@ def _site(host: str) -> str:
 
 def _dropped(tag: Tag, region: Tag) -> bool:
     """Whether the element sits in chrome (nav, header, footer, aside...) inside the region."""
-    for parent in tag.parents:
-        if parent is region:
-            return False
-        if parent.name in DROP_TAGS:
-            return True
-    return False
+    return any(parent.name in DROP_TAGS for parent in _up_to(tag, region))
 
 
 def _item(link: Tag, region: Tag) -> Tag | None:
@@ -266,11 +262,23 @@ def _outermost(items: dict[int, Tag]) -> list[Tag]:
 
 
 def _text_length(tag: Tag) -> int:
-    return sum(
-        len(s.strip())
-        for s in tag.find_all(string=True)
-        if not any(p.name in DROP_TAGS for p in s.parents if p is not tag)
-    )
+    """Characters of readable text in `tag`: comments, scripts and chrome inside it left out."""
+    total = 0
+    for text in tag.find_all(string=True):
+        if isinstance(text, Comment):
+            continue
+        if any(p.name in DROP_TAGS for p in _up_to(text, tag)):
+            continue
+        total += len(text.strip())
+    return total
+
+
+def _up_to(node: PageElement, top: Tag) -> Iterator[Tag]:
+    """The node's ancestors below `top` (an ASP.NET page's wrapping <form> stays out of it)."""
+    for parent in node.parents:
+        if parent is top:
+            return
+        yield parent
 
 
 def slug(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -49,7 +50,7 @@ def add(
     links to the same site a listing; anything else a page. Prints the choice, why, and the
     alternatives; --dry-run writes nothing.
     """
-    _check_options(name, every, tags)
+    _check_options(url, name, every, tags)
     _refuse_watched(config, url)
     fetched = asyncio.run(_fetch(config, url))
     found = discover(fetched, govuk_base=govuk_base, taken={s.name for s in config.sources})
@@ -72,7 +73,14 @@ def add(
     click.echo(terminal_safe(table), nl=False)
 
 
-def _check_options(name: str | None, every: str | None, tags: tuple[str, ...]) -> None:
+def _check_options(url: str, name: str | None, every: str | None, tags: tuple[str, ...]) -> None:
+    # The sources file refuses these, so a table holding one could not be loaded.
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in url):
+        raise click.BadParameter(
+            "remove spaces, control characters and backslashes", param_hint="URL"
+        )
+    if "@" in urlsplit(url).netloc:
+        raise click.BadParameter("a URL must not carry a user name or password", param_hint="URL")
     if name is not None and not NAME_RE.match(name):
         raise click.BadParameter(
             "letters, digits, '.', '_' or '-', at most 64 characters", param_hint="--name"
