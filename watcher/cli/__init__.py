@@ -1,8 +1,8 @@
 """The `watcher` command: thin commands over the same functions the daemon uses.
 
 One module per group of commands (daemon.py: check, run, serve; records.py: changes, sources,
-explain, deadlines; classifying.py: classify, correct, retrain; alerts.py: alerts, notify;
-state.py: health, backup, migrate, prune, logins); each registers its commands on `cli`.
+explain, deadlines; adding.py: add; classifying.py: classify, correct, retrain; alerts.py: alerts,
+notify; state.py: health, backup, migrate, prune, logins); each registers its commands on `cli`.
 """
 
 from __future__ import annotations
@@ -11,14 +11,24 @@ import sys
 
 import click
 
-from watcher.cli import alerts, classifying, daemon, records, state
+from watcher.cli import adding, alerts, classifying, daemon, records, state
 from watcher.cli.group import cli
 from watcher.cli.output import terminal_safe
 from watcher.errors import WatcherError
 from watcher.logs import redact
 from watcher.store import DatabaseError
 
-__all__ = ["alerts", "classifying", "cli", "daemon", "main", "records", "state", "terminal_safe"]
+__all__ = [
+    "adding",
+    "alerts",
+    "classifying",
+    "cli",
+    "daemon",
+    "main",
+    "records",
+    "state",
+    "terminal_safe",
+]
 
 
 def main() -> None:
