@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from tests.conftest import PageServer, html_page, write_config
 from watcher.cli import cli
 from watcher.cli.adding import source_table, toml_string
+from watcher.config import load_config
 from watcher.discover import (
     Discovery,
     discover,
@@ -185,11 +186,14 @@ def test_a_govuk_finder_search_becomes_a_govuk_search(tmp_path: Path, govuk: Pag
     assert result.exit_code == 0, result.output
     source = added(path)
     assert source["kind"] == "govuk-search" and source["url"] == url
-    assert source["query"] == [
-        ["filter_content_purpose_supergroup", "policy_and_engagement"],
-        ["q", "kinship"],
-        ["filter_organisations", "department-for-education"],
-    ]
+    assert source["query"] == {
+        "filter_content_purpose_supergroup": "policy_and_engagement",
+        "q": "kinship",
+        "filter_organisations": "department-for-education",
+    }
+    # What was appended is a source watcher itself loads.
+    [loaded] = load_config(path).sources
+    assert loaded.kind == "govuk-search" and ("q", "kinship") in loaded.query
 
 
 def test_a_page_linking_an_atom_feed_offers_the_feed(tmp_path: Path, site: PageServer) -> None:

@@ -39,6 +39,7 @@ PURE = [
     "classify/rules.py",
     "classify/pagetype.py",
     "kinds/govuk.py",
+    "discover.py",
     "kinds/pdf.py",
 ]
 IO_MODULES = {

@@ -15,7 +15,7 @@ from watcher.cli.output import terminal_safe
 from watcher.config import Config, parse_duration
 from watcher.config.reader import NAME_RE
 from watcher.config.settings import MAX_EVERY, MIN_EVERY
-from watcher.discover import DEFAULT_GOVUK_BASE, Discovery, discover
+from watcher.discover import Discovery, discover
 from watcher.errors import ConfigError, EgressDenied, FetchError
 from watcher.models import Fetched
 
@@ -29,9 +29,9 @@ from watcher.models import Fetched
 @click.option(
     "--govuk-base",
     envvar="WATCHER_GOVUK_BASE",
-    default=DEFAULT_GOVUK_BASE,
+    default=None,
     hidden=True,
-    help="Where GOV.UK is served (tests and replays point it at a loopback server).",
+    help="Where GOV.UK is served (default: [watcher] govuk_base).",
 )
 @common_options
 def add(
@@ -41,7 +41,7 @@ def add(
     every: str | None,
     tags: tuple[str, ...],
     dry_run: bool,
-    govuk_base: str,
+    govuk_base: str | None,
 ) -> None:
     """Fetch URL, choose the kind of source that suits it, and append it to the sources file.
 
@@ -53,7 +53,8 @@ def add(
     _check_options(url, name, every, tags)
     _refuse_watched(config, url)
     fetched = asyncio.run(_fetch(config, url))
-    found = discover(fetched, govuk_base=govuk_base, taken={s.name for s in config.sources})
+    base = govuk_base or config.settings.govuk_base
+    found = discover(fetched, govuk_base=base, taken={s.name for s in config.sources})
     if name:
         if any(s.name == name for s in config.sources):
             raise ConfigError(f"source name {name!r} is already used; pick another with --name")
@@ -146,8 +147,15 @@ def source_table(found: Discovery, every: str | None, tags: tuple[str, ...]) -> 
     if found.kind != "page":
         lines.append(f"kind = {toml_string(found.kind)}")
     if found.query:
-        pairs = ", ".join(f"[{toml_string(k)}, {toml_string(v)}]" for k, v in found.query)
-        lines.append(f"query = [{pairs}]")
+        grouped: dict[str, list[str]] = {}
+        for key, value in found.query:
+            grouped.setdefault(key, []).append(value)
+        pairs = ", ".join(
+            f"{toml_string(k)} = "
+            + (toml_string(v[0]) if len(v) == 1 else f"[{', '.join(toml_string(x) for x in v)}]")
+            for k, v in grouped.items()
+        )
+        lines.append(f"query = {{ {pairs} }}")
     if every:
         lines.append(f"every = {toml_string(every)}")
     if tags:

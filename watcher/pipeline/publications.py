@@ -109,7 +109,9 @@ async def read_attachments(
 def _readable(attachment: Attachment) -> bool:
     kind = attachment.content_type.lower()
     path = urlsplit(attachment.url).path.lower()
-    return "pdf" in kind or "html" in kind or path.endswith(".pdf") or (not kind and "." not in path)
+    return (
+        "pdf" in kind or "html" in kind or path.endswith(".pdf") or (not kind and "." not in path)
+    )
 
 
 async def _attachment(
