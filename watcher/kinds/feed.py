@@ -62,10 +62,10 @@ class Feed(Kind):
                 "content-type": fetched.content_type or "application/xml",
             },
         )
-        entries = parsed.get("entries") or []
-        if not entries and (parsed.get("bozo") or not parsed.get("version")):
-            # No entries and a parse error, or no feed format recognised (an HTML page): an
-            # empty but well-formed feed is read as no publications instead.
+        items = [_item(e, base) for e in parsed.get("entries") or []]
+        if not any(i.url for i in items) and (parsed.get("bozo") or not parsed.get("version")):
+            # No entry with a link, and a parse error or no feed format recognised (an HTML
+            # page): an empty but well-formed feed is read as no publications instead.
             problem = " ".join(str(parsed.get("bozo_exception") or "no RSS or Atom found").split())
             raise ExtractError(
                 "feed",
@@ -73,4 +73,4 @@ class Feed(Kind):
                 "check the URL points at the RSS or Atom feed itself",
             )
         title = _text(str(parsed.get("feed", {}).get("title") or "")) or source.name
-        return listed(title, (_item(e, base) for e in entries), "entries")
+        return listed(title, items, "entries")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -11,7 +12,7 @@ from watcher.kinds.base import Kind
 from watcher.kinds.items import absolute, iso_utc, listed
 from watcher.models import Extracted, Fetched, Item, Source
 
-SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 # Entities are never expanded, no DTD is loaded and nothing is fetched; `huge_tree` stays off so
 # libxml2's own depth and size limits hold. A sitemap has no use for a DTD, so one is refused.
 PARSER = etree.XMLParser(
@@ -28,6 +29,8 @@ PARSER = etree.XMLParser(
 def parse(body: bytes, where: str) -> etree._Element:
     """The sitemap's root element; `ExtractError` for XML that does not parse or declares a DTD
     (entity declarations are how billion-laughs and external-entity documents work)."""
+    if DECLARATION.search(body):
+        raise _unsafe(where)
     try:
         tree = etree.ElementTree(etree.fromstring(body, PARSER))
     except etree.XMLSyntaxError as exc:
@@ -35,12 +38,16 @@ def parse(body: bytes, where: str) -> etree._Element:
             "sitemap", f"{where} is not well-formed XML ({exc}); check it is the sitemap itself"
         ) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise ExtractError(
-            "unsafe_xml",
-            f"{where} declares a DTD, which no sitemap needs and watcher does not read "
-            "(entities in it could expand or reach outside); ask the site for a plain sitemap",
-        )
+        raise _unsafe(where)  # declared in an encoding the byte check cannot see
     return tree.getroot()
+
+
+def _unsafe(where: str) -> ExtractError:
+    return ExtractError(
+        "unsafe_xml",
+        f"{where} declares a DTD or entities, which no sitemap needs and watcher does not read "
+        "(they could expand or reach outside); ask the site for a plain sitemap",
+    )
 
 
 def _local(tag: object) -> str:
