@@ -456,6 +456,19 @@ def test_a_listing_reads_dates_written_beside_links_and_links_on_its_own_host() 
     ]
 
 
+def test_a_listing_is_its_titled_links_across_odd_even_classes_image_and_topic_links() -> None:
+    rows = "".join(
+        f'<li class="{("odd", "even")[n % 2]}"><a href="/p/{n}"><img src="/i/{n}.png" alt=""></a>'
+        f'<p><a href="/topic/{n}">Topic</a></p>'
+        f'<h3><a href="/p/{n}">Paper {n}</a></h3><span>{n + 1} May 2024</span></li>'
+        for n in range(4)
+    )
+    got = read_listing(f'<main><ul class="papers">{rows}</ul></main>')
+    assert [(i.title, i.updated) for i in got.items] == [
+        (f"Paper {n}", f"2024-05-{n + 1:02d}") for n in range(4)
+    ]
+
+
 def test_a_listing_of_links_to_other_sites_keeps_them_when_most_go_there() -> None:
     html = (
         "<main><ul>"

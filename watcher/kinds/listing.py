@@ -68,13 +68,16 @@ def _strip_furniture(root: Tag, holders: set[int]) -> None:
 
 
 def _path(link: Tag, root: Tag) -> tuple[str, ...]:
-    """The element signatures from `root` down to `link`: links in one listing share it."""
-    names: list[str] = []
-    for parent in link.parents:
-        if parent is root:
-            break
-        names.append(element_signature(parent))
+    """The elements from `root` down to `link`: links in one listing share it. Containers are
+    named with their classes (two lists apart), items by their tag alone (odd/even and
+    first/last classes on list items do not split a listing)."""
+    names = [p.name if p.name in ITEM_TAGS else element_signature(p) for p in _below(link, root)]
     return tuple(reversed(names))
+
+
+def _title(link: Tag) -> str:
+    text = normalise_line(link.get_text(" "))
+    return text or normalise_line(str(link.get("title") or link.get("aria-label") or ""))
 
 
 def _candidates(root: Tag, page: str) -> list[tuple[Tag, str]]:
@@ -88,13 +91,26 @@ def _candidates(root: Tag, page: str) -> list[tuple[Tag, str]]:
             continue
         url = absolute(href, page)
         rels = set(link.get("rel") or ())
-        text = normalise_line(link.get_text(" "))
-        if not url or url == here or rels & SKIPPED_RELS or NOT_PUBLICATIONS.match(text or "x"):
+        text = _title(link)
+        # No text: an image or icon link, beside the titled link to the same page.
+        if not url or url == here or rels & SKIPPED_RELS or not text:
             continue
-        if not any(p.name in ITEM_TAGS for p in link.parents if p is not root):
+        if NOT_PUBLICATIONS.match(text):
             continue
         found.append((link, url))
-    return found
+    # Links in list items, cards, headings or rows when there are any; else every link left.
+    in_items = [pair for pair in found if any(p.name in ITEM_TAGS for p in _below(pair[0], root))]
+    return in_items or found
+
+
+def _below(tag: Tag, root: Tag) -> list[Tag]:
+    """`tag`'s ancestors under `root`, nearest first."""
+    out: list[Tag] = []
+    for parent in tag.parents:
+        if parent is root:
+            break
+        out.append(parent)
+    return out
 
 
 def _listing(root: Tag, page: str) -> list[tuple[Tag, str]]:
@@ -104,28 +120,34 @@ def _listing(root: Tag, page: str) -> list[tuple[Tag, str]]:
     if not links:
         return []
     paths = [_path(link, root) for link, _ in links]
-    common, size = Counter(paths).most_common(1)[0]
+    sizes = Counter(paths)
+    text = Counter[tuple[str, ...]]()
+    for (link, _), path in zip(links, paths, strict=True):
+        text[path] += len(_title(link))
+    # The most links; between equals, the longer texts (titles, not "tag" or "PDF" links).
+    common = max(sizes, key=lambda path: (sizes[path], text[path]))
+    size = sizes[common]
     chosen = [pair for pair, path in zip(links, paths, strict=True) if path == common or size < 2]
     host = urlsplit(page).hostname
     local = [(link, url) for link, url in chosen if urlsplit(url).hostname == host]
     return local if len(local) * 2 >= len(chosen) else chosen
 
 
-def _item_element(link: Tag, root: Tag, group: set[int]) -> Tag:
-    """The largest element around `link` holding no other link of the listing: its card."""
-    item = link
-    for parent in link.parents:
-        if parent is root:
-            break
-        if sum(1 for a in parent.find_all("a") if id(a) in group) > 1:
-            break
-        item = parent
-    return item
-
-
-def _title(link: Tag) -> str:
-    text = normalise_line(link.get_text(" "))
-    return text or normalise_line(str(link.get("title") or link.get("aria-label") or ""))
+def _cards(links: list[tuple[Tag, str]], root: Tag) -> list[Tag]:
+    """For each listing link, the largest element around it holding no other listing link (its
+    card, where a date beside it is written): one walk up from each link."""
+    holding: Counter[int] = Counter()
+    for link, _ in links:
+        holding.update(id(p) for p in _below(link, root))
+    cards: list[Tag] = []
+    for link, _ in links:
+        card = link
+        for parent in _below(link, root):
+            if holding[id(parent)] > 1:
+                break
+            card = parent
+        cards.append(card)
+    return cards
 
 
 class Listing(Kind):
@@ -163,8 +185,6 @@ class Listing(Kind):
         for root in roots:
             _strip_furniture(root, holders)
             links = _listing(root, page)
-            group = {id(link) for link, _ in links}
-            for link, url in links:
-                card = _item_element(link, root, group)
+            for (link, url), card in zip(links, _cards(links, root), strict=True):
                 items.append(Item(url=url, title=_title(link), updated=_date_in(card)))
         return listed(title, items, "links")
