@@ -128,9 +128,15 @@ def _listing(root: Tag, page: str) -> list[tuple[Tag, str]]:
     common = max(sizes, key=lambda path: (sizes[path], text[path]))
     size = sizes[common]
     chosen = [pair for pair, path in zip(links, paths, strict=True) if path == common or size < 2]
-    host = urlsplit(page).hostname
-    local = [(link, url) for link, url in chosen if urlsplit(url).hostname == host]
+    host = _site(page)
+    local = [(link, url) for link, url in chosen if _site(url) == host]
     return local if len(local) * 2 >= len(chosen) else chosen
+
+
+def _site(url: str) -> str:
+    """The URL's host without "www.": example.org and www.example.org are one site."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
 
 
 def _cards(links: list[tuple[Tag, str]], root: Tag) -> list[Tag]:
