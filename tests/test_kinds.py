@@ -39,9 +39,9 @@ def test_the_registry_lists_page_by_name() -> None:
 
 def test_an_unknown_kind_is_a_typed_error_naming_the_kinds() -> None:
     with pytest.raises(kinds.UnknownKind) as caught:
-        kinds.kind("sitemap")
+        kinds.kind("no-such-kind")
     assert isinstance(caught.value, ConfigError)
-    assert "'sitemap'" in str(caught.value) and "page" in str(caught.value)
+    assert "'no-such-kind'" in str(caught.value) and "page" in str(caught.value)
 
 
 def test_each_kind_shows_the_first_paragraph_of_its_docstring() -> None:
@@ -68,8 +68,8 @@ def test_page_reads_html_by_its_main_region_and_text_by_line() -> None:
 
 
 def test_read_uses_the_source_kind() -> None:
-    odd = Source(name="x", url=SOURCE.url, every=SOURCE.every, kind="feed")
-    with pytest.raises(kinds.UnknownKind, match="feed"):
+    odd = Source(name="x", url=SOURCE.url, every=SOURCE.every, kind="no-such-kind")
+    with pytest.raises(kinds.UnknownKind, match="no-such-kind"):
         kinds.read(fetched("<p>x</p>"), odd)
 
 

@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
+from watcher.kinds import feed as _feed  # noqa: F401  (defining a kind registers it)
 from watcher.kinds import govuk as _govuk  # noqa: F401
-from watcher.kinds import page as _page  # noqa: F401  (defining a kind registers it)
+from watcher.kinds import govuk_search as _govuk_search  # noqa: F401
+from watcher.kinds import listing as _listing  # noqa: F401
+from watcher.kinds import page as _page  # noqa: F401
 from watcher.kinds import pdf as _pdf  # noqa: F401
+from watcher.kinds import sitemap as _sitemap  # noqa: F401
 from watcher.kinds.base import Kind, UnknownKind, kind, kinds
 from watcher.models import Extracted, Fetched, Source
 
