@@ -39,6 +39,12 @@ PURE = [
     "classify/rules.py",
     "classify/pagetype.py",
     "kinds/govuk.py",
+    "kinds/feed.py",
+    "kinds/sitemap.py",
+    "kinds/listing.py",
+    "kinds/govuk_search.py",
+    "kinds/items.py",
+    "urls.py",
     "discover.py",
     "kinds/pdf.py",
 ]
@@ -70,6 +76,8 @@ OWNERS = {
     "apprise": {"notify/deliver.py"},
     "apscheduler": {"scheduler.py"},
     "prometheus_client": {"metrics.py"},
+    "feedparser": {"kinds/feed.py"},
+    "pypdf": {"kinds/pdf.py"},
 }
 
 
