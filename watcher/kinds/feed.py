@@ -26,9 +26,8 @@ def _when(entry: Any) -> str:
     """The entry's updated (else published) time, ISO in UTC; feedparser gives it in UTC."""
     # Asked for by presence: `.get("updated_parsed")` falls back to the published date itself,
     # with a deprecation warning.
-    stamp = (entry["updated_parsed"] if "updated_parsed" in entry else None) or entry.get(
-        "published_parsed"
-    )
+    updated = [entry["updated_parsed"]] if "updated_parsed" in entry else []
+    stamp = (updated or [None])[0] or entry.get("published_parsed")
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", stamp) if stamp else ""
 
 
