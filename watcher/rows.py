@@ -147,7 +147,8 @@ class PublicationRow:
     """A publication, once however many sources named it, and the sources that did."""
 
     id: int
-    url: str
+    url: str  # canonical: the key that makes it one publication
+    link: str  # the address as first named, to show and follow
     title: str
     first_seen_at: str
     change_id: int | None

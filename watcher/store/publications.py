@@ -91,10 +91,11 @@ class PublicationStore(Connection):
                 made.append(change_id)
             if row is None:
                 publication_id: int | None = c.execute(
-                    "INSERT INTO publications (url, title, first_seen_at, change_id, category, "
-                    "organisations, document_type) VALUES (?,?,?,?,?,?,?)",
+                    "INSERT INTO publications (url, link, title, first_seen_at, change_id, category, "
+                    "organisations, document_type) VALUES (?,?,?,?,?,?,?,?)",
                     (
                         url,
+                        pub.item.url,
                         pub.item.title,
                         at,
                         change_id,

@@ -310,7 +310,7 @@ def m008_web_logins(db: Database) -> None:
 @migrations()
 def m009_publications(db: Database) -> None:
     # A publication is one document however many sources name it (a search, a feed, a listing):
-    # one row by its canonical URL, and a row per source that reported it, with the date that
+    # one row by its canonical URL (`link` keeps the address as first named, for people), and a row per source that reported it, with the date that
     # source gave it (a later date on the same URL is an update). A change says whether it is an
     # edit of a watched page or a publication's arrival or update. Followed publications are
     # sources added by a listing with `follow = true`.
@@ -321,6 +321,7 @@ def m009_publications(db: Database) -> None:
         CREATE TABLE publications (
             id INTEGER PRIMARY KEY,
             url TEXT NOT NULL UNIQUE,
+            link TEXT NOT NULL DEFAULT '',
             title TEXT NOT NULL DEFAULT '',
             first_seen_at TEXT NOT NULL,
             change_id INTEGER REFERENCES changes(id),
