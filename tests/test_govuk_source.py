@@ -186,3 +186,16 @@ def test_a_changed_pdf_attachment_is_a_text_diff_with_page_numbers(
         assert not change.removed
     finally:
         store.close()
+
+
+def test_a_page_read_another_way_starts_from_a_new_baseline(
+    tmp_path: Path, site: PageServer
+) -> None:
+    """Upgrading: a GOV.UK page watched as HTML, now read through the API, is not a change."""
+    serve_item(site, VERSIONS[1])
+    site.set("/page", as_html(VERSIONS[1], 0))
+    as_page = config(tmp_path, site, f'[[source]]\nname = "n"\nurl = "{site.url("/page")}"\n')
+    assert run(as_page)["n"] == "baseline"
+    as_api = config(tmp_path, site, f'[[source]]\nname = "n"\nurl = "https://www.gov.uk{PATH}"\n')
+    assert run(as_api)["n"] == "baseline"
+    assert run(as_api)["n"] in ("unchanged", "volatile")

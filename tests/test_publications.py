@@ -292,6 +292,9 @@ def test_follow_adds_a_new_publication_as_a_source_of_its_own(
     results, _ = run(cfg)  # the followed page is checked in the next pass: its baseline
     followed = [name for name in results if name != "f"]
     assert len(followed) == 1 and results[followed[0]].outcome == "baseline"
+    site.set("/k.html", html_page("Kinship allowance consultation", [*KINSHIP, "It was extended."]))
+    results, _ = run(cfg)  # and from then on its edits are changes
+    assert results[followed[0]].outcome == "changed"
 
 
 @pytest.mark.parametrize("value", ['"podcast"', "3"])

@@ -178,6 +178,7 @@ class SourceRow:
     error_streak: int = 0
     comparisons: int = 0
     health: str = "ok"
+    kind: str | None = None  # how it was last read; None: before kinds were recorded (a page)
     changes: int = 0  # how many changes it has had, where a read counts them
 
 

@@ -79,11 +79,13 @@ def followed(rt: Runtime) -> list[Source]:
     every = {s.name: s.every for s in rt.config.sources}
     fallback = min(every.values(), default=timedelta(hours=6))
     named = {s.name for s in rt.config.sources}
-    return [
+    found = [
         replace(s, every=every.get(s.tags[-1], fallback))
         for s in rt.store.followed(fallback)
         if s.name not in named
     ]
+    rt.store.sync_sources(found, rt.checker.clock())  # each keeps its state like any source
+    return found
 
 
 def change_link(config: Config) -> Callable[[int], str | None]:

@@ -29,13 +29,21 @@ class CheckStore(PublicationStore):
     """The rows of checks: read before a check, written by it in one transaction."""
 
     def sync_sources(self, sources: Sequence[Source], now: datetime) -> None:
-        """Make sure each configured source has a row; existing state is kept."""
+        """Make sure each configured source has a row; existing state is kept, except that a
+        source read as another kind than before (a GOV.UK page now read through its API) starts
+        from a new baseline: text read another way is not a change of the page."""
         with self.transaction() as c:
             for s in sources:
                 c.execute(
-                    "INSERT INTO sources (name, url, tags, added_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, tags = excluded.tags",
-                    (s.name, s.url, json.dumps(list(s.tags)), iso(now)),
+                    "UPDATE sources SET snapshot_hash = NULL, body_hash = NULL, etag = NULL, "
+                    "last_modified = NULL WHERE name = ? AND coalesce(kind, 'page') != ?",
+                    (s.name, s.kind),
+                )
+                c.execute(
+                    "INSERT INTO sources (name, url, tags, added_at, kind) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET url = excluded.url, tags = excluded.tags, "
+                    "kind = excluded.kind",
+                    (s.name, s.url, json.dumps(list(s.tags)), iso(now), s.kind),
                 )
 
     def state(self, name: str) -> SourceState:

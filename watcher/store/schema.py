@@ -318,6 +318,7 @@ def m009_publications(db: Database) -> None:
         db,
         """
         ALTER TABLE changes ADD COLUMN kind TEXT NOT NULL DEFAULT 'edit';
+        ALTER TABLE sources ADD COLUMN kind TEXT;
         CREATE TABLE publications (
             id INTEGER PRIMARY KEY,
             url TEXT NOT NULL UNIQUE,
