@@ -20,6 +20,8 @@ from tests.extract_compare import (
     truncations,
 )
 
+PLUGIN = ("-p", "tests.extract_compare_plugin")
+
 
 def _compare_generated(tmp_path: Path, n: int, versions: int) -> None:
     compared, differing = 0, []
@@ -100,7 +102,7 @@ def test_the_extraction_tests_read_the_same(tmp_path: Path) -> None:
     ]
     env = {**os.environ, "WATCHER_COMPARE_EXTRACT": str(record)}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.extract_compare_plugin", *files],
+        [sys.executable, "-m", "pytest", "-q", "-m", "not slow", *PLUGIN, *files],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -111,5 +113,5 @@ def test_the_extraction_tests_read_the_same(tmp_path: Path) -> None:
     lines = record.read_text(encoding="utf-8").splitlines()
     compared = sum(line.startswith("same") for line in lines)
     differing = [line for line in lines if not line.startswith("same")]
-    assert compared >= 100, compared
+    assert compared >= 75, compared
     assert not differing, "\n".join(differing[:20])

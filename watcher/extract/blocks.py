@@ -53,14 +53,16 @@ BLOCK_TAGS = frozenset(
 )
 CELL_TAGS = frozenset({"td", "th"})
 HEADING_LEVEL = {f"h{n}": n for n in range(1, 7)}
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-SPACES = re.compile(r"\s+")
+# Zero-width spaces and joiners, word joiner, BOM, soft hyphen: invisible, and never meant apart.
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def normalise_line(text: str) -> str:
     """NFC, invisible characters out, every run of whitespace (NBSP included) to one space."""
-    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
-    return SPACES.sub(" ", text).strip()
+    if not text.isascii():  # ASCII is NFC already and holds no invisible characters
+        text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    # str.split() and re's \s agree on what is whitespace (Py_UNICODE_ISSPACE); split is faster.
+    return " ".join(text.split())
 
 
 class Blocks:
@@ -81,6 +83,8 @@ class Blocks:
         return bool(normalise_line("".join(self._buf)))
 
     def flush(self) -> None:
+        if not self._buf:
+            return
         line = normalise_line("".join(self._buf))
         self._buf = []
         if line:
