@@ -3,7 +3,8 @@
 
 Candidates (each turns one HTML page into a list of text lines):
 
-  watcher                 watcher.extract.extract(html).blocks (bs4 + lxml, drops chrome by tag/role/name)
+  watcher                 watcher.extract.extract(html).blocks (lxml, drops chrome by tag/role/name)
+  watcher-bs4             the same before issue 17 (bs4 trees; tests/reference_extract, kept as reference)
   trafilatura             trafilatura.extract(html, include_comments=False)            (default: with fallbacks)
   trafilatura-fast        the same with fast=True                                       (no fallback extractors)
   trafilatura-precision   the same with favor_precision=True
@@ -45,6 +46,13 @@ Run with the benchmark's own venv (bench/.venv-extractors: trafilatura, lxml_htm
 readability-lxml, beautifulsoup4, lxml and `pip install -e /work/main`):
 
   bench/.venv-extractors/bin/python bench/extractors.py [--n 200] [--repeat 3] [--json out.json]
+
+With --old-vs-new it only compares watcher's extraction before and after issue 17 (bs4 trees, the
+reference kept in tests/reference_extract, against lxml) on the generated ~50 KB pages: ms/page,
+pages/s and speed-up, and how many pages give identical results (blocks, element paths, title,
+metadata, ignored regions). The project's own venv is enough for that:
+
+  .venv/bin/python bench/extractors.py --old-vs-new [--n 2000] [--repeat 3]
 
 Offline: nothing here touches the network.
 """
@@ -160,6 +168,16 @@ def make_watcher() -> Callable[[str], list[str]]:
     return run
 
 
+def make_watcher_bs4() -> Callable[[str], list[str]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.reference_extract import extract
+
+    def run(html: str) -> list[str]:
+        return list(extract(html).blocks)
+
+    return run
+
+
 def make_trafilatura(**options: bool) -> Callable[[str], list[str]]:
     import trafilatura
 
@@ -189,6 +207,7 @@ def make_baseline() -> Callable[[str], list[str]]:
 
 FACTORIES: dict[str, Callable[[], Callable[[str], list[str]]]] = {
     "watcher": make_watcher,
+    "watcher-bs4": make_watcher_bs4,
     "trafilatura": lambda: make_trafilatura(),
     "trafilatura-fast": lambda: make_trafilatura(fast=True),
     "trafilatura-precision": lambda: make_trafilatura(favor_precision=True),
@@ -464,6 +483,52 @@ def time_and_score(
     return out
 
 
+# --------------------------------------------------------------------------- old vs new
+
+
+def old_vs_new(pages: list[str], repeat: int) -> dict[str, object]:
+    """Time the extraction before (bs4) and after (lxml) issue 17 on the same pages, and count the
+    pages where both give the same Extracted (blocks, paths, title, metadata, ignored regions)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.reference_extract import extract as old
+    from watcher.extract import extract as new
+
+    same = sum(old(page, explain=True) == new(page, explain=True) for page in pages)
+    figures: dict[str, object] = {"pages": len(pages), "identical": same}
+    for name, fn in (("old", old), ("new", new)):
+        per_page = [float("inf")] * len(pages)
+        passes = []
+        for _ in range(repeat):  # whole passes, interleaved old/new would not change the ranking
+            started = time.perf_counter()
+            for k, page in enumerate(pages):
+                t0 = time.perf_counter()
+                fn(page)
+                per_page[k] = min(per_page[k], (time.perf_counter() - t0) * 1000)
+            passes.append(time.perf_counter() - started)
+        figures[name] = {
+            "ms_median": statistics.median(per_page),
+            "ms_mean": statistics.fmean(per_page),
+            "pages_per_s": len(pages) / min(passes),
+        }
+    return figures
+
+
+def print_old_vs_new(figures: dict, kb: float) -> None:
+    old, new = figures["old"], figures["new"]
+    print(
+        f"watcher extraction on {figures['pages']} generated pages (~{kb:.0f} KB each), "
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs"
+    )
+    print(f"{'':<22} {'ms/page (median)':>17} {'ms/page (mean)':>15} {'pages/s':>9}")
+    for label, r in (("old: bs4 + 2 scans", old), ("new: lxml, one pass", new)):
+        print(f"{label:<22} {r['ms_median']:>17.2f} {r['ms_mean']:>15.2f} {r['pages_per_s']:>9.0f}")
+    print(
+        f"speed-up: {old['ms_median'] / new['ms_median']:.1f}x per page (median), "
+        f"{new['pages_per_s'] / old['pages_per_s']:.1f}x pages/s; identical results "
+        f"(blocks, paths, title, metadata, ignored): {figures['identical']} of {figures['pages']}"
+    )
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -489,7 +554,22 @@ def main() -> int:
     ap.add_argument(
         "--top", type=int, default=5, help="noise shapes to print per extractor (default 5)"
     )
+    ap.add_argument(
+        "--old-vs-new",
+        action="store_true",
+        help="only time watcher's extraction before/after issue 17 on the generated pages",
+    )
     args = ap.parse_args()
+    if args.old_vs_new:
+        with tempfile.TemporaryDirectory(prefix="bench-extractors-") as tmp:
+            paths = make_generated(Path(tmp), args.n, args.salt, inside=False)
+            paths += make_generated(Path(tmp) / "inside", args.n // 2, args.salt, inside=True)
+            pages = [path.read_text(encoding="utf-8") for path in paths]
+        figures = old_vs_new(pages, args.repeat)
+        print_old_vs_new(figures, sum(map(len, pages)) / len(pages) / 1000)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        return 0
 
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("trafilatura", "readability", "readability.readability", "htmldate", "courlan"):

@@ -69,7 +69,7 @@ def test_the_probes_page_is_one_error_check_and_the_pass_goes_on(
 
 @pytest.mark.slow
 def test_the_web_app_answers_during_a_heavy_check(tmp_path: Path, site: PageServer) -> None:
-    heavy = tiny_paragraphs(int(MAX_ELEMENTS * 0.9))  # parsed: about 2 s of CPU
+    heavy = tiny_paragraphs(int(MAX_ELEMENTS * 0.9))  # parsed: 1 s of CPU with bs4, 0.2 s with lxml
     site.set("/heavy", heavy)
     path = write_config(
         tmp_path / "sources.toml",
@@ -110,4 +110,5 @@ def test_the_web_app_answers_during_a_heavy_check(tmp_path: Path, site: PageServ
     worst = max(latencies)
     print(f"heavy check {took:.1f} s; web answers {len(latencies)}, worst {worst * 1000:.0f} ms")
     # Before: 4 answers in 1.9 s, the worst 910 ms (the loop parsed); after: 38, worst ~215 ms.
-    assert len(latencies) >= 10 and worst < 1.0, (took, latencies)
+    # Since lxml (issue 17) the check takes ~0.5 s, so the answers are counted per second of it.
+    assert len(latencies) >= max(3, took / 0.25) and worst < 1.0, (took, latencies)

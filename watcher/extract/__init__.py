@@ -1,7 +1,8 @@
 """HTML to blocks of readable text, one line per heading, paragraph or list item. Pure.
 
-`regions` finds the page's content and what to leave out, `blocks` walks it into lines, and
-`metadata` reads what the publisher states about the page.
+`tree` parses the page with lxml and finds in one pass what the rest needs, `regions` says what
+is content and what to leave out, `blocks` walks the content into lines, `metadata` reads what the
+publisher states about the page, and `selectors` matches a source's CSS selectors.
 """
 
 from __future__ import annotations
@@ -9,12 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bs4 import BeautifulSoup, Tag
-
 from watcher.errors import ExtractError
 from watcher.extract.blocks import Blocks, normalise_line, walk
 from watcher.extract.metadata import metadata
-from watcher.extract.regions import content_holders, region_roots, signature
+from watcher.extract.regions import signature_of
+from watcher.extract.selectors import Selected, apply_selectors
+from watcher.extract.tree import (
+    Element,
+    Scan,
+    Skip,
+    content_holders,
+    has_text,
+    parse,
+    scan,
+    string_of,
+    text_of,
+)
 from watcher.models import Extracted
 
 __all__ = [
@@ -33,11 +44,35 @@ MAX_ELEMENTS = 50_000
 _ELEMENT_START = re.compile(r"<[A-Za-z]")
 
 
-def _title(soup: BeautifulSoup) -> str:
-    if soup.title and soup.title.string:
-        return normalise_line(soup.title.string)
-    h1 = soup.find("h1")
-    return normalise_line(h1.get_text(" ")) if isinstance(h1, Tag) else ""
+def _title(found: Scan) -> str:
+    """The first <title>'s text when it holds one string, else the first <h1>'s."""
+    if found.title is not None:
+        title = string_of(found.title)
+        if title:
+            return normalise_line(title)
+    return normalise_line(text_of(found.h1, " ")) if found.h1 is not None else ""
+
+
+def _main_region(found: Scan, skip: Skip) -> Element | None:
+    """The page's one <main> (or role=main), else its one <article>, else the body (None: the
+    whole document)."""
+    mains: list[Element] = []
+    articles: list[Element] = []
+    for el in found.regions:
+        if skip and _inside(el, skip):
+            continue
+        (articles if el.tag == "article" and el.get("role") != "main" else mains).append(el)
+    for candidates in (mains, articles):
+        if len(candidates) == 1 and has_text(candidates[0], skip):
+            return candidates[0]
+    if found.body is not None and not (skip and _inside(found.body, skip)):
+        return found.body
+    return None
+
+
+def _inside(el: Element, skip: Skip) -> bool:
+    """Whether `el` or an element holding it was removed by `exclude`."""
+    return el in skip or any(a in skip for a in el.iterancestors())
 
 
 def count_elements(html: str, stop_after: int) -> int:
@@ -66,30 +101,33 @@ def extract(
             f"the page has over {MAX_ELEMENTS:,} elements, more than watcher parses; "
             "narrow it with select or watch a smaller page",
         )
-    soup = BeautifulSoup(html, "lxml")
-    title = _title(soup)
-    stated = metadata(soup)
-    ignored: list[tuple[str, str]] | None = [] if explain else None
-    for sel in exclude:
-        for tag in soup.select(sel):
-            if ignored is not None:
-                ignored.append((f"exclude {sel!r}", normalise_line(tag.get_text(" "))))
-            tag.decompose()
-    roots = region_roots(soup, select)
-    if not roots:
-        raise ExtractError(
-            "select",
-            f"select {', '.join(select)!r} matched nothing on the page; "
-            "check the selector against the page or remove it",
-        )
+    root = parse(html)
+    if root is None:  # no element at all
+        if select:
+            raise _matched_nothing(select)
+        raise ExtractError("empty", "the page has no readable text (empty or script-only)")
+    found = scan(root)
+    title = _title(found)
+    stated = metadata(found.metas, found.json_ld)
+    chosen = (
+        apply_selectors(html, root, select, exclude, explain) if select or exclude else Selected()
+    )
+    ignored: list[tuple[str, str]] | None = chosen.ignored if explain else None
+    skip = chosen.removed
+    content = [el for el in found.content if not _inside(el, skip)] if skip else found.content
+    holders = content_holders(content)
     out = Blocks()
-    holders = content_holders(soup)
-    for root in roots:
-        base = signature(root)
-        out._path = [base]
-        walk(root, out, holders, ignored)
-        out.flush()
-        out._path = []
+    if select:
+        if not chosen.roots:
+            raise _matched_nothing(select)
+        for region in chosen.roots:
+            _read(region, out, holders, ignored, skip)
+    else:
+        region = _main_region(found, skip)
+        if region is None:  # no body: the whole document, as bs4 named it
+            _read(root, out, holders, ignored, skip, whole=True)
+        else:
+            _read(region, out, holders, ignored, skip)
     lines = tuple(out.lines)
     if not lines:
         raise ExtractError("empty", "the page has no readable text (empty or script-only)")
@@ -99,6 +137,29 @@ def extract(
         paths=tuple(out.paths),
         ignored=tuple(ignored or ()),
         metadata=stated,
+    )
+
+
+def _read(
+    region: Element,
+    out: Blocks,
+    holders: set[Element],
+    ignored: list[tuple[str, str]] | None,
+    skip: Skip,
+    whole: bool = False,
+) -> None:
+    """Walk one region into `out`, its lines' paths starting with its signature."""
+    out._path = ["[document]" if whole else signature_of(region.tag, region.attrib)]
+    walk(region, out, holders, ignored, skip, whole)
+    out.flush()
+    out._path = []
+
+
+def _matched_nothing(select: tuple[str, ...]) -> ExtractError:
+    return ExtractError(
+        "select",
+        f"select {', '.join(select)!r} matched nothing on the page; "
+        "check the selector against the page or remove it",
     )
 
 

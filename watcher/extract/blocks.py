@@ -1,15 +1,13 @@
-"""The walk from a page region to blocks of text: one line per heading, paragraph, list item or
-table row, each with the path of element kinds above it. Pure."""
+"""The walk from a page region (an lxml element) to blocks of text: one line per heading,
+paragraph, list item or table row, each with the path of element kinds above it. Pure."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from bs4 import Comment, Doctype, ProcessingInstruction, Tag
-from bs4.element import NavigableString, PageElement
-
-from watcher.extract.regions import drop_reason, signature
+from watcher.extract.regions import drop_reason_of, signature_of
+from watcher.extract.tree import Element, Skip, text_of
 
 # A <header> inside an article or main is that article's header (its title and byline), not the
 # site's banner; HTML-AAM maps only a top-level <header> to the banner landmark.
@@ -55,14 +53,16 @@ BLOCK_TAGS = frozenset(
 )
 CELL_TAGS = frozenset({"td", "th"})
 HEADING_LEVEL = {f"h{n}": n for n in range(1, 7)}
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-SPACES = re.compile(r"\s+")
+# Zero-width spaces and joiners, word joiner, BOM, soft hyphen: invisible, and never meant apart.
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def normalise_line(text: str) -> str:
     """NFC, invisible characters out, every run of whitespace (NBSP included) to one space."""
-    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
-    return SPACES.sub(" ", text).strip()
+    if not text.isascii():  # ASCII is NFC already and holds no invisible characters
+        text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    # str.split() and re's \s agree on what is whitespace (Py_UNICODE_ISSPACE); split is faster.
+    return " ".join(text.split())
 
 
 class Blocks:
@@ -83,6 +83,8 @@ class Blocks:
         return bool(normalise_line("".join(self._buf)))
 
     def flush(self) -> None:
+        if not self._buf:
+            return
         line = normalise_line("".join(self._buf))
         self._buf = []
         if line:
@@ -112,49 +114,69 @@ class _End:
         self.section = section
 
 
-def walk(node: Tag, out: Blocks, holders: set[int], ignored: list[tuple[str, str]] | None) -> None:
-    # An explicit stack, not recursion: hostile pages nest elements thousands deep.
-    stack: list[PageElement | _End] = list(reversed(node.contents))
-    sections = int(any(t.name in SECTIONING for t in (node, *node.parents)))
+# Dropped elements whose text `explain` does not list: it is code or the page's head, not prose.
+UNLISTED = frozenset({"script", "style", "head", "link", "meta"})
+
+
+def walk(
+    node: Element,
+    out: Blocks,
+    holders: set[Element],
+    ignored: list[tuple[str, str]] | None,
+    skip: Skip = frozenset(),
+    whole: bool = False,
+) -> None:
+    """Read the children of `node` into `out` (with `whole`, the document `node` is the root of);
+    elements in `skip` (removed by `exclude`) are passed over silently, and what the rules drop
+    is listed in `ignored` when it is given."""
+    # An explicit stack, not recursion: hostile pages nest elements thousands deep. It holds
+    # elements to read, texts (an element's tail, read after the element) and block ends.
+    stack: list[Element | str | _End]
+    if whole:
+        stack, sections = [node], 0
+    else:
+        stack = list(reversed(node))
+        sections = int(any(a.tag in SECTIONING for a in (node, *node.iterancestors())))
+        if node.text:
+            out.text(node.text)
     while stack:
         child = stack.pop()
+        if isinstance(child, str):
+            out.text(child)
+            continue
         if isinstance(child, _End):
             out.end(child.previous)
             sections -= child.section
             continue
-        if isinstance(child, Comment | Doctype | ProcessingInstruction):
+        if child.tail:
+            stack.append(child.tail)
+        name = child.tag
+        if type(name) is not str or (skip and child in skip):  # a comment, or excluded
             continue
-        if isinstance(child, NavigableString):
-            out.text(str(child))
-            continue
-        if not isinstance(child, Tag):
-            continue
-        reason = drop_reason(child, holders, sections > 0)
+        attrs = child.attrib
+        reason = drop_reason_of(name, attrs, child in holders, sections > 0)
         if reason:
-            if ignored is not None and child.name not in (
-                "script",
-                "style",
-                "head",
-                "link",
-                "meta",
-            ):
-                text = normalise_line(child.get_text(" "))
+            if ignored is not None and name not in UNLISTED:
+                text = normalise_line(text_of(child, " ", skip))
                 if text:
                     ignored.append((reason, text))
             continue
-        name = child.name
         if name == "br":
             out.flush()
             continue
         if name in HEADING_LEVEL:
-            stack.append(_End(out.start("#" * HEADING_LEVEL[name] + " ", signature(child))))
+            stack.append(
+                _End(out.start("#" * HEADING_LEVEL[name] + " ", signature_of(name, attrs)))
+            )
         elif name == "li":
-            stack.append(_End(out.start("- ", signature(child))))
+            stack.append(_End(out.start("- ", signature_of(name, attrs))))
         elif name in CELL_TAGS:
             out.text(" | " if out.has_text() else "")
         elif name in BLOCK_TAGS:
             section = name in SECTIONING
             sections += section
             prefix = out._prefix if name not in ("ul", "ol") else ""
-            stack.append(_End(out.start(prefix, signature(child)), section))
-        stack.extend(reversed(child.contents))
+            stack.append(_End(out.start(prefix, signature_of(name, attrs)), section))
+        stack.extend(reversed(child))
+        if child.text:
+            out.text(child.text)

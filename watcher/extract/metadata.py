@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 import json
-
-from bs4 import BeautifulSoup
+from collections.abc import Iterable
 
 from watcher.extract.blocks import normalise_line
+from watcher.extract.tree import Element
 
 # What a publisher states about a page in its markup: GOV.UK's govuk:* meta tags (govuk:format is
 # the document type), Open Graph's og:type, and schema.org JSON-LD @type.
 STATED_PROPERTIES = frozenset({"og:type"})
 
 
-def metadata(soup: BeautifulSoup) -> tuple[tuple[str, str], ...]:
-    """The page's stated kind, as (key, value) pairs: govuk:*, og:type, schema:@type."""
+def metadata(metas: Iterable[Element], json_ld: Iterable[Element]) -> tuple[tuple[str, str], ...]:
+    """The page's stated kind, as (key, value) pairs: govuk:*, og:type, schema:@type, from its
+    <meta> elements and its <script type="application/ld+json"> elements."""
     found: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
+    for tag in metas:
         key = str(tag.get("name") or tag.get("property") or "").strip().lower()
         value = normalise_line(str(tag.get("content") or ""))[:200]
         if value and (key.startswith("govuk:") or key in STATED_PROPERTIES):
             found.setdefault(key, value)
     types: list[str] = []
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+    for script in json_ld:
         try:
-            data = json.loads(script.string or "")
+            data = json.loads(script.text or "")
         except ValueError:
             continue  # a page's broken JSON-LD says nothing
         types += [t for t in _schema_types(data) if t not in types]

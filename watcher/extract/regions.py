@@ -1,10 +1,14 @@
 """Which parts of an HTML page are its content: the main region (or the selected ones), and the
-chrome, furniture and hidden elements left out, each with the reason why. Pure."""
+chrome, furniture and hidden elements left out, each with the reason why. Pure.
+
+The rules read an element's name and attributes (a mapping; `class` as one string), so that the
+lxml tree `extract` walks and the BeautifulSoup trees of the `listing` kind and `discover` share
+them. The bs4 forms below serve those two readers."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bs4 import BeautifulSoup, Tag
 
@@ -85,30 +89,79 @@ BOILERPLATE_WORDS = frozenset(
 WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
 
 
-def is_banner(tag: Tag) -> bool:
+Attributes = Mapping[str, str]
+
+
+def is_banner(attrs: Attributes) -> bool:
     """Whether the element's id or classes name a cookie or consent banner."""
-    names = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
+    names = f"{attrs.get('id') or ''} {attrs.get('class') or ''}"
     return bool(names.strip()) and bool(BANNER_RE.search(names))
 
 
-def class_words(tag: Tag) -> set[str]:
+def class_words(attrs: Attributes) -> set[str]:
     """The words of the element's id and classes, lower case (camelCase split)."""
-    names = [str(tag.get("id") or ""), *(tag.get("class") or [])]
+    names = (attrs.get("id") or "", *(attrs.get("class") or "").split())
     return {w.lower() for name in names for w in WORD_SPLIT.split(name) if w}
+
+
+def signature_of(name: str, attrs: Attributes) -> str:
+    """The element's kind and its class words, digits out: the same slot on every version."""
+    if not attrs:
+        return name
+    words = sorted(w for w in (re.sub(r"\d+", "", w) for w in class_words(attrs)) if w)[:3]
+    return name + "".join("." + w for w in words)
+
+
+def is_hidden(attrs: Attributes) -> bool:
+    """Whether the element is hidden by attribute or inline style."""
+    if "hidden" in attrs or str(attrs.get("aria-hidden", "")).lower() == "true":
+        return True
+    style = str(attrs.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def drop_reason_of(name: str, attrs: Attributes, holder: bool, in_section: bool) -> str | None:
+    """Why an element is not page content, or None when it is. `holder`: it holds a main,
+    article or h1; `in_section`: it sits in an article or main."""
+    if name == "header" and in_section:
+        return "hidden" if attrs and is_hidden(attrs) else None
+    if name in WRAPPER_DROPS:
+        return None if holder else f"<{name}>"
+    if name in DROP_TAGS:
+        return f"<{name}>"
+    if not attrs:
+        return None
+    role = str(attrs.get("role") or "").lower()
+    if role in DROP_ROLES:
+        return f"role={role}"
+    if is_hidden(attrs):
+        return "hidden"
+    if holder:
+        return None
+    if is_banner(attrs):
+        return "cookie banner"
+    furniture = class_words(attrs) & BOILERPLATE_WORDS
+    if furniture:
+        return f"page furniture ({', '.join(sorted(furniture))})"
+    return None
+
+
+def is_region_of(name: str, attrs: Attributes) -> bool:
+    """Whether the element is a candidate main region (main, article, role=main)."""
+    return name in ("main", "article") or attrs.get("role") == "main"
+
+
+# --- the same rules over BeautifulSoup trees (the listing kind and discover read with bs4) -----
+
+
+def tag_attributes(tag: Tag) -> dict[str, str]:
+    """A bs4 tag's attributes with list values (class, rel...) joined by spaces, as lxml has them."""
+    return {k: " ".join(v) if isinstance(v, list) else str(v) for k, v in tag.attrs.items()}
 
 
 def signature(tag: Tag) -> str:
     """The element's kind and its class words, digits out: the same slot on every version."""
-    words = sorted(w for w in (re.sub(r"\d+", "", w) for w in class_words(tag)) if w)[:3]
-    return tag.name + "".join("." + w for w in words)
-
-
-def is_hidden(tag: Tag) -> bool:
-    """Whether the element is hidden by attribute or inline style."""
-    if tag.has_attr("hidden") or str(tag.get("aria-hidden", "")).lower() == "true":
-        return True
-    style = str(tag.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style or "visibility:hidden" in style
+    return signature_of(tag.name, tag_attributes(tag))
 
 
 def content_holders(soup: BeautifulSoup) -> set[int]:
@@ -126,25 +179,7 @@ def content_holders(soup: BeautifulSoup) -> set[int]:
 
 def drop_reason(tag: Tag, holders: set[int], in_section: bool) -> str | None:
     """Why `tag` is not page content, or None when it is."""
-    if tag.name == "header" and in_section:
-        return "hidden" if is_hidden(tag) else None
-    if tag.name in WRAPPER_DROPS:
-        return None if id(tag) in holders else f"<{tag.name}>"
-    if tag.name in DROP_TAGS:
-        return f"<{tag.name}>"
-    role = str(tag.get("role") or "").lower()
-    if role in DROP_ROLES:
-        return f"role={role}"
-    if is_hidden(tag):
-        return "hidden"
-    if id(tag) in holders:
-        return None
-    if is_banner(tag):
-        return "cookie banner"
-    furniture = class_words(tag) & BOILERPLATE_WORDS
-    if furniture:
-        return f"page furniture ({', '.join(sorted(furniture))})"
-    return None
+    return drop_reason_of(tag.name, tag_attributes(tag), id(tag) in holders, in_section)
 
 
 def main_region(soup: BeautifulSoup) -> Tag:
@@ -162,10 +197,11 @@ def main_region(soup: BeautifulSoup) -> Tag:
 
 def is_region(tag: Tag) -> bool:
     """Whether the element is a candidate main region (main, article, role=main)."""
-    return tag.name in ("main", "article") or tag.get("role") == "main"
+    return is_region_of(tag.name, tag_attributes(tag))
 
 
 def region_roots(soup: BeautifulSoup, select: Iterable[str]) -> list[Tag]:
+    """The elements `select` matches, outermost only; without selectors, the main region."""
     selectors = list(select)
     if not selectors:
         return [main_region(soup)]

@@ -1,0 +1,178 @@
+"""Which parts of an HTML page are its content: the main region (or the selected ones), and the
+chrome, furniture and hidden elements left out, each with the reason why. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bs4 import BeautifulSoup, Tag
+
+# Never page content: code, chrome, and controls.
+DROP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "canvas",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "form",
+        "button",
+        "select",
+        "input",
+        "textarea",
+        "dialog",
+        "head",
+        "link",
+        "meta",
+    }
+)
+DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog"})
+# Cookie and consent banners carry no role of their own; they are known by their names, which are
+# as often camelCase (cookieNotice, CybotCookiebotDialog) as hyphenated (cookie-banner).
+BANNER_RE = re.compile(r"cookie|consent|gdpr|cc-banner|cc-window", re.I)
+# Chrome that some sites wrap around the whole page: ASP.NET WebForms puts everything in one
+# <form>, and a "has-cookie-banner" wrapper is common. Such an element is kept (its own chrome
+# still goes) when it holds the page's content.
+WRAPPER_DROPS = frozenset({"form"})
+CONTENT_TAGS = ("main", "article", "h1")
+# Class and id words that mark page furniture rather than the article, after readability's
+# "unlikely candidates" and the ad-blocking lists' conventions. Whole words only: "ad" matches
+# class="ad-slot" but not "heading". An element holding the page's content is never dropped.
+BOILERPLATE_WORDS = frozenset(
+    {
+        "ad",
+        "ads",
+        "advert",
+        "adverts",
+        "advertisement",
+        "advertising",
+        "adsbygoogle",
+        "sponsor",
+        "sponsored",
+        "promo",
+        "promoted",
+        "related",
+        "share",
+        "sharing",
+        "social",
+        "newsletter",
+        "breadcrumb",
+        "breadcrumbs",
+        "pagination",
+        "pager",
+        "popular",
+        "trending",
+        "outbrain",
+        "taboola",
+        "widget",
+        "sidebar",
+        "comments",
+        "disqus",
+        "skiplink",
+        "masthead",
+        "signup",
+    }
+)
+WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
+
+
+def is_banner(tag: Tag) -> bool:
+    """Whether the element's id or classes name a cookie or consent banner."""
+    names = " ".join([str(tag.get("id") or ""), *(tag.get("class") or [])])
+    return bool(names.strip()) and bool(BANNER_RE.search(names))
+
+
+def class_words(tag: Tag) -> set[str]:
+    """The words of the element's id and classes, lower case (camelCase split)."""
+    names = [str(tag.get("id") or ""), *(tag.get("class") or [])]
+    return {w.lower() for name in names for w in WORD_SPLIT.split(name) if w}
+
+
+def signature(tag: Tag) -> str:
+    """The element's kind and its class words, digits out: the same slot on every version."""
+    words = sorted(w for w in (re.sub(r"\d+", "", w) for w in class_words(tag)) if w)[:3]
+    return tag.name + "".join("." + w for w in words)
+
+
+def is_hidden(tag: Tag) -> bool:
+    """Whether the element is hidden by attribute or inline style."""
+    if tag.has_attr("hidden") or str(tag.get("aria-hidden", "")).lower() == "true":
+        return True
+    style = str(tag.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def content_holders(soup: BeautifulSoup) -> set[int]:
+    """ids of main, article and h1 elements and of every element holding one (linear: each
+    ancestor is marked once)."""
+    marked: set[int] = set()
+    for tag in soup.find_all(CONTENT_TAGS):
+        marked.add(id(tag))
+        for parent in tag.parents:
+            if id(parent) in marked:
+                break
+            marked.add(id(parent))
+    return marked
+
+
+def drop_reason(tag: Tag, holders: set[int], in_section: bool) -> str | None:
+    """Why `tag` is not page content, or None when it is."""
+    if tag.name == "header" and in_section:
+        return "hidden" if is_hidden(tag) else None
+    if tag.name in WRAPPER_DROPS:
+        return None if id(tag) in holders else f"<{tag.name}>"
+    if tag.name in DROP_TAGS:
+        return f"<{tag.name}>"
+    role = str(tag.get("role") or "").lower()
+    if role in DROP_ROLES:
+        return f"role={role}"
+    if is_hidden(tag):
+        return "hidden"
+    if id(tag) in holders:
+        return None
+    if is_banner(tag):
+        return "cookie banner"
+    furniture = class_words(tag) & BOILERPLATE_WORDS
+    if furniture:
+        return f"page furniture ({', '.join(sorted(furniture))})"
+    return None
+
+
+def main_region(soup: BeautifulSoup) -> Tag:
+    """The page's one <main> (or role=main), else its one <article>, else the body."""
+    mains: list[Tag] = []
+    articles: list[Tag] = []
+    for tag in soup.find_all(is_region):  # one walk of the tree, not three
+        (articles if tag.name == "article" and tag.get("role") != "main" else mains).append(tag)
+    for found in (mains, articles):
+        if len(found) == 1 and found[0].get_text(strip=True):
+            return found[0]
+    body = soup.body
+    return body if isinstance(body, Tag) else soup
+
+
+def is_region(tag: Tag) -> bool:
+    """Whether the element is a candidate main region (main, article, role=main)."""
+    return tag.name in ("main", "article") or tag.get("role") == "main"
+
+
+def region_roots(soup: BeautifulSoup, select: Iterable[str]) -> list[Tag]:
+    selectors = list(select)
+    if not selectors:
+        return [main_region(soup)]
+    # By identity: bs4 compares tags by their markup, so two equal paragraphs would count as one.
+    found: dict[int, Tag] = {}
+    for sel in selectors:
+        for tag in soup.select(sel):
+            found.setdefault(id(tag), tag)
+    # An element inside another selected element would otherwise be read twice.
+    return [t for t in found.values() if not any(id(p) in found for p in t.parents)]
