@@ -81,7 +81,7 @@ def measure(db: Path) -> dict[str, Any]:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         by_table = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
         counts = {
-            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed names
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("checks", "snapshots", "changes", "volatility", "outbox")
         }
         columns = conn.execute(
@@ -133,7 +133,15 @@ def storage(n: int) -> None:
         write_config(config, server.port, n)
         db = root / "state" / "watcher.db"
         print(f"{n} pages, {kb(raw)} raw on average; sqlite {sqlite3.sqlite_version}")
-        figures = {"empty": {"size": 0, "tables": {}, "rows": dict.fromkeys(("checks", "snapshots", "changes", "volatility", "outbox"), 0)}}
+        figures = {
+            "empty": {
+                "size": 0,
+                "tables": {},
+                "rows": dict.fromkeys(
+                    ("checks", "snapshots", "changes", "volatility", "outbox"), 0
+                ),
+            }
+        }
         previous = figures["empty"]
         for label, version in (("baseline", "v0"), ("unchanged", "v0"), ("changed", "v1")):
             server.version = version
@@ -177,7 +185,10 @@ def writes(n: int) -> None:
     from watcher.store import Store
 
     now = datetime(2026, 11, 29, tzinfo=UTC)
-    sources = [Source(name=f"p{i}", url=f"https://example.org/{i}", every=timedelta(hours=6)) for i in range(n)]
+    sources = [
+        Source(name=f"p{i}", url=f"https://example.org/{i}", every=timedelta(hours=6))
+        for i in range(n)
+    ]
     text = "\n".join(f"Paragraph {k} of a page about children's social care." for k in range(120))
 
     def record_all(store: Store, tag: str) -> None:
@@ -202,7 +213,9 @@ def writes(n: int) -> None:
         store.sync_sources(sources, now)
         batch = getattr(store, "batch", None)
         if batch is None:
-            print(f"\n{n} records one by one: {alone:.2f} s ({1000 * alone / n:.2f} ms each); no Store.batch() here")
+            print(
+                f"\n{n} records one by one: {alone:.2f} s ({1000 * alone / n:.2f} ms each); no Store.batch() here"
+            )
             return
         t0 = time.perf_counter()
         with batch():

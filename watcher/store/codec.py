@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -48,3 +49,21 @@ def rows(cls: type[R], cursor: sqlite3.Cursor) -> list[R]:
     """Every row of a query as `cls`."""
     names = [d[0] for d in cursor.description]
     return [decode(cls, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+# Snapshot text is stored zlib-compressed in `snapshots.ztext` (m010): page text compresses
+# about 3:1, and zlib is in the standard library (zstd would save a little more but is a
+# dependency until Python 3.14). Rows from before m010 that were never converted keep `text`.
+TEXT_LEVEL = 9
+
+
+def pack_text(text: str) -> bytes:
+    """Snapshot text as stored."""
+    return zlib.compress(text.encode("utf-8"), TEXT_LEVEL)
+
+
+def unpack_text(ztext: bytes | None, text: str | None = None) -> str:
+    """Snapshot text as read back: the one place a stored snapshot is decoded."""
+    if ztext is not None:
+        return zlib.decompress(ztext).decode("utf-8")
+    return text or ""

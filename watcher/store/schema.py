@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from watcher.store.codec import pack_text
+
 DB_NAME = "watcher.db"
 migrations = Migrations("watcher")
 
@@ -349,3 +351,45 @@ def m009_publications(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations()
+def m010_compressed_snapshots(db: Database) -> None:
+    """Snapshot text compressed (`ztext`, decoded in codec.unpack_text; `text` left empty), and
+    the page search index contentless: it held a second full copy of every page's text."""
+    _run(
+        db,
+        """
+        DROP TRIGGER IF EXISTS snapshots_fts_insert;
+        DROP TRIGGER IF EXISTS snapshots_fts_delete;
+        DROP TABLE IF EXISTS snapshots_fts;
+        ALTER TABLE snapshots ADD COLUMN ztext BLOB;
+        ALTER TABLE snapshots ADD COLUMN fts_id INTEGER;
+        CREATE UNIQUE INDEX snapshots_fts_id ON snapshots(fts_id);
+        CREATE VIRTUAL TABLE snapshots_fts USING fts5(
+            title, text, content = '', tokenize = 'unicode61 remove_diacritics 2'
+        )
+        """,
+    )
+    # The search index is keyed by its own id, not the snapshot's rowid: VACUUM may renumber the
+    # rowids of a table keyed by text.
+    # A few hundred rows at a time, so a large state is never held in memory at once.
+    last, fts_id = -1, 0
+    while True:
+        rows = db.execute(
+            "SELECT rowid, hash, title, text FROM snapshots WHERE rowid > ? ORDER BY rowid LIMIT 500",
+            (last,),
+        ).fetchall()
+        if not rows:
+            break
+        for rowid, digest, title, text in rows:
+            fts_id += 1
+            db.execute(
+                "INSERT INTO snapshots_fts (rowid, title, text) VALUES (?, ?, ?)",
+                (fts_id, title, text),
+            )
+            db.execute(
+                "UPDATE snapshots SET ztext = ?, text = '', fts_id = ? WHERE hash = ?",
+                (pack_text(text), fts_id, digest),
+            )
+            last = rowid
