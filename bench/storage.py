@@ -14,6 +14,7 @@ pages by table and index. Figures only; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -120,7 +121,7 @@ def print_growth(before: dict[str, Any], after: dict[str, Any]) -> None:
             print(f"    {name:<32} {kb(delta):>12}")
 
 
-def storage(n: int) -> None:
+def storage(n: int, keep: Path | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         subprocess.run(
@@ -175,6 +176,8 @@ def storage(n: int) -> None:
             print_growth(previous, now)
             previous = now
         server.httpd.shutdown()
+        if keep:
+            shutil.copyfile(db, keep)
 
 
 def writes(n: int) -> None:
@@ -233,9 +236,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=500, help="pages per pass (0: skip)")
     parser.add_argument("--writes", type=int, default=2000, help="records to time (0: skip)")
+    parser.add_argument("--keep", type=Path, help="copy the state database here at the end")
     args = parser.parse_args()
     if args.pages:
-        storage(args.pages)
+        storage(args.pages, args.keep)
     if args.writes:
         writes(args.writes)
 
