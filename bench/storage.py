@@ -148,10 +148,12 @@ def storage(n: int, keep: Path | None = None) -> None:
             server.version = version
             seconds = run_pass(config, label)
             now = measure(db)
-            added = now["size"] - previous["size"]
+            # Pages in use (dbstat), not the file: a pass may reuse pages an earlier one freed.
+            added = sum(now["tables"].values()) - sum(previous["tables"].values())
             rows = {t: now["rows"][t] - previous["rows"][t] for t in now["rows"]}
             print(
-                f"\n{label} pass ({seconds:.1f} s): DB {kb(now['size'])} (+{kb(added)}); rows added "
+                f"\n{label} pass ({seconds:.1f} s): DB file {kb(now['size'])}, pages in use "
+                f"{kb(sum(now['tables'].values()))} (+{kb(added)}); rows added "
                 + ", ".join(f"{t} {v}" for t, v in rows.items())
             )
             if rows["snapshots"]:
@@ -171,8 +173,12 @@ def storage(n: int, keep: Path | None = None) -> None:
                 )
             text, paths, ztext = (round(v or 0) for v in now["columns"])
             print(f"  snapshot columns on average: text {text} B, ztext {ztext} B, paths {paths} B")
-            if label == "unchanged" and rows["checks"]:
-                print(f"  per check row: {added / rows['checks']:.0f} bytes")
+            if rows["checks"]:
+                checks = sum(
+                    now["tables"].get(t, 0) - previous["tables"].get(t, 0)
+                    for t in ("checks", "checks_source_time")
+                )
+                print(f"  per check row (table and index): {checks / rows['checks']:.0f} bytes")
             print_growth(previous, now)
             previous = now
         server.httpd.shutdown()

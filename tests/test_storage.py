@@ -56,8 +56,8 @@ def test_snapshots_are_stored_compressed_and_read_back_identical(tmp_path: Path)
     store = _store(tmp_path, "dfe")
     snap = _snapshot(TEXT)
     store.record(CheckResult("dfe", "baseline", NOW, 5), snapshot=snap)
-    text, ztext = store.conn.execute("SELECT text, ztext FROM snapshots").fetchone()
-    assert text == "" and zlib.decompress(ztext).decode() == TEXT
+    text, ztext, paths = store.conn.execute("SELECT text, ztext, paths FROM snapshots").fetchone()
+    assert text == "" and paths is None and zlib.decompress(ztext).decode() == TEXT
     assert store.snapshot(snap.hash) == snap
     assert reads.snapshot_text(store, snap.hash) == TEXT
     assert reads.snapshot_text(store, "0" * 64) is None
@@ -107,6 +107,9 @@ def test_search_finds_snapshot_text_with_a_marked_snippet(tmp_path: Path) -> Non
     assert reads.search(store, "cafe").snapshots  # diacritics folded by the index
     assert reads.search(store, "allow*").snapshots
     assert reads.search(store, "nowhere").snapshots == []
+    later = _snapshot("A later version: the allowance is frozen.")
+    store.record(CheckResult("dfe", "volatile", NOW, 5), snapshot=later)
+    assert [h.hash for h in reads.search(store, "allowance").snapshots] == [later.hash, snap.hash]
     store.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -67,3 +67,13 @@ def unpack_text(ztext: bytes | None, text: str | None = None) -> str:
     if ztext is not None:
         return zlib.decompress(ztext).decode("utf-8")
     return text or ""
+
+
+def pack_paths(paths: Sequence[str]) -> bytes:
+    """A snapshot's element paths as stored: they repeat so much that they shrink ~14:1."""
+    return pack_text(json.dumps(list(paths)))
+
+
+def unpack_paths(zpaths: bytes | None, paths: str | None = None) -> tuple[str, ...]:
+    """Element paths as read back (`paths` is the JSON column of rows from before m010)."""
+    return tuple(json.loads(unpack_text(zpaths, paths) or "[]"))

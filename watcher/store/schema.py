@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from watcher.store.codec import pack_text
+from watcher.store.codec import pack_paths, pack_text
 
 DB_NAME = "watcher.db"
 migrations = Migrations("watcher")
@@ -355,8 +357,10 @@ def m009_publications(db: Database) -> None:
 
 @migrations()
 def m010_compressed_snapshots(db: Database) -> None:
-    """Snapshot text compressed (`ztext`, decoded in codec.unpack_text; `text` left empty), and
-    the page search index contentless: it held a second full copy of every page's text."""
+    """Snapshot text and element paths compressed (`ztext`, `zpaths`, decoded in codec;
+    `text` left empty, `paths` NULL), and the page search index contentless and without
+    positions (detail=none): it held a second full copy of every page's text, and positions
+    served only snippets and ranking, which a contentless index cannot give anyway."""
     _run(
         db,
         """
@@ -364,10 +368,12 @@ def m010_compressed_snapshots(db: Database) -> None:
         DROP TRIGGER IF EXISTS snapshots_fts_delete;
         DROP TABLE IF EXISTS snapshots_fts;
         ALTER TABLE snapshots ADD COLUMN ztext BLOB;
+        ALTER TABLE snapshots ADD COLUMN zpaths BLOB;
         ALTER TABLE snapshots ADD COLUMN fts_id INTEGER;
         CREATE UNIQUE INDEX snapshots_fts_id ON snapshots(fts_id);
         CREATE VIRTUAL TABLE snapshots_fts USING fts5(
-            title, text, content = '', tokenize = 'unicode61 remove_diacritics 2'
+            title, text, content = '', detail = none,
+            tokenize = 'unicode61 remove_diacritics 2'
         )
         """,
     )
@@ -377,19 +383,21 @@ def m010_compressed_snapshots(db: Database) -> None:
     last, fts_id = -1, 0
     while True:
         rows = db.execute(
-            "SELECT rowid, hash, title, text FROM snapshots WHERE rowid > ? ORDER BY rowid LIMIT 500",
+            "SELECT rowid, hash, title, text, paths FROM snapshots WHERE rowid > ? "
+            "ORDER BY rowid LIMIT 500",
             (last,),
         ).fetchall()
         if not rows:
             break
-        for rowid, digest, title, text in rows:
+        for rowid, digest, title, text, paths in rows:
             fts_id += 1
             db.execute(
                 "INSERT INTO snapshots_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (fts_id, title, text),
             )
             db.execute(
-                "UPDATE snapshots SET ztext = ?, text = '', fts_id = ? WHERE hash = ?",
-                (pack_text(text), fts_id, digest),
+                "UPDATE snapshots SET ztext = ?, text = '', zpaths = ?, paths = NULL, fts_id = ? "
+                "WHERE hash = ?",
+                (pack_text(text), pack_paths(json.loads(paths or "[]")), fts_id, digest),
             )
             last = rowid

@@ -1,22 +1,23 @@
 """Stored page versions: written compressed and keyed by hash, indexed for search, read back whole.
 
-Since m010 the text lives zlib-compressed in `ztext` (`text` is left empty), and `snapshots_fts`
-is a contentless FTS5 index keyed by `fts_id`: the words are indexed, the text is not held twice.
-Snippets for search hits are therefore cut here from the decoded text, not by FTS5's snippet().
+Since m010 the text and element paths live zlib-compressed in `ztext` and `zpaths` (`text` is
+left empty), and `snapshots_fts` is a contentless FTS5 index without positions (detail=none)
+keyed by `fts_id`: which words each version holds, not the text a second time. Snippets for
+search hits are therefore cut here from the decoded text, not by FTS5's snippet(), and hits come
+newest first (such an index has no term counts for bm25 to rank by).
 A contentless index forgets a row only when told its original words, so deleting a snapshot goes
 through `delete` below.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections.abc import Sequence
 
 from watcher.models import Snapshot
 from watcher.rows import MATCH_CLOSE, MATCH_OPEN, SnapshotHit
-from watcher.store.codec import pack_text, unpack_text
+from watcher.store.codec import pack_paths, pack_text, unpack_paths, unpack_text
 
 SNIPPET_WORDS = 16
 HITS = 10
@@ -30,22 +31,23 @@ def insert(c: sqlite3.Connection, snapshot: Snapshot, at: str) -> None:
         "INSERT INTO snapshots_fts (title, text) VALUES (?, ?)", (snapshot.title, snapshot.text)
     ).lastrowid
     c.execute(
-        "INSERT INTO snapshots (hash, title, text, ztext, fts_id, created_at, paths) "
+        "INSERT INTO snapshots (hash, title, text, ztext, zpaths, fts_id, created_at) "
         "VALUES (?, ?, '', ?, ?, ?, ?)",
         (
             snapshot.hash,
             snapshot.title,
             pack_text(snapshot.text),
+            pack_paths(snapshot.paths),
             fts_id,
             at,
-            json.dumps(list(snapshot.paths)),
         ),
     )
 
 
 def read(c: sqlite3.Connection, digest: str) -> Snapshot | None:
     row = c.execute(
-        "SELECT hash, title, text, ztext, paths FROM snapshots WHERE hash = ?", (digest,)
+        "SELECT hash, title, text, ztext, paths, zpaths FROM snapshots WHERE hash = ?",
+        (digest,),
     ).fetchone()
     if row is None:
         return None
@@ -53,7 +55,7 @@ def read(c: sqlite3.Connection, digest: str) -> Snapshot | None:
         hash=row[0],
         title=row[1],
         text=unpack_text(row[3], row[2]),
-        paths=tuple(json.loads(row[4] or "[]")),
+        paths=unpack_paths(row[5], row[4]),
     )
 
 
@@ -80,13 +82,13 @@ def delete(c: sqlite3.Connection, where: str, args: Sequence[object]) -> int:
 
 
 def search(c: sqlite3.Connection, query: str) -> list[SnapshotHit]:
-    """Stored page versions matching an FTS5 query (from `reads.fts_query`), best first."""
+    """Stored page versions matching an FTS5 query (from `reads.fts_query`), newest first."""
     found = c.execute(
         "SELECT s.hash, s.title, s.text, s.ztext, "
         "coalesce((SELECT name FROM sources WHERE snapshot_hash = s.hash LIMIT 1), "
         "(SELECT source FROM changes WHERE after_hash = s.hash LIMIT 1)) "
         "FROM snapshots_fts f JOIN snapshots s ON s.fts_id = f.rowid "
-        "WHERE snapshots_fts MATCH ? ORDER BY f.rank LIMIT ?",
+        "WHERE snapshots_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?",
         (query, HITS),
     ).fetchall()
     return [
