@@ -87,7 +87,7 @@ def measure(db: Path) -> dict[str, Any]:
         }
         columns = conn.execute(
             "SELECT avg(length(CAST(text AS BLOB))), avg(length(paths)), "
-            + ("avg(length(ztext)) " if _has(conn, "ztext") else "0 ")
+            + ("avg(length(ztext)), avg(length(zpaths)) " if _has(conn, "ztext") else "0, 0 ")
             + "FROM snapshots"
         ).fetchone()
     finally:
@@ -171,8 +171,11 @@ def storage(n: int, keep: Path | None = None) -> None:
                     f"  snapshot rows + search index alone: {kb(snap / rows['snapshots'])} "
                     f"= {100 * snap / rows['snapshots'] / raw:.1f}% of the raw page"
                 )
-            text, paths, ztext = (round(v or 0) for v in now["columns"])
-            print(f"  snapshot columns on average: text {text} B, ztext {ztext} B, paths {paths} B")
+            text, paths, ztext, zpaths = (round(v or 0) for v in now["columns"])
+            print(
+                f"  snapshot columns on average: text {text} B, ztext {ztext} B, "
+                f"paths {paths} B, zpaths {zpaths} B"
+            )
             if rows["checks"]:
                 checks = sum(
                     now["tables"].get(t, 0) - previous["tables"].get(t, 0)

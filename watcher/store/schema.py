@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from watcher.store.codec import pack_paths, pack_text
+from watcher.store import snapshots
 
 DB_NAME = "watcher.db"
 migrations = Migrations("watcher")
@@ -359,8 +357,9 @@ def m009_publications(db: Database) -> None:
 def m010_compressed_snapshots(db: Database) -> None:
     """Snapshot text and element paths compressed (`ztext`, `zpaths`, decoded in codec;
     `text` left empty, `paths` NULL), and the page search index contentless and without
-    positions (detail=none): it held a second full copy of every page's text, and positions
-    served only snippets and ranking, which a contentless index cannot give anyway."""
+    positions (detail=none): it held a second full copy of every page's text; positions
+    served snippets (cut from the decoded text now) and bm25 ranking (page hits now come
+    newest first)."""
     _run(
         db,
         """
@@ -377,27 +376,4 @@ def m010_compressed_snapshots(db: Database) -> None:
         )
         """,
     )
-    # The search index is keyed by its own id, not the snapshot's rowid: VACUUM may renumber the
-    # rowids of a table keyed by text.
-    # A few hundred rows at a time, so a large state is never held in memory at once.
-    last, fts_id = -1, 0
-    while True:
-        rows = db.execute(
-            "SELECT rowid, hash, title, text, paths FROM snapshots WHERE rowid > ? "
-            "ORDER BY rowid LIMIT 500",
-            (last,),
-        ).fetchall()
-        if not rows:
-            break
-        for rowid, digest, title, text, paths in rows:
-            fts_id += 1
-            db.execute(
-                "INSERT INTO snapshots_fts (rowid, title, text) VALUES (?, ?, ?)",
-                (fts_id, title, text),
-            )
-            db.execute(
-                "UPDATE snapshots SET ztext = ?, text = '', zpaths = ?, paths = NULL, fts_id = ? "
-                "WHERE hash = ?",
-                (pack_text(text), pack_paths(json.loads(paths or "[]")), fts_id, digest),
-            )
-            last = rowid
+    snapshots.compress_stored(db.conn)

@@ -11,6 +11,7 @@ through `delete` below.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -42,6 +43,35 @@ def insert(c: sqlite3.Connection, snapshot: Snapshot, at: str) -> None:
             at,
         ),
     )
+
+
+def compress_stored(c: sqlite3.Connection) -> None:
+    """Compress and index the snapshots stored before m010, a few hundred rows at a time so a
+    large state is never held in memory at once. Migration m010 runs this: what it writes may
+    change only with a new migration."""
+    # The index is keyed by its own id, not the snapshot's rowid: VACUUM may renumber the rowids
+    # of a table keyed by text.
+    last, fts_id = -1, 0
+    while True:
+        rows = c.execute(
+            "SELECT rowid, hash, title, text, paths FROM snapshots WHERE rowid > ? "
+            "ORDER BY rowid LIMIT 500",
+            (last,),
+        ).fetchall()
+        if not rows:
+            return
+        for rowid, digest, title, plain, paths in rows:
+            fts_id += 1
+            c.execute(
+                "INSERT INTO snapshots_fts (rowid, title, text) VALUES (?, ?, ?)",
+                (fts_id, title, plain),
+            )
+            c.execute(
+                "UPDATE snapshots SET ztext = ?, text = '', zpaths = ?, paths = NULL, fts_id = ? "
+                "WHERE hash = ?",
+                (pack_text(plain), pack_paths(json.loads(paths or "[]")), fts_id, digest),
+            )
+            last = rowid
 
 
 def read(c: sqlite3.Connection, digest: str) -> Snapshot | None:
