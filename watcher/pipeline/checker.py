@@ -87,11 +87,16 @@ class Checker:
             ]
             quiet = sum(1 for o in site if o.quiet)
             hosts[host] = vol.host_fold(evidence, pages, quiet)
-        results = [self.settle(o, hosts[o.source.host], memory[o.source.name]) for o in observed]
-        for host, evidence in hosts.items():
-            self.store.save_host_evidence(
-                host, changed_evidence(stored[host], evidence), gone(stored[host], evidence)
-            )
+        # One write transaction for the pass (a savepoint per check, so one failed write loses
+        # only its own rows).
+        with self.store.batch():
+            results = [
+                self.settle(o, hosts[o.source.host], memory[o.source.name]) for o in observed
+            ]
+            for host, evidence in hosts.items():
+                self.store.save_host_evidence(
+                    host, changed_evidence(stored[host], evidence), gone(stored[host], evidence)
+                )
         return results
 
     async def observe(self, source: Source) -> Observed:

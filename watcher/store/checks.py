@@ -21,6 +21,7 @@ from watcher.models import (
     Validators,
 )
 from watcher.notify.policy import Health, health_change
+from watcher.store import snapshots
 from watcher.store.codec import iso, parse_iso
 from watcher.store.publications import PublicationStore
 
@@ -63,14 +64,7 @@ class CheckStore(PublicationStore):
         )
 
     def snapshot(self, digest: str) -> Snapshot | None:
-        row = self.conn.execute(
-            "SELECT hash, title, text, paths FROM snapshots WHERE hash = ?", (digest,)
-        ).fetchone()
-        if row is None:
-            return None
-        return Snapshot(
-            hash=row[0], title=row[1], text=row[2], paths=tuple(json.loads(row[3] or "[]"))
-        )
+        return snapshots.read(self.conn, digest)
 
     def learned(self, name: str) -> tuple[int, dict[str, float]]:
         """A source's comparison count and its slots' replacement counts."""
@@ -157,17 +151,7 @@ class CheckStore(PublicationStore):
                 )
                 return None
             if snapshot is not None:
-                c.execute(
-                    "INSERT OR IGNORE INTO snapshots (hash, title, text, created_at, paths) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        snapshot.hash,
-                        snapshot.title,
-                        snapshot.text,
-                        at,
-                        json.dumps(list(snapshot.paths)),
-                    ),
-                )
+                snapshots.insert(c, snapshot, at)
             change_id = None
             if result.change is not None:
                 ch = result.change

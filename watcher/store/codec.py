@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -48,3 +49,31 @@ def rows(cls: type[R], cursor: sqlite3.Cursor) -> list[R]:
     """Every row of a query as `cls`."""
     names = [d[0] for d in cursor.description]
     return [decode(cls, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+# Snapshot text is stored zlib-compressed in `snapshots.ztext` (m010): page text compresses
+# about 3:1, and zlib is in the standard library (zstd would save a little more but is a
+# dependency until Python 3.14). Rows from before m010 that were never converted keep `text`.
+TEXT_LEVEL = 9
+
+
+def pack_text(text: str) -> bytes:
+    """Snapshot text as stored."""
+    return zlib.compress(text.encode("utf-8"), TEXT_LEVEL)
+
+
+def unpack_text(ztext: bytes | None, text: str | None = None) -> str:
+    """Snapshot text as read back: the one place a stored snapshot is decoded."""
+    if ztext is not None:
+        return zlib.decompress(ztext).decode("utf-8")
+    return text or ""
+
+
+def pack_paths(paths: Sequence[str]) -> bytes:
+    """A snapshot's element paths as stored: they repeat so much that they shrink ~14:1."""
+    return pack_text(json.dumps(list(paths)))
+
+
+def unpack_paths(zpaths: bytes | None, paths: str | None = None) -> tuple[str, ...]:
+    """Element paths as read back (`paths` is the JSON column of rows from before m010)."""
+    return tuple(json.loads(unpack_text(zpaths, paths) or "[]"))

@@ -49,6 +49,8 @@ class Connection:
         conn.execute("PRAGMA busy_timeout=10000")
         self.conn = conn
         self.db = Database(conn)
+        self._batched = 0  # savepoints handed out by the open batch (0: no batch open)
+        self._in_batch = False
         self._migrate()
 
     @classmethod
@@ -90,7 +92,15 @@ class Connection:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: everything in the block commits together or not at all."""
+        """One write transaction: everything in the block commits together or not at all.
+
+        Inside `batch()` it is a savepoint of the batch's transaction instead: a failing block
+        is rolled back alone, and the blocks before it stay for the batch to commit.
+        """
+        if self._in_batch:
+            with self._savepoint():
+                yield self.conn
+            return
         # BEGIN IMMEDIATE takes the write lock up front; a deferred BEGIN that upgrades later can
         # fail with SQLITE_BUSY without waiting, which db.atomic() would give us.
         try:
@@ -103,12 +113,62 @@ class Connection:
                     self.conn.rollback()
                 raise
         except sqlite3.OperationalError as exc:
-            # Disk full, I/O error, read-only file, lock held too long: nothing of this
-            # transaction is kept, and what was stored before is untouched.
-            raise StoreError(
-                f"{self.path}: could not write ({exc}); free disk space, check permissions, "
-                "or stop the other process using it; nothing was lost"
-            ) from None
+            raise self._unwritten(exc) from None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Successive `transaction()` blocks (a pass's `record` calls) join one transaction,
+        committed when the batch ends: one fsync and one lock for a pass instead of one per check.
+
+        Each block stays all-or-nothing (a savepoint), so one check's failure loses only that
+        check's rows; when an error leaves the batch, the blocks that completed before it are
+        still committed, then the error goes on. A batch inside a batch is the same batch.
+        """
+        if self._in_batch:
+            yield
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._unwritten(exc) from None
+        self._in_batch = True
+        try:
+            yield
+        finally:
+            self._in_batch = False
+            try:
+                # SQLite itself rolls back the whole transaction after some errors (disk full).
+                if self.conn.in_transaction:
+                    self.conn.commit()
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                raise self._unwritten(exc) from None
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._batched += 1
+        name = f"record_{self._batched}"
+        try:
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
+                raise
+            self.conn.execute(f"RELEASE {name}")
+        except sqlite3.OperationalError as exc:
+            raise self._unwritten(exc) from None
+
+    def _unwritten(self, exc: sqlite3.OperationalError) -> StoreError:
+        # Disk full, I/O error, read-only file, lock held too long: nothing of this
+        # transaction is kept, and what was stored before is untouched.
+        return StoreError(
+            f"{self.path}: could not write ({exc}); free disk space, check permissions, "
+            "or stop the other process using it; nothing was lost"
+        )
 
     def count(self, table: str) -> int:
         return int(self.db[table].count)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from watcher.errors import StoreError
+from watcher.store import snapshots
 from watcher.store.codec import iso
 from watcher.store.connection import Connection
 from watcher.store.schema import DB_NAME, migrations
@@ -277,11 +278,8 @@ def retention(
             f"DELETE FROM checks WHERE {_OLD_CHECKS}",  # noqa: S608 - a fixed clause
             (check_cutoff,),
         ).rowcount
-        snapshots = c.execute(
-            f"DELETE FROM snapshots WHERE {_OLD_SNAPSHOTS}",  # noqa: S608 - a fixed clause
-            (snapshot_cutoff,),
-        ).rowcount
-    return Pruned(checks=checks, snapshots=snapshots)
+        deleted = snapshots.delete(c, _OLD_SNAPSHOTS, (snapshot_cutoff,))
+    return Pruned(checks=checks, snapshots=deleted)
 
 
 # --- figures for metrics ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from watcher.diff import diff_to_dict
 from watcher.evidence_json import evidence_to_dict
 from watcher.models import Change, CheckResult, Delivery, Publication, Source
 from watcher.rows import PublicationRow
+from watcher.store import snapshots
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
 from watcher.urls import canonical_url
@@ -121,11 +122,7 @@ class PublicationStore(Connection):
     ) -> int:
         assert pub.snapshot is not None
         snap = pub.snapshot
-        c.execute(
-            "INSERT OR IGNORE INTO snapshots (hash, title, text, created_at, paths) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (snap.hash, snap.title, snap.text, at, json.dumps(list(snap.paths))),
-        )
+        snapshots.insert(c, snap, at)
         change_id = c.execute(
             "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
             "title, summary, category, added, removed, diff, suppressed, evidence, kind) "

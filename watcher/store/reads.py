@@ -23,6 +23,7 @@ from watcher.rows import (
     SourceRow,
     TimelineItem,
 )
+from watcher.store import snapshots
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
 from watcher.store.schema import REVIEW_STATES
@@ -263,8 +264,7 @@ def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
 
 
 def snapshot_text(store: Connection, digest: str) -> str | None:
-    row = store.conn.execute("SELECT text FROM snapshots WHERE hash = ?", (digest,)).fetchone()
-    return None if row is None else str(row[0])
+    return snapshots.text(store.conn, digest)
 
 
 def unreviewed(store: Connection) -> int:
@@ -344,17 +344,8 @@ def search(store: Connection, text: str, page: int = 1, per_page: int = 20) -> S
     total = store.conn.execute(
         "SELECT count(*) FROM changes_fts WHERE changes_fts MATCH ?", (query,)
     ).fetchone()[0]
-    snapshots = rows(
-        SnapshotHit,
-        store.conn.execute(
-            "SELECT f.hash, f.title, snippet(snapshots_fts, 2, ?, ?, ?, 16) AS snippet, "
-            "coalesce((SELECT name FROM sources WHERE snapshot_hash = f.hash LIMIT 1), "
-            "(SELECT source FROM changes WHERE after_hash = f.hash LIMIT 1)) AS source "
-            "FROM snapshots_fts f WHERE snapshots_fts MATCH ? ORDER BY rank LIMIT 10",
-            [*marks, query],
-        ),
-    )
-    return SearchResult(Page(items, page, per_page, int(total)), snapshots, query)
+    pages = snapshots.search(store.conn, query)
+    return SearchResult(Page(items, page, per_page, int(total)), pages, query)
 
 
 def deadlines(store: Connection, today: date) -> list[DeadlineRow]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from watcher.store import snapshots
+
 DB_NAME = "watcher.db"
 migrations = Migrations("watcher")
 
@@ -349,3 +351,29 @@ def m009_publications(db: Database) -> None:
         )
         """,
     )
+
+
+@migrations()
+def m010_compressed_snapshots(db: Database) -> None:
+    """Snapshot text and element paths compressed (`ztext`, `zpaths`, decoded in codec;
+    `text` left empty, `paths` NULL), and the page search index contentless and without
+    positions (detail=none): it held a second full copy of every page's text; positions
+    served snippets (cut from the decoded text now) and bm25 ranking (page hits now come
+    newest first)."""
+    _run(
+        db,
+        """
+        DROP TRIGGER IF EXISTS snapshots_fts_insert;
+        DROP TRIGGER IF EXISTS snapshots_fts_delete;
+        DROP TABLE IF EXISTS snapshots_fts;
+        ALTER TABLE snapshots ADD COLUMN ztext BLOB;
+        ALTER TABLE snapshots ADD COLUMN zpaths BLOB;
+        ALTER TABLE snapshots ADD COLUMN fts_id INTEGER;
+        CREATE UNIQUE INDEX snapshots_fts_id ON snapshots(fts_id);
+        CREATE VIRTUAL TABLE snapshots_fts USING fts5(
+            title, text, content = '', detail = none,
+            tokenize = 'unicode61 remove_diacritics 2'
+        )
+        """,
+    )
+    snapshots.compress_stored(db.conn)
