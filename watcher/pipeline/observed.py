@@ -21,6 +21,7 @@ from watcher.models import (
     Snapshot,
     Source,
     SourceState,
+    Validators,
 )
 
 V = TypeVar("V")
@@ -31,6 +32,28 @@ def digest(data: bytes | str) -> str:
     """The SHA-256 of bytes or UTF-8 text, as hex: how bodies and texts are addressed."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Received:
+    """What settle needs of a fetched response once it has been read: never its bytes or text,
+    so a pass holds no page's body past its extraction (memory stays flat in the sources)."""
+
+    status: int
+    validators: Validators
+    size: int  # bytes received
+    final_url: str
+    content_type: str
+
+    @classmethod
+    def of(cls, fetched: Fetched) -> Received:
+        return cls(
+            fetched.status,
+            fetched.validators,
+            len(fetched.body),
+            fetched.final_url,
+            fetched.content_type,
+        )
 
 
 @dataclass(frozen=True)
@@ -55,7 +78,7 @@ class Observed:
     t0: float
     state: SourceState
     result: CheckResult | None = None  # set when the check ended early (error, 304, same bytes)
-    fetched: Fetched | None = None
+    received: Received | None = None  # the response, without its body
     body_hash: str | None = None
     snapshot: Snapshot | None = None
     previous: Snapshot | None = None
