@@ -26,6 +26,7 @@ WATCHER_KEYS = (
     "timeout",
     "max_bytes",
     "per_host_gap",
+    "per_host_concurrency",
     "max_redirects",
     "default_every",
     "jitter",
@@ -130,6 +131,9 @@ class SettingsReader(Reader):
                     number("max_bytes", EGRESS.max_bytes, 10_000, 200_000_000, whole=True)
                 ),
                 per_host_gap=seconds("per_host_gap", EGRESS.per_host_gap, 0, 3600),
+                per_host_concurrency=int(
+                    number("per_host_concurrency", EGRESS.per_host_concurrency, 1, 32, whole=True)
+                ),
                 max_redirects=int(number("max_redirects", EGRESS.max_redirects, 0, 20, whole=True)),
                 allow_cidrs=tuple(cidrs),
             ),
