@@ -58,6 +58,7 @@ class Checker:
     egress: Egress
     store: Store
     clock: Clock = utcnow
+    # Fetch a source once more at its first change since the baseline, to learn what varies.
     learn_on_first_check: bool = True
     classifier: classify.Classifier = field(default_factory=classify.Classifier.shipped)
     alerting: Alerting = field(default_factory=Alerting)  # the one list of targets to alert
@@ -144,7 +145,7 @@ class Checker:
         base = replace(base, body_hash=body_hash)
         if state.snapshot_hash and body_hash == state.body_hash and not kind.documents:
             # Same bytes as last time: skip parsing, the expensive part of a pass.
-            return replace(base, result=self._quiet(base, Outcome.unchanged))
+            return replace(base, result=base.ended(Outcome.unchanged))
         # At most `parsing` pages are read and compared at once: with the bytes let go after
         # each, a pass holds a bounded number of documents whatever its number of sources.
         read = self._read(base, kind, fetched)
@@ -168,26 +169,31 @@ class Checker:
         if kind.lists:
             return await self._listed(observed, extracted)
         if state.snapshot_hash is None:
-            return (
-                await learn_from_refetch(self.egress, observed, extracted)
-                if self.learn_on_first_check
-                else observed
-            )
+            return observed  # the baseline; what varies is learned at its first change
         assert observed.snapshot is not None
         if observed.snapshot.hash == state.snapshot_hash:
             # The same text: nothing flows on to settle but the check itself.
-            return replace(observed, snapshot=None, result=self._quiet(base, Outcome.unchanged))
+            return replace(observed, snapshot=None, result=base.ended(Outcome.unchanged))
         previous = self.store.snapshot(state.snapshot_hash)
         old = vol.side(previous)
         diff = diff_blocks(old.blocks, extracted.blocks, key=mask)
         comparison = vol.compare(old, vol.side(extracted), diff, source.order_matters)
-        return replace(
+        observed = replace(
             observed,
             previous=previous,
             diff=diff,
             comparison=comparison,
             observation=vol.observe(comparison),
         )
+        if self.learn_on_first_check and self.store.learned(source.name)[0] == 0:
+            # The first change since the baseline, and nothing learned yet: fetch once more.
+            url = kind.locate(source, self.govuk_base)
+            assert observed.body_hash is not None
+            again = await learn_from_refetch(
+                self.egress, source, url, observed.body_hash, extracted
+            )
+            observed = replace(observed, learned_now=again)
+        return observed
 
     def _parsing(self) -> asyncio.Semaphore:
         """The bound on pages read at once, made for the running loop (a checker outlives none,
@@ -196,18 +202,6 @@ class Checker:
         if self._slots is None or self._slots[0] is not loop:
             self._slots = (loop, asyncio.Semaphore(self.parsing))
         return self._slots[1]
-
-    def _quiet(self, observed: Observed, outcome: Outcome) -> CheckResult:
-        received = observed.received
-        assert received is not None
-        return CheckResult(
-            observed.source.name,
-            outcome,
-            observed.started_at,
-            self._ms(observed),
-            received.status,
-            received.size,
-        )
 
     async def _listed(self, observed: Observed, extracted: Extracted) -> Observed:
         """A listing-style source: the items it names for the first time, read through their
@@ -261,13 +255,13 @@ class Checker:
         learned = vol.Learned(comparisons, slots, host)
         kept = CheckRecord(validators=received.validators, body_hash=observed.body_hash)
         if observed.state.snapshot_hash is None:
-            if observed.learned_now is not None:
-                learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
             record = replace(kept, snapshot=snapshot, slots=learned.slots, memory=slots)
             return self._done(result(Outcome.baseline), source, record)
         if observed.comparison is None or observed.observation is None:
             return self._done(result(Outcome.unchanged), source, kept)
 
+        if observed.learned_now is not None:  # what two fetches of this check taught
+            learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
         learned = vol.learn(learned, observed.observation)
         verdict = vol.judge(observed.comparison, learned)
         record = replace(

@@ -4,6 +4,7 @@ both halves share."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,12 +86,21 @@ class Observed:
     diff: Diff | None = None
     comparison: vol.Comparison | None = None  # the diff worked out once, for learning and judging
     observation: vol.Observation | None = None
-    learned_now: vol.Observation | None = None  # from the second fetch of a new source
+    learned_now: vol.Observation | None = None  # two fetches of a first change compared
     # A listing-style source: the items it names for the first time, those whose stated date
     # moved (item, old block, new block), and whether more new ones wait for the next pass.
     items: tuple[ReadItem, ...] = ()
     updated: tuple[tuple[Item, str, str], ...] = ()
     waiting: bool = False
+
+    def ended(self, outcome: Outcome) -> CheckResult:
+        """The result of a check that ended once its response was received (the same bytes or
+        the same text as last time)."""
+        assert self.received is not None
+        ms = int((time.monotonic() - self.t0) * 1000)
+        return CheckResult(
+            self.source.name, outcome, self.started_at, ms, self.received.status, self.received.size
+        )
 
     @property
     def quiet(self) -> bool:
