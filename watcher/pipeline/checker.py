@@ -260,9 +260,11 @@ class Checker:
         if observed.comparison is None or observed.observation is None:
             return self._done(result(Outcome.unchanged), source, kept)
 
-        if observed.learned_now is not None:  # what two fetches of this check taught
-            learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
         learned = vol.learn(learned, observed.observation)
+        if observed.learned_now is not None:
+            # What this check's two fetches taught, learned in the order they were fetched (the
+            # baseline to the first, then the first to the second), before judging.
+            learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
         verdict = vol.judge(observed.comparison, learned)
         record = replace(
             kept,
