@@ -43,6 +43,7 @@ WATCHER_KEYS = (
     "govuk_base",
     "new_per_pass",
     "follow_max",
+    "parse_processes",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -163,6 +164,9 @@ class SettingsReader(Reader):
             govuk_base=self.govuk_base(data.get("govuk_base", DEFAULTS["govuk_base"])),
             new_per_pass=int(number("new_per_pass", DEFAULTS["new_per_pass"], 1, 500, whole=True)),
             follow_max=int(number("follow_max", DEFAULTS["follow_max"], 0, 100_000, whole=True)),
+            parse_processes=int(
+                number("parse_processes", DEFAULTS["parse_processes"], 0, 64, whole=True)
+            ),
         )
         return settings, default_every
 

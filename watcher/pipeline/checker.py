@@ -43,6 +43,7 @@ from watcher.pipeline.observed import (
     moved_away,
     snapshot_of,
 )
+from watcher.pipeline.parsing import Parser
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")  # the name it logged under before the split
@@ -66,6 +67,7 @@ class Checker:
     new_per_pass: int = Settings.new_per_pass  # new publications read per listing and pass
     follow_max: int = Settings.follow_max  # sources `follow = true` may add, in all
     parsing: int = PARSING  # pages read and compared at once
+    parser: Parser = field(default_factory=Parser)  # threads, or processes when configured
     _slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = field(
         default=None, init=False, repr=False
     )
@@ -158,7 +160,7 @@ class Checker:
         try:
             # Parsing is CPU work of up to seconds: off the event loop, so the web app and other
             # checks sharing it keep answering.
-            extracted = await asyncio.to_thread(kinds.read, fetched, source)
+            extracted = await self.parser.read(fetched, source)
             extracted = await pubs.read_attachments(self.egress, source, extracted, self.govuk_base)
         except ExtractError as exc:
             size = len(fetched.body)
