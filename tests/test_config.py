@@ -312,6 +312,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     # [watcher] numbers and [egress]
     (
+        "per-host-concurrency-too-many",
+        f'[watcher]\nstate_dir = "state"\nper_host_concurrency = 33  {HERE}\n\n' + FIRST,
+        ["[watcher]", "per_host_concurrency must be a whole number from 1 to 32", "not 33"],
+    ),
+    (
         "concurrency-zero",
         f'[watcher]\nstate_dir = "state"\nconcurrency = 0  {HERE}\n\n' + FIRST,
         ["[watcher]", "concurrency must be a whole number from 1 to 64", "not 0"],

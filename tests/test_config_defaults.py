@@ -30,3 +30,13 @@ def test_a_value_given_replaces_the_default(tmp_path: Path) -> None:
     settings = load_config(path, environ={}).settings
     assert settings.max_attempts == 3 and settings.alert_hold == 120.0
     assert settings.digest_at == (7, 30) and settings.keep_checks.days == 30
+
+
+def test_per_host_concurrency_is_read_beside_the_gap(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[watcher]\nstate_dir = "s"\nper_host_gap = "0s"\nper_host_concurrency = 4\n'
+        '[[source]]\nname = "a"\nurl = "https://example.org/"\n'
+    )
+    egress = load_config(path, environ={}).settings.egress
+    assert (egress.per_host_gap, egress.per_host_concurrency) == (0, 4)

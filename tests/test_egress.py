@@ -729,3 +729,44 @@ def test_a_pdf_is_fetched_as_bytes(site: PageServer) -> None:
     site.set("/report.pdf", pdf, headers={"Content-Type": "application/pdf"})
     got = fetch(site.url("/report.pdf"))
     assert got.content_type == "application/pdf" and got.body == pdf and got.text == ""
+
+
+@pytest.mark.parametrize("per_host", [1, 4])
+def test_per_host_concurrency_bounds_the_requests_in_flight_to_one_host(
+    site: PageServer, per_host: int
+) -> None:
+    paths = [f"/c{n}" for n in range(8)]
+    for path in paths:
+        site.set(path, f"<p>{path}</p>", delay=0.15)
+
+    async def all_at_once() -> list[Fetched]:
+        async with Egress(policy(per_host_concurrency=per_host, concurrency=8)) as egress:
+            return await asyncio.gather(*(egress.fetch(site.url(p)) for p in paths))
+
+    got = asyncio.run(all_at_once())
+    assert sorted(g.text for g in got) == sorted(f"<p>{p}</p>" for p in paths)
+    assert site.max_active == per_host
+
+
+def test_requests_sharing_a_host_start_the_gap_apart_however_many_may_run() -> None:
+    clock = [0.0]
+    gate = HostGate(2.0, concurrency=4, clock=lambda: clock[0])
+
+    async def starts() -> list[float]:
+        async def one() -> float:
+            async with gate.slot("a.test"):
+                await gate.wait_turn("a.test")
+                return clock[0]
+
+        return await asyncio.gather(*(one() for _ in range(3)))
+
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(seconds: float) -> None:
+        clock[0] += seconds
+        await real_sleep(0)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(asyncio, "sleep", fake_sleep)
+        got = sorted(asyncio.run(starts()))
+    assert all(b - a >= 2.0 for a, b in itertools.pairwise(got))

@@ -88,3 +88,10 @@ def test_sources_kinds_lists_each_kind_without_a_config(tmp_path: Path) -> None:
     lines = proc.stdout.decode("utf-8").splitlines()
     assert lines == [f"{name}: {kind.summary()}" for name, kind in kinds.kinds().items()]
     assert any(line.startswith("page: A web page") for line in lines)
+
+
+def test_each_kind_module_defines_the_kind_it_is_listed_for() -> None:
+    # Kinds are imported when first used, by the module base.MODULES names for them.
+    assert kinds.names() == list(kinds.kinds())
+    for name, module in kinds.base.MODULES.items():
+        assert type(kinds.kind(name)).__module__ == module

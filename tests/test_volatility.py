@@ -144,10 +144,43 @@ def test_reordered_blocks_are_not_a_change_unless_order_matters() -> None:
     assert vol.judge(vol.compare(old, new, diff, order_matters=True), vol.Learned()).diff
 
 
+def test_the_learning_fetch_waits_for_the_first_change_and_never_hides_an_edit(
+    tmp_path: Path, site: PageServer
+) -> None:
+    """A first check fetches once; the first check that sees a change fetches twice and learns
+    what differs between the two, so an edit made since the baseline (in both) still alerts."""
+    counter = itertools.count()
+    state = {"extra": ""}
+
+    def handler(h) -> None:  # type: ignore[no-untyped-def]
+        n = next(counter)
+        body = (
+            "<html><body><main><h1>Kinship strategy</h1>"
+            f"<p>{STABLE[0]}</p><p>Featured: story {n * 13} picked for you today</p>"
+            f"<p>{STABLE[1]}</p>{state['extra']}</main></body></html>"
+        ).encode()
+        respond(h, body)
+
+    site.set("/k", handler=handler)
+    config = load_config(
+        write_config(tmp_path / "sources.toml", [{"name": "k", "url": site.url("/k")}]), environ={}
+    )
+    first = asyncio.run(check_once(config))[0][0]
+    assert first.outcome == "baseline" and len(site.requests("/k")) == 1
+    state["extra"] = "<p>Funding of £40 million is confirmed for kinship carers.</p>"
+    changed = asyncio.run(check_once(config))[0][0]
+    assert len(site.requests("/k")) == 3, "the first change is fetched twice"
+    assert changed.outcome == "changed" and changed.change is not None
+    assert changed.change.diff.added == ("Funding of £40 million is confirmed for kinship carers.",)
+    assert not any("story" in line for line in changed.change.diff.added)
+    again = asyncio.run(check_once(config))[0][0]
+    assert again.outcome == "volatile" and len(site.requests("/k")) == 4, "learned: once again"
+
+
 def test_pipeline_learns_from_the_second_fetch_of_a_new_source(
     tmp_path: Path, site: PageServer
 ) -> None:
-    """A block that differs between two fetches minutes apart is volatile from the first check."""
+    """A block that differs between two fetches minutes apart is volatile from its first change."""
     counter = itertools.count()
     state = {"extra": ""}
 

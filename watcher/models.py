@@ -294,5 +294,6 @@ class EgressPolicy:
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     per_host_gap: float = 2.0
+    per_host_concurrency: int = 1  # requests in flight to one host at once
     concurrency: int = 4
     allow_cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()

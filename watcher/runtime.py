@@ -15,6 +15,7 @@ from watcher.models import CheckResult, Source
 from watcher.notify.deliver import Deliverer, DeliveryReport, check_targets
 from watcher.notify.policy import StormPolicy
 from watcher.pipeline import Alerting, Checker, Clock, utcnow
+from watcher.pipeline.parsing import Parser
 from watcher.store import Store
 
 
@@ -58,6 +59,7 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 govuk_base=settings.govuk_base,
                 new_per_pass=settings.new_per_pass,
                 follow_max=settings.follow_max,
+                parser=Parser(settings.parse_processes),
             )
             deliverer = Deliverer(
                 store=store,
@@ -68,7 +70,10 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 storm=StormPolicy(settings.storm_share, settings.storm_min_sources),
                 link=change_link(config),
             )
-            yield Runtime(config, store, checker, deliverer)
+            try:
+                yield Runtime(config, store, checker, deliverer)
+            finally:
+                checker.parser.close()
     finally:
         store.close()
 

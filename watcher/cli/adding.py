@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -15,9 +16,11 @@ from watcher.cli.output import terminal_safe
 from watcher.config import Config, parse_duration
 from watcher.config.reader import NAME_RE
 from watcher.config.settings import MAX_EVERY, MIN_EVERY
-from watcher.discover import Discovery, discover
 from watcher.errors import ConfigError, EgressDenied, FetchError
 from watcher.models import Fetched
+
+if TYPE_CHECKING:
+    from watcher.discover import Discovery
 
 
 @cli.command()
@@ -50,6 +53,9 @@ def add(
     links to the same site a listing; anything else a page. Prints the choice, why, and the
     alternatives; --dry-run writes nothing.
     """
+    # Discovery reads pages with bs4: imported here, so other commands start without it.
+    from watcher.discover import Discovery, discover
+
     _check_options(url, name, every, tags)
     _refuse_watched(config, url)
     fetched = asyncio.run(_fetch(config, url))

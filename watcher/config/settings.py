@@ -26,6 +26,7 @@ WATCHER_KEYS = (
     "timeout",
     "max_bytes",
     "per_host_gap",
+    "per_host_concurrency",
     "max_redirects",
     "default_every",
     "jitter",
@@ -42,6 +43,7 @@ WATCHER_KEYS = (
     "govuk_base",
     "new_per_pass",
     "follow_max",
+    "parse_processes",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -130,6 +132,9 @@ class SettingsReader(Reader):
                     number("max_bytes", EGRESS.max_bytes, 10_000, 200_000_000, whole=True)
                 ),
                 per_host_gap=seconds("per_host_gap", EGRESS.per_host_gap, 0, 3600),
+                per_host_concurrency=int(
+                    number("per_host_concurrency", EGRESS.per_host_concurrency, 1, 32, whole=True)
+                ),
                 max_redirects=int(number("max_redirects", EGRESS.max_redirects, 0, 20, whole=True)),
                 allow_cidrs=tuple(cidrs),
             ),
@@ -159,6 +164,9 @@ class SettingsReader(Reader):
             govuk_base=self.govuk_base(data.get("govuk_base", DEFAULTS["govuk_base"])),
             new_per_pass=int(number("new_per_pass", DEFAULTS["new_per_pass"], 1, 500, whole=True)),
             follow_max=int(number("follow_max", DEFAULTS["follow_max"], 0, 100_000, whole=True)),
+            parse_processes=int(
+                number("parse_processes", DEFAULTS["parse_processes"], 0, 64, whole=True)
+            ),
         )
         return settings, default_every
 

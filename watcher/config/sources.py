@@ -8,8 +8,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import soupsieve
-
 from watcher.config.reader import NAME_RE, Reader
 from watcher.config.settings import MAX_EVERY, MIN_EVERY
 from watcher.config.types import IPNetwork
@@ -122,6 +120,9 @@ class SourceReader(Reader):
         select = self.string_list(data.get("select", []), "select", what, "source", index)
         exclude = self.string_list(data.get("exclude", []), "exclude", what, "source", index)
         for key, selectors in (("select", select), ("exclude", exclude)):
+            if selectors:
+                # Compiling its parser costs 50 ms: only configs that name selectors pay it.
+                import soupsieve
             for sel in selectors:
                 try:
                     soupsieve.compile(sel)
@@ -170,9 +171,9 @@ class SourceReader(Reader):
 
     def kind(self, data: Any, url: str, what: str, index: int) -> str:
         """The source's kind: as written, else `govuk` for a GOV.UK page, else `page`."""
-        from watcher.kinds import kinds
+        from watcher.kinds import names
 
-        known = kinds()
+        known = names()
         if "kind" not in data:
             host = (urlsplit(url).hostname or "").lower()
             return "govuk" if host in GOVUK_HOSTS and "govuk" in known else "page"

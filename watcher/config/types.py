@@ -103,6 +103,7 @@ class Settings:
     govuk_base: str = "https://www.gov.uk"  # where GOV.UK's Content and Search APIs are read
     new_per_pass: int = 20  # new publications read per listing-style source and pass; more wait
     follow_max: int = 200  # publications `follow = true` may add as watched sources, in all
+    parse_processes: int = 0  # large pages read in a pool of this many processes; 0: threads
 
 
 @dataclass(frozen=True)

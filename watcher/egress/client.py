@@ -54,7 +54,7 @@ class Egress:
                 "Accept-Encoding": "gzip, deflate",
             },
         )
-        self._hosts = HostGate(policy.per_host_gap)
+        self._hosts = HostGate(policy.per_host_gap, policy.per_host_concurrency)
         self._slots = asyncio.Semaphore(policy.concurrency)
 
     async def __aenter__(self) -> Egress:
@@ -71,7 +71,7 @@ class Egress:
         host = parse_url(url).host
         # The host's turn first, a concurrency slot second: a request queued behind a busy host
         # must not sit on a slot that requests to other hosts could use.
-        async with self._hosts.lock(host):
+        async with self._hosts.slot(host):
             held = self._hosts.held(host)
             if held > self.policy.timeout:
                 # Sleeping through a long wait would stall the whole pass: fail this check now,

@@ -1,5 +1,6 @@
-"""Politeness: one request per host at a time, a minimum gap between them, and a host's own
-request to wait (429 or 503 with Retry-After) kept until the time it asked for."""
+"""Politeness: one request per host at a time (or `per_host_concurrency`), a minimum gap between
+them, and a host's own request to wait (429 or 503 with Retry-After) kept until the time it asked
+for."""
 
 from __future__ import annotations
 
@@ -16,18 +17,22 @@ DEFAULT_HOLD = 60.0
 
 
 class HostGate:
-    """At most one request per host at a time, a minimum gap between them, and a per-host
-    "not before" time learned from 429/503 answers."""
+    """At most `concurrency` requests per host at a time (one by default), a minimum gap between
+    them, and a per-host "not before" time learned from 429/503 answers."""
 
-    def __init__(self, gap: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, gap: float, concurrency: int = 1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.gap = gap
+        self.concurrency = concurrency
         self._clock = clock
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._last: dict[str, float] = {}
         self._not_before: dict[str, float] = {}
 
-    def lock(self, host: str) -> asyncio.Lock:
-        return self._locks.setdefault(host, asyncio.Lock())
+    def slot(self, host: str) -> asyncio.Semaphore:
+        """The host's turn: held for the whole request, `concurrency` of them at once."""
+        return self._slots.setdefault(host, asyncio.Semaphore(self.concurrency))
 
     def delay(self, host: str) -> float:
         """Seconds until `host` may be asked again: the gap after its last request, or longer
@@ -42,9 +47,12 @@ class HostGate:
         return max(0.0, self._not_before.get(host, 0.0) - self._clock())
 
     async def wait_turn(self, host: str) -> None:
-        delay = self.delay(host)
-        if delay > 0:
+        """Sleep out the host's gap, then take its start: requests sharing a host start at least
+        the gap apart, however many may be in flight."""
+        while (delay := self.delay(host)) > 0:
             await asyncio.sleep(delay)
+        if self.gap > 0:
+            self._last[host] = self._clock()
 
     def done(self, host: str) -> None:
         self._last[host] = self._clock()

@@ -8,19 +8,32 @@ I/O of their own.
 
 from __future__ import annotations
 
+import importlib
 from typing import ClassVar
 
 from watcher.errors import ConfigError
 from watcher.models import Extracted, Fetched, Source
 
 _KINDS: dict[str, type[Kind]] = {}
+# The module defining each kind, imported when the kind is first used: a pass over pages never
+# pays for pypdf or feedparser, and `watcher check` starts without them. A new kind adds its
+# line here (tests/test_kinds.py checks each module defines the kind it is listed for).
+MODULES = {
+    "feed": "watcher.kinds.feed",
+    "govuk": "watcher.kinds.govuk",
+    "govuk-search": "watcher.kinds.govuk_search",
+    "listing": "watcher.kinds.listing",
+    "page": "watcher.kinds.page",
+    "pdf": "watcher.kinds.pdf",
+    "sitemap": "watcher.kinds.sitemap",
+}
 
 
 class UnknownKind(ConfigError):
     """A source names a kind watcher does not have; the message lists the kinds it has."""
 
     def __init__(self, name: str) -> None:
-        known = ", ".join(sorted(_KINDS)) or "(none)"
+        known = ", ".join(names()) or "(none)"
         super().__init__(f"source kind {name!r} is not known; the kinds are: {known}")
         self.name = name
 
@@ -62,13 +75,22 @@ class Kind:
         return " ".join(doc.split("\n\n", 1)[0].split())
 
 
+def names() -> list[str]:
+    """The name of every kind, in order, without importing their modules."""
+    return sorted({*MODULES, *_KINDS})
+
+
 def kinds() -> dict[str, type[Kind]]:
-    """Every registered kind by name, in name order."""
+    """Every registered kind by name, in name order (importing every kind's module)."""
+    for module in MODULES.values():
+        importlib.import_module(module)
     return dict(sorted(_KINDS.items()))
 
 
 def kind(name: str) -> Kind:
     """The kind called `name`; `UnknownKind` (naming the kinds there are) if there is none."""
+    if name not in _KINDS and name in MODULES:
+        importlib.import_module(MODULES[name])
     try:
         return _KINDS[name]()
     except KeyError:

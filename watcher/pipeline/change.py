@@ -13,14 +13,14 @@ from watcher.pipeline.observed import Observed
 
 def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) -> Change:
     """The change a judged diff makes, classified, with its evidence."""
-    source, fetched, snapshot = observed.source, observed.fetched, observed.snapshot
+    source, received, snapshot = observed.source, observed.received, observed.snapshot
     before = observed.state.snapshot_hash
-    assert fetched is not None and snapshot is not None and before is not None
+    assert received is not None and snapshot is not None and before is not None
     added = "\n".join(diff.added)
     categories = classifier(
         added,
         title=snapshot.title,
-        url=fetched.final_url,
+        url=received.final_url,
         removed="\n".join(diff.removed),
         metadata=dict(snapshot.metadata),
     )
@@ -32,7 +32,7 @@ def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) ->
     previous = observed.previous
     return Change(
         source=source.name,
-        url=fetched.final_url,
+        url=received.final_url,
         detected_at=observed.started_at,
         before=before,
         after=snapshot.hash,

@@ -22,6 +22,7 @@ from watcher.models import (
     CheckResult,
     Delivery,
     Extracted,
+    Fetched,
     Outcome,
     Publication,
     Source,
@@ -30,19 +31,25 @@ from watcher.normalise import mask
 from watcher.pipeline import publications as pubs
 from watcher.pipeline.alerting import Alerting
 from watcher.pipeline.change import describe
+from watcher.pipeline.learning import learn_from_refetch
 from watcher.pipeline.observed import (
     HostEvidence,
     Observed,
     ReadItem,
+    Received,
     changed_evidence,
     digest,
     gone,
     moved_away,
     snapshot_of,
 )
+from watcher.pipeline.parsing import Parser
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")  # the name it logged under before the split
+# Pages read and compared at once, in a pass or the daemon: enough to keep both cores and the
+# fetches busy, few enough that a pass's memory does not grow with its number of sources.
+PARSING = 8
 
 
 @dataclass
@@ -52,12 +59,18 @@ class Checker:
     egress: Egress
     store: Store
     clock: Clock = utcnow
+    # Fetch a source once more at its first change since the baseline, to learn what varies.
     learn_on_first_check: bool = True
     classifier: classify.Classifier = field(default_factory=classify.Classifier.shipped)
     alerting: Alerting = field(default_factory=Alerting)  # the one list of targets to alert
     govuk_base: str = Settings.govuk_base  # where GOV.UK's APIs are read
     new_per_pass: int = Settings.new_per_pass  # new publications read per listing and pass
     follow_max: int = Settings.follow_max  # sources `follow = true` may add, in all
+    parsing: int = PARSING  # pages read and compared at once
+    parser: Parser = field(default_factory=Parser)  # threads, or processes when configured
+    _slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @property
     def targets(self) -> Sequence[str]:
@@ -100,6 +113,8 @@ class Checker:
         return results
 
     async def observe(self, source: Source) -> Observed:
+        """Fetch, read and compare one source, writing nothing; the page's bytes and parsed
+        document are let go before it returns (only its text and comparison flow on)."""
         started_at = self.clock()
         t0 = time.monotonic()
         state = self.store.state(source.name)
@@ -113,12 +128,14 @@ class Checker:
             )
         except FetchError as exc:
             return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
+        base = replace(base, received=Received.of(fetched))
         moved = moved_away(replace(source, url=located), fetched)
         if moved:
             # The address now leads to another page: what is there is not the watched page's
             # next version, so it is a failed check (and a health alert), never a change.
             return replace(
                 base,
+                received=None,
                 result=self._failed(
                     base,
                     "moved",
@@ -130,52 +147,68 @@ class Checker:
             result = CheckResult(
                 source.name, Outcome.not_modified, started_at, self._ms(base), status=304
             )
-            return replace(base, result=result, fetched=fetched)
+            return replace(base, result=result)
         body_hash = digest(fetched.body)
+        base = replace(base, body_hash=body_hash)
         if state.snapshot_hash and body_hash == state.body_hash and not kind.documents:
             # Same bytes as last time: skip parsing, the expensive part of a pass.
-            result = CheckResult(
-                source.name,
-                Outcome.unchanged,
-                started_at,
-                self._ms(base),
-                fetched.status,
-                len(fetched.body),
-            )
-            return replace(base, result=result, fetched=fetched, body_hash=body_hash)
+            return replace(base, result=base.ended(Outcome.unchanged))
+        # At most `parsing` pages are read and compared at once: with the bytes let go after
+        # each, a pass holds a bounded number of documents whatever its number of sources.
+        read = self._read(base, kind, fetched)
+        del fetched  # the coroutine holds the only reference, and lets it go once read
+        async with self._parsing():
+            return await read
+
+    async def _read(self, base: Observed, kind: kinds.Kind, fetched: Fetched) -> Observed:
+        source, state = base.source, base.state
         try:
             # Parsing is CPU work of up to seconds: off the event loop, so the web app and other
             # checks sharing it keep answering.
-            extracted = await asyncio.to_thread(kinds.read, fetched, source)
+            extracted = await self.parser.read(fetched, source)
             extracted = await pubs.read_attachments(self.egress, source, extracted, self.govuk_base)
         except ExtractError as exc:
-            result = self._failed(base, exc.reason, str(exc), fetched.status, len(fetched.body))
+            size = len(fetched.body)
+            result = self._failed(base, exc.reason, str(exc), fetched.status, size)
             return replace(base, result=result)
-        observed = replace(
-            base, fetched=fetched, body_hash=body_hash, snapshot=snapshot_of(extracted)
-        )
+        del fetched  # read: its bytes and text are not needed again
+        observed = replace(base, snapshot=snapshot_of(extracted))
         if kind.lists:
             return await self._listed(observed, extracted)
         if state.snapshot_hash is None:
-            return (
-                await self._learn_from_refetch(observed, extracted)
-                if self.learn_on_first_check
-                else observed
-            )
+            return observed  # the baseline; what varies is learned at its first change
         assert observed.snapshot is not None
         if observed.snapshot.hash == state.snapshot_hash:
-            return observed
+            # The same text: nothing flows on to settle but the check itself.
+            return replace(observed, snapshot=None, result=base.ended(Outcome.unchanged))
         previous = self.store.snapshot(state.snapshot_hash)
         old = vol.side(previous)
         diff = diff_blocks(old.blocks, extracted.blocks, key=mask)
         comparison = vol.compare(old, vol.side(extracted), diff, source.order_matters)
-        return replace(
+        observed = replace(
             observed,
             previous=previous,
             diff=diff,
             comparison=comparison,
             observation=vol.observe(comparison),
         )
+        if self.learn_on_first_check and self.store.learned(source.name)[0] == 0:
+            # The first change since the baseline, and nothing learned yet: fetch once more.
+            url = kind.locate(source, self.govuk_base)
+            assert observed.body_hash is not None
+            again = await learn_from_refetch(
+                self.egress, source, url, observed.body_hash, extracted
+            )
+            observed = replace(observed, learned_now=again)
+        return observed
+
+    def _parsing(self) -> asyncio.Semaphore:
+        """The bound on pages read at once, made for the running loop (a checker outlives none,
+        but a semaphore must not be shared between loops)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.parsing))
+        return self._slots[1]
 
     async def _listed(self, observed: Observed, extracted: Extracted) -> Observed:
         """A listing-style source: the items it names for the first time, read through their
@@ -197,49 +230,29 @@ class Checker:
         updated = tuple(pubs.updated_items(previous, extracted, reported))
         return replace(observed, previous=previous, items=items, updated=updated, waiting=waiting)
 
-    async def _learn_from_refetch(self, observed: Observed, first: Extracted) -> Observed:
-        """Fetch a new source once more: whatever differs between two fetches is volatile."""
-        try:
-            again = await self.egress.fetch(observed.source.url)
-            if digest(again.body) == observed.body_hash:
-                return observed  # same bytes: nothing to learn, nothing to parse
-            second = await asyncio.to_thread(kinds.read, again, observed.source)
-        except (FetchError, ExtractError):
-            return observed  # the first fetch stands as the baseline; learning waits
-        if second.text == first.text:
-            return observed
-        diff = diff_blocks(first.blocks, second.blocks, key=mask)
-        return replace(
-            observed,
-            fetched=again,
-            body_hash=digest(again.body),
-            snapshot=snapshot_of(second),
-            learned_now=vol.observe(vol.compare(vol.side(first), vol.side(second), diff)),
-        )
-
     def settle(
         self, observed: Observed, host: HostEvidence, memory: tuple[int, Mapping[str, float]]
     ) -> CheckResult:
         """Judge the observed comparison and write the check's rows in one transaction."""
-        source, fetched = observed.source, observed.fetched
+        source, received = observed.source, observed.received
         if observed.result is not None:
             if observed.result.outcome == Outcome.error:
                 return self._record_failure(observed.result, source)
-            validators = fetched.validators if fetched else None
+            validators = received.validators if received else None
             record = CheckRecord(validators=validators, body_hash=observed.body_hash)
             return self._done(observed.result, source, record)
-        assert fetched is not None and observed.snapshot is not None
+        assert received is not None and observed.snapshot is not None
         snapshot = observed.snapshot
 
         def result(outcome: Outcome, change: Change | None = None) -> CheckResult:
-            assert fetched is not None
+            assert received is not None
             return CheckResult(
                 source.name,
                 outcome,
                 observed.started_at,
                 self._ms(observed),
-                status=fetched.status,
-                bytes=len(fetched.body),
+                status=received.status,
+                bytes=received.size,
                 change=change,
             )
 
@@ -247,16 +260,18 @@ class Checker:
             return self._settle_listing(observed, result)
         comparisons, slots = memory
         learned = vol.Learned(comparisons, slots, host)
-        kept = CheckRecord(validators=fetched.validators, body_hash=observed.body_hash)
+        kept = CheckRecord(validators=received.validators, body_hash=observed.body_hash)
         if observed.state.snapshot_hash is None:
-            if observed.learned_now is not None:
-                learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
             record = replace(kept, snapshot=snapshot, slots=learned.slots, memory=slots)
             return self._done(result(Outcome.baseline), source, record)
         if observed.comparison is None or observed.observation is None:
             return self._done(result(Outcome.unchanged), source, kept)
 
         learned = vol.learn(learned, observed.observation)
+        if observed.learned_now is not None:
+            # What this check's two fetches taught, learned in the order they were fetched (the
+            # baseline to the first, then the first to the second), before judging.
+            learned = vol.learn(learned, observed.learned_now, weight=vol.SLOT_MIN_REPLACED)
         verdict = vol.judge(observed.comparison, learned)
         record = replace(
             kept,
@@ -278,11 +293,11 @@ class Checker:
     ) -> CheckResult:
         """A listing's check: what it says of each publication, and no change of its own text
         (an item falling off the bottom of a listing is not news)."""
-        source, fetched, snapshot = observed.source, observed.fetched, observed.snapshot
-        assert fetched is not None and snapshot is not None
+        source, received, snapshot = observed.source, observed.received, observed.snapshot
+        assert received is not None and snapshot is not None
         # More new items than a pass reads: parse the same bytes again next time.
         body_hash = None if observed.waiting else observed.body_hash
-        record = CheckRecord(validators=fetched.validators, body_hash=body_hash, snapshot=snapshot)
+        record = CheckRecord(validators=received.validators, body_hash=body_hash, snapshot=snapshot)
         if observed.state.snapshot_hash is None:
             found = [Publication(r.item, "seen") for r in observed.items]
             return self._done(result(Outcome.baseline), source, record, found)

@@ -4,6 +4,7 @@ both halves share."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from watcher.models import (
     Snapshot,
     Source,
     SourceState,
+    Validators,
 )
 
 V = TypeVar("V")
@@ -31,6 +33,28 @@ def digest(data: bytes | str) -> str:
     """The SHA-256 of bytes or UTF-8 text, as hex: how bodies and texts are addressed."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Received:
+    """What settle needs of a fetched response once it has been read: never its bytes or text,
+    so a pass holds no page's body past its extraction (memory stays flat in the sources)."""
+
+    status: int
+    validators: Validators
+    size: int  # bytes received
+    final_url: str
+    content_type: str
+
+    @classmethod
+    def of(cls, fetched: Fetched) -> Received:
+        return cls(
+            fetched.status,
+            fetched.validators,
+            len(fetched.body),
+            fetched.final_url,
+            fetched.content_type,
+        )
 
 
 @dataclass(frozen=True)
@@ -55,19 +79,28 @@ class Observed:
     t0: float
     state: SourceState
     result: CheckResult | None = None  # set when the check ended early (error, 304, same bytes)
-    fetched: Fetched | None = None
+    received: Received | None = None  # the response, without its body
     body_hash: str | None = None
     snapshot: Snapshot | None = None
     previous: Snapshot | None = None
     diff: Diff | None = None
     comparison: vol.Comparison | None = None  # the diff worked out once, for learning and judging
     observation: vol.Observation | None = None
-    learned_now: vol.Observation | None = None  # from the second fetch of a new source
+    learned_now: vol.Observation | None = None  # two fetches of a first change compared
     # A listing-style source: the items it names for the first time, those whose stated date
     # moved (item, old block, new block), and whether more new ones wait for the next pass.
     items: tuple[ReadItem, ...] = ()
     updated: tuple[tuple[Item, str, str], ...] = ()
     waiting: bool = False
+
+    def ended(self, outcome: Outcome) -> CheckResult:
+        """The result of a check that ended once its response was received (the same bytes or
+        the same text as last time)."""
+        assert self.received is not None
+        ms = int((time.monotonic() - self.t0) * 1000)
+        return CheckResult(
+            self.source.name, outcome, self.started_at, ms, self.received.status, self.received.size
+        )
 
     @property
     def quiet(self) -> bool:

@@ -42,7 +42,7 @@ MAX_BLOCKS = 60  # of a new publication's text, kept in its change
 
 def item_source(parent: Source, url: str, govuk_base: str, content_type: str = "") -> Source:
     """A publication as a source of its own: GOV.UK through the Content API, a PDF as a PDF."""
-    known = kinds.kinds()
+    known = kinds.names()
     host = (urlsplit(url).hostname or "").lower()
     if host in GOVUK_HOSTS and "govuk" in known:
         kind = "govuk"
