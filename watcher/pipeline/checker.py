@@ -192,7 +192,11 @@ class Checker:
             comparison=comparison,
             observation=vol.observe(comparison),
         )
-        if self.learn_on_first_check and self.store.learned(source.name)[0] == 0:
+        if (
+            self.learn_on_first_check
+            and not kind.documents  # an API answer does not rotate; its documents are not refetched
+            and self.store.learned(source.name)[0] == 0
+        ):
             # The first change since the baseline, and nothing learned yet: fetch once more.
             url = kind.locate(source, self.govuk_base)
             assert observed.body_hash is not None
