@@ -302,27 +302,7 @@ class Checker:
         # More new items than a pass reads: parse the same bytes again next time.
         body_hash = None if observed.waiting else observed.body_hash
         record = CheckRecord(validators=received.validators, body_hash=body_hash, snapshot=snapshot)
-        if observed.state.snapshot_hash is None:
-            found = [Publication(r.item, "seen") for r in observed.items]
-            return self._done(result(Outcome.baseline), source, record, found)
-
-        def route(categories: Sequence[tuple[str, float]]) -> list[Delivery]:
-            return self.alerting.deliveries(
-                source, categories, observed.started_at, self.classifier.thresholds()
-            )
-
-        found = pubs.publications(
-            source,
-            observed.items,
-            observed.updated,
-            observed.state.snapshot_hash,
-            observed.started_at,
-            self.classifier,
-            route,
-        )
-        news = any(p.change is not None for p in found)
-        quiet = snapshot.hash == observed.state.snapshot_hash
-        outcome = Outcome.changed if news else (Outcome.unchanged if quiet else Outcome.volatile)
+        outcome, found = pubs.listing_outcome(observed, self.classifier, self.alerting)
         return self._done(result(outcome), source, record, found)
 
     def _ms(self, observed: Observed) -> int:

@@ -28,11 +28,13 @@ from watcher.models import (
     Diff,
     Extracted,
     Item,
+    Outcome,
     Publication,
     Snapshot,
     Source,
 )
-from watcher.pipeline.observed import ReadItem, digest
+from watcher.pipeline.alerting import Alerting
+from watcher.pipeline.observed import Observed, ReadItem, digest
 from watcher.urls import canonical_url
 
 GOVUK_HOSTS = ("www.gov.uk", "gov.uk")
@@ -301,3 +303,24 @@ def updated_items(
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "item"
+
+
+def listing_outcome(
+    observed: Observed, classifier: classify.Classifier, alerting: Alerting
+) -> tuple[Outcome, list[Publication]]:
+    """A listing's check: what it says of each publication (at its first check, only what it
+    names), and its outcome: changed when there is news, never for its own text alone."""
+    source, snapshot, before = observed.source, observed.snapshot, observed.state.snapshot_hash
+    if before is None:
+        return Outcome.baseline, [Publication(r.item, "seen") for r in observed.items]
+
+    def route(categories: Sequence[tuple[str, float]]) -> list[Delivery]:
+        return alerting.deliveries(source, categories, observed.started_at, classifier.thresholds())
+
+    found = publications(
+        source, observed.items, observed.updated, before, observed.started_at, classifier, route
+    )
+    if any(p.change is not None for p in found):
+        return Outcome.changed, found
+    quiet = snapshot is not None and snapshot.hash == before
+    return (Outcome.unchanged if quiet else Outcome.volatile), found
