@@ -224,10 +224,12 @@ class Row:
 class Table:
     title: str
     rows: dict[str, list[Row]] = field(default_factory=dict)  # pass name -> a row per tool
+    load: str = ""  # the machine's load while the passes ran: other work skews wall times
 
 
 def run_passes(tools: list[Any], servers: Servers, pages: PageSet, table: Table) -> None:
     """First, unchanged and changed passes, each tool in turn on the same pages."""
+    before = os.getloadavg()[0]
     for pass_name, version in PASSES:
         if pass_name != "unchanged":  # re-stamping v0 would make the unchanged pass a 200 pass
             servers.switch(version)
@@ -249,6 +251,10 @@ def run_passes(tools: list[Any], servers: Servers, pages: PageSet, table: Table)
                 f"http {result.http}",
                 file=sys.stderr,
             )
+    table.load = (
+        f"load average (1 min) before / after these passes: {before:.2f} / {os.getloadavg()[0]:.2f}"
+        f" on {os.cpu_count()} cores (other processes on the machine inflate wall times)"
+    )
 
 
 def tool_args(args: argparse.Namespace, n: int) -> argparse.Namespace:
@@ -464,6 +470,7 @@ def print_table(table: Table, page_bytes: float) -> None:
     print(
         f"(a page is {page_bytes / 1024:.0f} KB on average; every page's bytes change in the changed pass)"
     )
+    print(table.load)
     print()
 
 
@@ -484,6 +491,7 @@ def print_polite(table: Table, gap: float, hosts: int) -> None:
             f"{pass_name:<10} {row.usage.wall:>7.1f} {row.usage.cpu:>7.2f} {floor:>8.0f} "
             f"{ratio(row.usage.wall, floor):>10}  {alerts(row)}; {http(row.pass_)}"
         )
+    print(table.load)
     print()
 
 
@@ -512,6 +520,7 @@ def print_steady(result: Steady, urlwatch_cpu: dict[str, float]) -> None:
         their_text = f"{1000 * theirs:.2f}" if theirs is not None else "-"
         mix = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
         print(f"{name:<16} {checks:>7} {cpu:>7.1f} {mine:>12.2f} {their_text:>20}  {mix}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     samples = result.samples
     step = max(1, len(samples) // 12)
     trace = ", ".join(f"{t:.0f}s {rss / MB:.0f}" for t, rss in samples[::step])
