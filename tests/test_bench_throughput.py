@@ -22,7 +22,7 @@ GENERATOR = Path(signal_quality.DEFAULT_GENERATOR)
 def test_a_measured_watcher_pass_over_20_generated_pages_then_304s(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(signal_quality.WORKDIR, 0, str(tmp_path))
+    monkeypatch.setattr(signal_quality, "WORKDIR", [str(tmp_path)])  # the tools run there
     args = throughput.parse_args(["--sizes", "20"])
     one_host = throughput.make_pages(args, 20, tmp_path / "pages")
     root = throughput.spread(one_host, tmp_path / "spread", 5)
