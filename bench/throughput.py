@@ -229,7 +229,7 @@ class Table:
 
 def run_passes(tools: list[Any], servers: Servers, pages: PageSet, table: Table) -> None:
     """First, unchanged and changed passes, each tool in turn on the same pages."""
-    before = os.getloadavg()[0]
+    load_before = os.getloadavg()[0]
     for pass_name, version in PASSES:
         if pass_name != "unchanged":  # re-stamping v0 would make the unchanged pass a 200 pass
             servers.switch(version)
@@ -252,7 +252,7 @@ def run_passes(tools: list[Any], servers: Servers, pages: PageSet, table: Table)
                 file=sys.stderr,
             )
     table.load = (
-        f"load average (1 min) before / after these passes: {before:.2f} / {os.getloadavg()[0]:.2f}"
+        f"load average (1 min) before / after these passes: {load_before:.2f} / {os.getloadavg()[0]:.2f}"
         f" on {os.cpu_count()} cores (other processes on the machine inflate wall times)"
     )
 
@@ -395,7 +395,8 @@ def steady(args: argparse.Namespace, root: Path, workdir: Path) -> Steady:
         phase("unchanged (v0)", lambda mark: time.monotonic() - steady_start >= share)
         servers.switch(1)
         phase("new bytes (v1)", lambda mark: sum(counts(mark).values()) >= n)
-        end = steady_start + args.steady_seconds
+        # at least a third of the run, even when the new bytes took longer than planned
+        end = max(steady_start + args.steady_seconds, time.monotonic() + share)
         phase("unchanged (v1)", lambda mark: time.monotonic() >= end)
         result.rss_end = sample()[1]
         result.seconds = time.monotonic() - steady_start
