@@ -156,6 +156,9 @@ class PageHandler(BaseHTTPRequestHandler):
     """Serves OUTDIR/current/<file>, the link resolved at each request; answers conditional GETs."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, a keep-alive client (httpx) waits for
+    # its delayed ACK, ~40 ms a response, which clients opening a connection per page never see.
+    disable_nagle_algorithm = True
     server: "PageServer"
 
     def do_GET(self) -> None:
