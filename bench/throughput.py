@@ -394,7 +394,11 @@ def steady(args: argparse.Namespace, root: Path, workdir: Path) -> Steady:
         share = args.steady_seconds / 3
         phase("unchanged (v0)", lambda mark: time.monotonic() - steady_start >= share)
         servers.switch(1)
-        phase("new bytes (v1)", lambda mark: sum(counts(mark).values()) >= n)
+        # until every source has fetched the new bytes (a site's pass may 304 before its switch)
+        fetched = (
+            "SELECT count(DISTINCT source) FROM checks WHERE id > ? AND outcome != 'not_modified'"
+        )
+        phase("new bytes (v1)", lambda mark: daemon.query(fetched, (mark,))[0][0] >= n)
         # at least a third of the run, even when the new bytes took longer than planned
         end = max(steady_start + args.steady_seconds, time.monotonic() + share)
         phase("unchanged (v1)", lambda mark: time.monotonic() >= end)
@@ -515,9 +519,18 @@ def print_steady(result: Steady, urlwatch_cpu: dict[str, float]) -> None:
     print(
         f"{'phase':<16} {'checks':>7} {'CPU s':>7} {'CPU ms/check':>12} {'urlwatch CPU ms/page':>20}  outcomes"
     )
+    base = result.phases.get("unchanged (v0)")
+    per_304 = base[0] / base[1] if base and base[1] else 0.0
     for name, (cpu, checks, outcomes) in result.phases.items():
         theirs = urlwatch_cpu.get("changed" if name.startswith("new") else "unchanged")
         mine = 1000 * cpu / checks if checks else 0.0
+        fetched = checks - outcomes.get("not_modified", 0)
+        if name.startswith("new") and fetched:
+            # the phase's 304s at the unchanged phase's rate, the rest per fetched check
+            net = cpu - per_304 * outcomes.get("not_modified", 0)
+            name = f"{name}: {1000 * net / fetched:.2f} ms per fetched check, net of its 304s;"
+            print(name)
+            name = "new bytes (v1)"
         their_text = f"{1000 * theirs:.2f}" if theirs is not None else "-"
         mix = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
         print(f"{name:<16} {checks:>7} {cpu:>7.1f} {mine:>12.2f} {their_text:>20}  {mix}")
