@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv run demo check test test-fast test-container lint lock format clean model bench-classify
+.PHONY: venv run demo check test test-fast test-container lint lock format clean model bench-classify bench-throughput
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ model: $(STAMP)  ## rebuild the shipped category model from all the labelled cor
 
 bench-classify: $(STAMP)  ## macro-F1 by grouped cross-validation, calibration, speed
 	$(BIN)/python bench/classify.py
+
+BENCH_ARGS ?=
+bench-throughput: $(STAMP)  ## watcher against urlwatch 2.29 at N = 500, 2,000, 5,000 (BENCH_ARGS="--quick" to smoke)
+	$(BIN)/python bench/throughput.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

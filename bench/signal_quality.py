@@ -156,6 +156,9 @@ class PageHandler(BaseHTTPRequestHandler):
     """Serves OUTDIR/current/<file>, the link resolved at each request; answers conditional GETs."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, a keep-alive client (httpx) waits for
+    # its delayed ACK, ~40 ms a response, which clients opening a connection per page never see.
+    disable_nagle_algorithm = True
     server: "PageServer"
 
     def do_GET(self) -> None:
@@ -175,13 +178,23 @@ class PageHandler(BaseHTTPRequestHandler):
             mtime = int(os.fstat(fh.fileno()).st_mtime)
             body = fh.read()
         last_modified = email.utils.formatdate(mtime, usegmt=True)
-        if not_modified(self.headers.get("If-Modified-Since"), mtime):
+        validators = {"Last-Modified": last_modified}
+        if self.server.etag:
+            validators["ETag"] = f'"{mtime:x}-{len(body):x}"'  # as nginx makes them
+        if_none_match = self.headers.get("If-None-Match")
+        if (
+            if_none_match is not None
+            and "ETag" in validators
+            and validators["ETag"] in {t.strip() for t in if_none_match.split(",")}
+        ) or (if_none_match is None and not_modified(self.headers.get("If-Modified-Since"), mtime)):
+            # RFC 9110 13.2.2: If-None-Match, when sent, is evaluated instead of If-Modified-Since
             self.server.count(304)
             self.send_response(304)
-            self.send_header("Last-Modified", last_modified)
+            for key, value in validators.items():
+                self.send_header(key, value)
             self.end_headers()
             return
-        headers = {"Content-Type": "text/html; charset=utf-8", "Last-Modified": last_modified}
+        headers = {"Content-Type": "text/html; charset=utf-8", **validators}
         self.answer(200, body, headers, with_body)
 
     def answer(self, status: int, body: bytes, headers: dict[str, str], with_body: bool) -> None:
@@ -219,6 +232,7 @@ class PageServer(ThreadingHTTPServer):
         self.root = root
         self.address = address
         self.link = link  # the version link this server reads: one site can move on alone
+        self.etag = False  # also send ETags and answer If-None-Match (bench/throughput.py)
         self.lock = threading.Lock()
         self.statuses: dict[int, int] = {}
         self.thread = threading.Thread(target=self.serve_forever, name="pages", daemon=True)
@@ -271,16 +285,16 @@ class Servers:
 
     def switch(self, version: int, site: str | None = None) -> None:
         """Point every site's link (or one site's) at a version."""
-        for name in self.by_site if site is None else [site]:
-            switch_version(self.pages.root, version, link_name(name))
+        names = self.by_site if site is None else [site]
+        switch_version(self.pages.root, version, *(link_name(name) for name in names))
 
 
 def link_name(site: str) -> str:
     return f"current-{site}" if site else "current"
 
 
-def switch_version(root: Path, version: int, link: str = "current") -> None:
-    """Point `current` at v<version>, its files stamped with the current time.
+def switch_version(root: Path, version: int, *links: str) -> None:
+    """Point `current` (or the links given) at v<version>, its files stamped with the current time.
 
     Waits for the next whole second first: Last-Modified has one-second resolution, and a stamp in
     the same second as a previous check would let a client's If-Modified-Since hide the change.
@@ -292,11 +306,12 @@ def switch_version(root: Path, version: int, link: str = "current") -> None:
     for f in target.iterdir():
         if f.is_file():
             os.utime(f, (stamp, stamp))
-    tmp = root / f".{link}.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(f"v{version}", tmp)
-    os.replace(tmp, root / link)
+    for link in links or ("current",):
+        tmp = root / f".{link}.tmp"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(f"v{version}", tmp)
+        os.replace(tmp, root / link)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,6 +373,7 @@ class WatcherTool:
     name = "watcher"
     run_dir = "watcher-run"
     settings: tuple[str, ...] = ()  # more [watcher] lines
+    relaxed = True  # politeness off (no gap between requests to a host), for engine speed
 
     def __init__(self, workdir: Path, pages: PageSet, server: Servers, args: argparse.Namespace):
         self.pages = pages
@@ -383,8 +399,7 @@ class WatcherTool:
         lines = [
             "[watcher]",
             f"state_dir = {toml_str(str(workdir / self.run_dir / 'state'))}",
-            'per_host_gap = "0s"',
-            f"concurrency = {args.concurrency}",
+            *(('per_host_gap = "0s"', f"concurrency = {args.concurrency}") if self.relaxed else ()),
             'timeout = "20s"',
             *self.settings,
             "",
@@ -395,6 +410,10 @@ class WatcherTool:
             lines += ["", "[[source]]", f"name = {toml_str(name)}"]
             lines.append(f"url = {toml_str(server.url(file))}")
         self.config.write_text("\n".join(lines) + "\n")
+
+    def run_check(self, cmd: list[str], what: str) -> tuple[str, float]:
+        """Run one pass of the tool: its output and wall seconds (bench/throughput.py measures more)."""
+        return run_tool(cmd, self.env, self.timeout, what)
 
     def query_version(self) -> str:
         probe = "import watcher, sys; print(watcher.__file__, file=sys.stderr)"
@@ -413,7 +432,7 @@ class WatcherTool:
 
     def run_pass(self, version: int) -> Pass:
         cmd = [*self.cmd, "check", "--config", str(self.config), "--no-diff"]
-        out, seconds = run_tool(cmd, self.env, self.timeout, f"watcher check (v{version})")
+        out, seconds = self.run_check(cmd, f"watcher check (v{version})")
         (self.config.parent / f"check-v{version}.txt").write_text(out)  # kept with --keep
         result = Pass(version, seconds, http=self.server.take_counts())
         for line in out.splitlines():
@@ -453,7 +472,7 @@ class DaemonTool(WatcherTool):
 
     def __init__(self, workdir: Path, pages: PageSet, server: Servers, args: argparse.Namespace):
         # Passes must end well within the interval, so a site can move on between two of them.
-        every = max(10, len(pages.files) // 10)
+        every = getattr(args, "daemon_every", None) or max(10, len(pages.files) // 10)
         self.settings = (f'default_every = "{every}s"', "jitter = 0")
         super().__init__(workdir, pages, server, args)
         self.db = self.config.parent / "state" / "watcher.db"
@@ -600,6 +619,10 @@ class UrlwatchTool:
             )
         (self.dir / "urls.yaml").write_text("---\n".join(jobs))
 
+    def run_check(self, cmd: list[str], what: str) -> tuple[str, float]:
+        """Run one pass of the tool: its output and wall seconds (bench/throughput.py measures more)."""
+        return run_tool(cmd, self.env, self.timeout, what)
+
     def write_config(self, python: Path) -> None:
         """urlwatch's defaults with every reporter off but stdout, which prints one line per job."""
         script = (
@@ -626,7 +649,7 @@ class UrlwatchTool:
             ("--cache", "cache.db"),
         ):
             cmd += [flag, str(self.dir / file)]
-        out, seconds = run_tool(cmd, self.env, self.timeout, f"urlwatch (v{version})")
+        out, seconds = self.run_check(cmd, f"urlwatch (v{version})")
         (self.dir / f"report-v{version}.txt").write_text(out)  # kept with --keep
         result = Pass(version, seconds, http=self.server.take_counts())
         for line in out.splitlines():
