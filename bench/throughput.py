@@ -122,6 +122,9 @@ class Measured:
 
 
 class MeasuredWatcher(Measured, WatcherTool):
+    # Relaxed: requests to one host may overlap as they do for urlwatch (the shipped default is 1).
+    settings = ("per_host_concurrency = 16",)
+
     def state_bytes(self) -> int:
         return folder_bytes(self.config.parent / "state")
 
@@ -129,6 +132,7 @@ class MeasuredWatcher(Measured, WatcherTool):
 class PoliteWatcher(MeasuredWatcher):
     """watcher with the shipped politeness defaults: no gap or concurrency setting written."""
 
+    settings = ()
     name = "watcher-polite"
     run_dir = "watcher-polite-run"
     relaxed = False
@@ -269,7 +273,7 @@ def tool_args(args: argparse.Namespace, n: int) -> argparse.Namespace:
 def compare(args: argparse.Namespace, n: int, root: Path, hosts: int, workdir: Path) -> Table:
     layout = "1 host" if hosts == 1 else f"{hosts} hosts"
     pages, servers = serve(root)
-    title = f"N = {n:,}, {layout}: watcher politeness RELAXED (per_host_gap 0s, concurrency {args.concurrency})"
+    title = f"N = {n:,}, {layout}: watcher politeness RELAXED (per_host_gap 0s, concurrency {args.concurrency}, per_host_concurrency 16)"
     table = Table(title)
     try:
         targs = tool_args(args, n)
