@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+# The hosts of GOV.UK pages, which are read through GOV.UK's Content API.
+GOVUK_HOSTS = ("www.gov.uk", "gov.uk")
 # Query parameters that only say where a reader came from.
 TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
 

@@ -12,7 +12,9 @@ from watcher.config.reader import NAME_RE, Reader
 from watcher.config.settings import MAX_EVERY, MIN_EVERY
 from watcher.config.types import IPNetwork
 from watcher.errors import FetchError
+from watcher.kinds.govuk_search import search_url
 from watcher.models import Source
+from watcher.urls import GOVUK_HOSTS
 
 SOURCE_KEYS = (
     "name",
@@ -27,10 +29,6 @@ SOURCE_KEYS = (
     "prefix",
     "follow",
 )
-# What a GOV.UK search may be filtered by (the Search API's own parameters).
-QUERY_KEYS = ("q", "order", "count", "fields")
-QUERY_PREFIXES = ("filter_", "reject_")
-GOVUK_HOSTS = ("www.gov.uk", "gov.uk")
 
 
 class SourceReader(Reader):
@@ -200,12 +198,10 @@ class SourceReader(Reader):
             )
         pairs: list[tuple[str, str]] = []
         for key, raw in value.items():
-            if key not in QUERY_KEYS and not key.startswith(QUERY_PREFIXES):
-                raise self.fail(
-                    line,
-                    f"{what}: query key {key!r} is not a GOV.UK search parameter; use q, order, "
-                    "count, fields, filter_<field> or reject_<field>",
-                )
+            try:
+                search_url(((str(key), ""),), "https://www.gov.uk")  # the kind's own key check
+            except ValueError as exc:
+                raise self.fail(line, f"{what}: query {exc}") from None
             values = raw if isinstance(raw, list) else [raw]
             if not values or not all(
                 isinstance(v, str | int) and not isinstance(v, bool) for v in values

@@ -35,9 +35,8 @@ from watcher.models import (
 )
 from watcher.pipeline.alerting import Alerting
 from watcher.pipeline.observed import Observed, ReadItem, digest
-from watcher.urls import canonical_url
+from watcher.urls import GOVUK_HOSTS, canonical_url
 
-GOVUK_HOSTS = ("www.gov.uk", "gov.uk")
 MAX_ATTACHMENTS = 10  # documents read with one page; more are listed, not read
 MAX_BLOCKS = 60  # of a new publication's text, kept in its change
 
