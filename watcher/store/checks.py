@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from watcher.diff import diff_to_dict
-from watcher.evidence_json import evidence_to_dict
 from watcher.models import (
     CheckResult,
     Deadline,
@@ -22,6 +20,7 @@ from watcher.models import (
 )
 from watcher.notify.policy import Health, health_change
 from watcher.store import snapshots
+from watcher.store.changes import insert_change
 from watcher.store.codec import iso, parse_iso
 from watcher.store.publications import PublicationStore
 
@@ -154,42 +153,12 @@ class CheckStore(PublicationStore):
                 snapshots.insert(c, snapshot, at)
             change_id = None
             if result.change is not None:
-                ch = result.change
-                change_id = c.execute(
-                    "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
-                    "title, summary, category, added, removed, diff, suppressed, evidence) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        ch.source,
-                        ch.url,
-                        iso(ch.detected_at),
-                        ch.before,
-                        ch.after,
-                        check_id,
-                        ch.title,
-                        ch.summary,
-                        ch.category,
-                        json.dumps(list(ch.diff.added)),
-                        json.dumps(list(ch.diff.removed)),
-                        json.dumps(diff_to_dict(ch.diff)),
-                        suppressed,
-                        json.dumps(evidence_to_dict(ch.evidence)),
-                    ),
-                ).lastrowid
                 deliveries = [
                     t if isinstance(t, Delivery) else Delivery(t, "immediate", result.started_at)
                     for t in targets
                 ]
-                c.executemany(
-                    "INSERT INTO outbox (change_id, source, target, mode, created_at, next_attempt_at) "
-                    "VALUES (?,?,?,?,?,?)",
-                    [(change_id, ch.source, d.target, d.mode, at, iso(d.due)) for d in deliveries],
-                )
-                # A closing date already known for this source keeps its first finding.
-                c.executemany(
-                    "INSERT OR IGNORE INTO deadlines (change_id, source, due, text, sentence, created_at) "
-                    "VALUES (?,?,?,?,?,?)",
-                    [(change_id, ch.source, d.due, d.text, d.sentence, at) for d in deadlines],
+                change_id = insert_change(
+                    c, result.change, check_id, at, deliveries, deadlines, suppressed
                 )
             if publications:
                 made = self._publications(c, result, check_id, publications, follow_max)

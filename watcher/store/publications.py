@@ -9,11 +9,10 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import timedelta
 
-from watcher.diff import diff_to_dict
-from watcher.evidence_json import evidence_to_dict
-from watcher.models import Change, CheckResult, Delivery, Publication, Source
+from watcher.models import Change, CheckResult, Publication, Source
 from watcher.rows import PublicationRow
 from watcher.store import snapshots
+from watcher.store.changes import insert_change
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
 from watcher.urls import canonical_url
@@ -123,40 +122,8 @@ class PublicationStore(Connection):
         assert pub.snapshot is not None
         snap = pub.snapshot
         snapshots.insert(c, snap, at)
-        change_id = c.execute(
-            "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
-            "title, summary, category, added, removed, diff, suppressed, evidence, kind) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)",
-            (
-                change.source,
-                change.url,
-                iso(change.detected_at),
-                change.before,
-                change.after,
-                check_id,
-                change.title,
-                change.summary,
-                change.category,
-                json.dumps(list(change.diff.added)),
-                json.dumps(list(change.diff.removed)),
-                json.dumps(diff_to_dict(change.diff)),
-                json.dumps(evidence_to_dict(change.evidence)),
-                "publication" if pub.event == "new" else "update",
-            ),
-        ).lastrowid
-        assert change_id is not None
-        deliveries: Sequence[Delivery] = pub.deliveries
-        c.executemany(
-            "INSERT INTO outbox (change_id, source, target, mode, created_at, next_attempt_at) "
-            "VALUES (?,?,?,?,?,?)",
-            [(change_id, change.source, d.target, d.mode, at, iso(d.due)) for d in deliveries],
-        )
-        c.executemany(
-            "INSERT OR IGNORE INTO deadlines (change_id, source, due, text, sentence, created_at) "
-            "VALUES (?,?,?,?,?,?)",
-            [(change_id, change.source, d.due, d.text, d.sentence, at) for d in pub.deadlines],
-        )
-        return change_id
+        kind = "publication" if pub.event == "new" else "update"
+        return insert_change(c, change, check_id, at, pub.deliveries, pub.deadlines, kind=kind)
 
     def _follow(
         self,

@@ -1,0 +1,60 @@
+"""Writing one change with its alerts and closing dates, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from watcher.diff import diff_to_dict
+from watcher.evidence_json import evidence_to_dict
+from watcher.models import Change, Deadline, Delivery
+from watcher.store.codec import iso
+
+
+def insert_change(
+    c: sqlite3.Connection,
+    change: Change,
+    check_id: int | None,
+    at: str,
+    deliveries: Sequence[Delivery],
+    deadlines: Sequence[Deadline],
+    suppressed: int = 0,
+    kind: str = "edit",
+) -> int:
+    """The change's row, an outbox row per delivery and its deadlines; the change's id."""
+    change_id = c.execute(
+        "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
+        "title, summary, category, added, removed, diff, suppressed, evidence, kind) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            change.source,
+            change.url,
+            iso(change.detected_at),
+            change.before,
+            change.after,
+            check_id,
+            change.title,
+            change.summary,
+            change.category,
+            json.dumps(list(change.diff.added)),
+            json.dumps(list(change.diff.removed)),
+            json.dumps(diff_to_dict(change.diff)),
+            suppressed,
+            json.dumps(evidence_to_dict(change.evidence)),
+            kind,
+        ),
+    ).lastrowid
+    assert change_id is not None
+    c.executemany(
+        "INSERT INTO outbox (change_id, source, target, mode, created_at, next_attempt_at) "
+        "VALUES (?,?,?,?,?,?)",
+        [(change_id, change.source, d.target, d.mode, at, iso(d.due)) for d in deliveries],
+    )
+    # A closing date already known for this source keeps its first finding.
+    c.executemany(
+        "INSERT OR IGNORE INTO deadlines (change_id, source, due, text, sentence, created_at) "
+        "VALUES (?,?,?,?,?,?)",
+        [(change_id, change.source, d.due, d.text, d.sentence, at) for d in deadlines],
+    )
+    return int(change_id)
