@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from watcher.notify.deliver import Deliverer, DeliveryReport, check_targets
 from watcher.notify.policy import StormPolicy
 from watcher.pipeline import Alerting, Checker, Clock, utcnow
 from watcher.pipeline.parsing import Parser
+from watcher.pipeline.passes import run_pass
 from watcher.store import Store
 
 
@@ -117,8 +117,7 @@ async def check_once(
     """
     async with open_runtime(config, clock) as rt:
         chosen = list(sources or [*config.sources, *followed(rt)])
-        observed = await asyncio.gather(*(rt.checker.observe(s) for s in chosen))
-        results = rt.checker.settle_all(observed)
+        results = await run_pass(rt.checker, chosen)
         queue_reminders(rt, clock)
         # The pass is over, so every storm is seen whole: no need to wait out the hold.
         hold = timedelta(seconds=config.settings.alert_hold)

@@ -19,6 +19,7 @@ from watcher.errors import StoreError
 from watcher.heartbeat import HEALTH_MAX_AGE as HEALTH_MAX_AGE  # read from here by tests
 from watcher.heartbeat import HEARTBEAT_EVERY
 from watcher.models import Source
+from watcher.pipeline.passes import run_pass
 from watcher.runtime import Runtime, followed, open_runtime, queue_reminders
 from watcher.store import iso
 from watcher.store.ops import HEARTBEAT_KEY, retention
@@ -210,8 +211,7 @@ class Daemon:
         """One pass over a site's sources: observed together, so template churn across its pages
         is learned before any page is judged, and a site-wide change is one storm, not many."""
         try:
-            observed = await asyncio.gather(*(rt.checker.observe(s) for s in sources))
-            rt.checker.settle_all(observed)
+            await run_pass(rt.checker, sources)
             await rt.deliverer.deliver_due()
         except StoreError as exc:
             # The daemon keeps running: the next pass tries again once space is back.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -66,8 +67,17 @@ class Egress:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def fetch(self, url: str, validators: Validators | None = None) -> Fetched:
-        """GET `url` within every limit. 304 comes back as `not_modified`; anything else odd raises."""
+    async def fetch(
+        self,
+        url: str,
+        validators: Validators | None = None,
+        admit: Callable[[], Awaitable[object]] | None = None,
+    ) -> Fetched:
+        """GET `url` within every limit. 304 comes back as `not_modified`; anything else odd raises.
+
+        `admit`, when given, is awaited once the host's turn has come and before a connection
+        slot is taken: the caller's back-pressure (room to read one more page), which holds up
+        this host only, never requests to other hosts."""
         host = parse_url(url).host
         # The host's turn first, a concurrency slot second: a request queued behind a busy host
         # must not sit on a slot that requests to other hosts could use.
@@ -82,6 +92,8 @@ class Egress:
                     "so it was not asked again yet",
                 )
             await self._hosts.wait_turn(host)
+            if admit is not None:
+                await admit()
             async with self._slots:
                 started = time.monotonic()
                 try:

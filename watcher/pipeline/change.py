@@ -29,7 +29,6 @@ def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) ->
         categories=tuple((c.label, c.confidence, c.sentence) for c in categories),
         decided_by=categories[0].decided_by if categories else "",
     )
-    previous = observed.previous
     return Change(
         source=source.name,
         url=received.final_url,
@@ -37,7 +36,7 @@ def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) ->
         before=before,
         after=snapshot.hash,
         diff=diff,
-        title=snapshot.title or (previous.title if previous else source.name),
+        title=snapshot.title or observed.previous_title or source.name,
         summary=_summary(snapshot.note, diff),
         category=categories[0].label if categories else None,
         evidence=evidence,

@@ -22,7 +22,6 @@ from watcher.models import (
     CheckResult,
     Delivery,
     Extracted,
-    Fetched,
     Outcome,
     Publication,
     Source,
@@ -43,7 +42,7 @@ from watcher.pipeline.observed import (
     moved_away,
     snapshot_of,
 )
-from watcher.pipeline.parsing import Parser
+from watcher.pipeline.parsing import Limits, Parser, Ticket
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")  # the name it logged under before the split
@@ -68,7 +67,7 @@ class Checker:
     follow_max: int = Settings.follow_max  # sources `follow = true` may add, in all
     parsing: int = PARSING  # pages read and compared at once
     parser: Parser = field(default_factory=Parser)  # threads, or processes when configured
-    _slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = field(
+    _slots: tuple[asyncio.AbstractEventLoop, Limits] | None = field(
         default=None, init=False, repr=False
     )
 
@@ -81,16 +80,20 @@ class Checker:
         """Observe and settle one source, with the site evidence stored so far."""
         return self.settle_all([await self.observe(source)])[0]
 
-    def settle_all(self, observed: Sequence[Observed]) -> list[CheckResult]:
+    def settle_all(
+        self, observed: Sequence[Observed], quiet: Mapping[str, int] | None = None
+    ) -> list[CheckResult]:
         """Settle observed sources once what they teach about their sites is folded in.
 
-        Every page of a site is observed before any is judged, so template churn seen across a
-        pass is known to each of its pages; only evidence the pass moved is written back.
+        A site's comparisons are folded together before any is judged, so template churn seen
+        across its pages is known to each; `quiet` counts its pages checked unchanged and
+        settled already (a pass settles those as they come). Only evidence the fold moved is
+        written back.
         """
-        stored = {o.source.host: self.store.host_evidence(o.source.host) for o in observed}
         memory = {o.source.name: self.store.learned(o.source.name) for o in observed}
-        hosts = {}
-        for host, evidence in stored.items():
+        hosts: dict[str, tuple[HostEvidence, HostEvidence]] = {}
+        for host in dict.fromkeys(o.source.host for o in observed if o.site_bound):
+            stored = self.store.host_evidence(host)
             site = [o for o in observed if o.source.host == host]
             pages = [
                 vol.Page(obs, memory[o.source.name][1], memory[o.source.name][0])
@@ -98,81 +101,92 @@ class Checker:
                 for obs in (o.observation, o.learned_now)
                 if obs is not None
             ]
-            quiet = sum(1 for o in site if o.quiet)
-            hosts[host] = vol.host_fold(evidence, pages, quiet)
-        # One write transaction for the pass (a savepoint per check, so one failed write loses
-        # only its own rows).
+            calm = sum(1 for o in site if o.quiet) + (quiet or {}).get(host, 0)
+            hosts[host] = (stored, vol.host_fold(stored, pages, calm))
+        # One write transaction (a savepoint per check, so one failed write loses only its own
+        # rows); a check that compared nothing reads no site evidence.
         with self.store.batch():
             results = [
-                self.settle(o, hosts[o.source.host], memory[o.source.name]) for o in observed
+                self.settle(o, hosts.get(o.source.host, ({}, {}))[1], memory[o.source.name])
+                for o in observed
             ]
-            for host, evidence in hosts.items():
+            for host, (before, after) in hosts.items():
                 self.store.save_host_evidence(
-                    host, changed_evidence(stored[host], evidence), gone(stored[host], evidence)
+                    host, changed_evidence(before, after), gone(before, after)
                 )
         return results
 
     async def observe(self, source: Source) -> Observed:
         """Fetch, read and compare one source, writing nothing; the page's bytes and parsed
         document are let go before it returns (only its text and comparison flow on)."""
-        started_at = self.clock()
         t0 = time.monotonic()
-        state = self.store.state(source.name)
-        base = Observed(source, started_at, t0, state)
+        base = Observed(source, self.clock(), t0, self.store.state(source.name))
         kind = kinds.kind(source.kind)
-        located = kind.locate(source, self.govuk_base)
+        read = await self._read(base, kind)
+        if isinstance(read, Observed):
+            return read  # ended once received: an error, a 304, the same bytes
+        base, extracted = read
         try:
-            # Validators are only worth sending when we hold the text they vouch for.
-            fetched = await self.egress.fetch(
-                located, state.validators if state.snapshot_hash else None
-            )
-        except FetchError as exc:
-            return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
-        base = replace(base, received=Received.of(fetched))
-        moved = moved_away(replace(source, url=located), fetched)
-        if moved:
-            # The address now leads to another page: what is there is not the watched page's
-            # next version, so it is a failed check (and a health alert), never a change.
-            return replace(
-                base,
-                received=None,
-                result=self._failed(
-                    base,
-                    "moved",
-                    f"{moved}; if the page moved for good, update this source's url",
-                    fetched.status,
-                ),
-            )
-        if fetched.not_modified:
-            result = CheckResult(
-                source.name, Outcome.not_modified, started_at, self._ms(base), status=304
-            )
-            return replace(base, result=result)
-        body_hash = digest(fetched.body)
-        base = replace(base, body_hash=body_hash)
-        if state.snapshot_hash and body_hash == state.body_hash and not kind.documents:
-            # Same bytes as last time: skip parsing, the expensive part of a pass.
-            return replace(base, result=base.ended(Outcome.unchanged))
-        # At most `parsing` pages are read and compared at once: with the bytes let go after
-        # each, a pass holds a bounded number of documents whatever its number of sources.
-        read = self._read(base, kind, fetched)
-        del fetched  # the coroutine holds the only reference, and lets it go once read
-        async with self._parsing():
-            return await read
-
-    async def _read(self, base: Observed, kind: kinds.Kind, fetched: Fetched) -> Observed:
-        source, state = base.source, base.state
-        try:
-            # Parsing is CPU work of up to seconds: off the event loop, so the web app and other
-            # checks sharing it keep answering.
-            extracted = await self.parser.read(fetched, source)
             extracted = await pubs.read_attachments(self.egress, source, extracted, self.govuk_base)
         except ExtractError as exc:
-            size = len(fetched.body)
-            result = self._failed(base, exc.reason, str(exc), fetched.status, size)
+            received = base.received
+            assert received is not None
+            result = self._failed(base, exc.reason, str(exc), received.status, received.size)
             return replace(base, result=result)
-        del fetched  # read: its bytes and text are not needed again
-        observed = replace(base, snapshot=snapshot_of(extracted))
+        return await self._compared(replace(base, snapshot=snapshot_of(extracted)), kind, extracted)
+
+    async def _read(
+        self, base: Observed, kind: kinds.Kind
+    ) -> Observed | tuple[Observed, Extracted]:
+        """The page fetched and read, its bytes let go: back-pressured, so at most
+        `2 * parsing` pages are held fetched and unread whatever the pass's size."""
+        source, state = base.source, base.state
+        limits = self._limits()
+        ticket = Ticket(limits.room)
+        try:
+            located = kind.locate(source, self.govuk_base)
+            try:
+                # Validators are only worth sending when we hold the text they vouch for.
+                validators = state.validators if state.snapshot_hash else None
+                fetched = await self.egress.fetch(located, validators, admit=ticket.take)
+            except FetchError as exc:
+                return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
+            base = replace(base, received=Received.of(fetched))
+            moved = moved_away(replace(source, url=located), fetched)
+            if moved:
+                # The address now leads to another page: what is there is not the watched
+                # page's next version, so it is a failed check (and a health alert), never a
+                # change.
+                why = f"{moved}; if the page moved for good, update this source's url"
+                failed = self._failed(base, "moved", why, fetched.status)
+                return replace(base, received=None, result=failed)
+            if fetched.not_modified:
+                ms = self._ms(base)
+                result = CheckResult(source.name, Outcome.not_modified, base.started_at, ms, 304)
+                return replace(base, result=result)
+            base = replace(base, body_hash=digest(fetched.body))
+            if state.snapshot_hash and base.body_hash == state.body_hash and not kind.documents:
+                # Same bytes as last time: skip parsing, the expensive part of a pass.
+                return replace(base, result=base.ended(Outcome.unchanged))
+            try:
+                # Parsing is CPU work of up to seconds: off the event loop, so the web app and
+                # other checks sharing it keep answering; at most `parsing` pages at once.
+                async with limits.parsing:
+                    extracted = await self.parser.read(fetched, source)
+            except ExtractError as exc:
+                size = len(fetched.body)
+                result = self._failed(base, exc.reason, str(exc), fetched.status, size)
+                return replace(base, result=result)
+            return base, extracted
+        finally:
+            ticket.release()
+
+    async def _compared(
+        self, observed: Observed, kind: kinds.Kind, extracted: Extracted
+    ) -> Observed:
+        """The read page against the stored version: its diff and comparison, and at its first
+        change what a second fetch shows varies."""
+        source, state = observed.source, observed.state
         if kind.lists:
             return await self._listed(observed, extracted)
         if state.snapshot_hash is None:
@@ -180,14 +194,15 @@ class Checker:
         assert observed.snapshot is not None
         if observed.snapshot.hash == state.snapshot_hash:
             # The same text: nothing flows on to settle but the check itself.
-            return replace(observed, snapshot=None, result=base.ended(Outcome.unchanged))
+            return replace(observed, snapshot=None, result=observed.ended(Outcome.unchanged))
         previous = self.store.snapshot(state.snapshot_hash)
         old = vol.side(previous)
         diff = diff_blocks(old.blocks, extracted.blocks, key=mask)
         comparison = vol.compare(old, vol.side(extracted), diff, source.order_matters)
+        del extracted  # the snapshot and the comparison hold all that settle reads
         observed = replace(
             observed,
-            previous=previous,
+            previous_title=previous.title if previous else "",
             diff=diff,
             comparison=comparison,
             observation=vol.observe(comparison),
@@ -199,19 +214,18 @@ class Checker:
         ):
             # The first change since the baseline, and nothing learned yet: fetch once more.
             url = kind.locate(source, self.govuk_base)
-            assert observed.body_hash is not None
             again = await learn_from_refetch(
-                self.egress, source, url, observed.body_hash, extracted
+                self.egress, observed, url, self.parser, self._limits()
             )
             observed = replace(observed, learned_now=again)
         return observed
 
-    def _parsing(self) -> asyncio.Semaphore:
-        """The bound on pages read at once, made for the running loop (a checker outlives none,
-        but a semaphore must not be shared between loops)."""
+    def _limits(self) -> Limits:
+        """The bounds on pages read and held at once, made for the running loop (a checker
+        outlives none, but a semaphore must not be shared between loops)."""
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots[0] is not loop:
-            self._slots = (loop, asyncio.Semaphore(self.parsing))
+            self._slots = (loop, Limits.of(self.parsing))
         return self._slots[1]
 
     async def _listed(self, observed: Observed, extracted: Extracted) -> Observed:
@@ -232,7 +246,7 @@ class Checker:
             self.new_per_pass,
         )
         updated = tuple(pubs.updated_items(previous, extracted, reported))
-        return replace(observed, previous=previous, items=items, updated=updated, waiting=waiting)
+        return replace(observed, items=items, updated=updated, waiting=waiting)
 
     def settle(
         self, observed: Observed, host: HostEvidence, memory: tuple[int, Mapping[str, float]]

@@ -11,32 +11,37 @@ raises no alert (precision holds as it did with the refetch at the first check).
 
 from __future__ import annotations
 
-import asyncio
-
-from watcher import kinds
 from watcher import volatility as vol
 from watcher.diff import diff_blocks
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
-from watcher.models import Extracted, Source
 from watcher.normalise import mask
-from watcher.pipeline.observed import digest
+from watcher.pipeline.observed import Observed, digest
+from watcher.pipeline.parsing import Limits, Parser, Ticket
 
 
 async def learn_from_refetch(
-    egress: Egress, source: Source, url: str, body_hash: str, first: Extracted
+    egress: Egress, observed: Observed, url: str, parser: Parser, limits: Limits
 ) -> vol.Observation | None:
-    """Fetch `url` once more: what differs from `first` (read from bytes hashing to
-    `body_hash`) is volatile. None when nothing differs or the second fetch fails."""
+    """Fetch `url` once more: what differs from the page just read and compared (`observed`)
+    is volatile. None when nothing differs or the second fetch fails. The second answer is held
+    and read within the same bounds as every page of the pass."""
+    source, first, body_hash = observed.source, observed.snapshot, observed.body_hash
+    assert first is not None and body_hash is not None
+    ticket = Ticket(limits.room)
     try:
-        again = await egress.fetch(url)
+        again = await egress.fetch(url, admit=ticket.take)
         if digest(again.body) == body_hash:
             return None  # same bytes: nothing to learn, nothing to parse
-        second = await asyncio.to_thread(kinds.read, again, source)
+        async with limits.parsing:
+            second = await parser.read(again, source)
     except (FetchError, ExtractError):
         return None  # learning waits for the next change
+    finally:
+        ticket.release()
     del again
     if second.text == first.text:
         return None
-    diff = diff_blocks(first.blocks, second.blocks, key=mask)
-    return vol.observe(vol.compare(vol.side(first), vol.side(second), diff))
+    old = vol.side(first)
+    diff = diff_blocks(old.blocks, second.blocks, key=mask)
+    return vol.observe(vol.compare(old, vol.side(second), diff))

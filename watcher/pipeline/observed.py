@@ -82,7 +82,7 @@ class Observed:
     received: Received | None = None  # the response, without its body
     body_hash: str | None = None
     snapshot: Snapshot | None = None
-    previous: Snapshot | None = None
+    previous_title: str = ""  # the stored version's title, for a change's heading
     diff: Diff | None = None
     comparison: vol.Comparison | None = None  # the diff worked out once, for learning and judging
     observation: vol.Observation | None = None
@@ -100,6 +100,14 @@ class Observed:
         ms = int((time.monotonic() - self.t0) * 1000)
         return CheckResult(
             self.source.name, outcome, self.started_at, ms, self.received.status, self.received.size
+        )
+
+    @property
+    def site_bound(self) -> bool:
+        """Whether judging this check waits for the rest of its site: it compared two versions,
+        and what the site's other pages did in the same pass may explain the difference."""
+        return self.result is None and (
+            self.observation is not None or self.learned_now is not None
         )
 
     @property

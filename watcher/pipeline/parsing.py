@@ -57,3 +57,39 @@ class Parser:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+class Ticket:
+    """One page's place among those fetched and not yet read: taken once its host's turn has
+    come (so a page queued behind a busy host holds none), given back once its bytes are read.
+
+    Fetching outruns reading on a fast network; without this, every page of a pass would sit
+    fetched, bytes in memory, waiting for its turn to be read.
+    """
+
+    def __init__(self, room: asyncio.Semaphore) -> None:
+        self._room = room
+        self._held = False
+
+    async def take(self) -> None:
+        await self._room.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._room.release()
+
+
+@dataclass
+class Limits:
+    """The bounds a running loop's checks share: pages read at once, and pages fetched but not
+    yet read (semaphores belong to one loop, so a checker makes these for each it runs in)."""
+
+    parsing: asyncio.Semaphore
+    room: asyncio.Semaphore
+
+    @classmethod
+    def of(cls, parsing: int) -> Limits:
+        # Twice the readers: the next pages are fetched while these are read.
+        return cls(asyncio.Semaphore(parsing), asyncio.Semaphore(2 * parsing))
