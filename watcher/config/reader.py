@@ -7,6 +7,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,15 @@ class _Locator:
             m = re.match(r"^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?", line)
             if m:
                 self.headers.append((i, m.group(1)))
+        # Indexed once: a file of thousands of sources asks for each one's line, and a scan per
+        # question made loading it quadratic.
+        self._tables: dict[str, list[int]] = {}
+        for ln, name in self.headers:
+            self._tables.setdefault(name, []).append(ln)
+        self._next = {ln: later for (ln, _), (later, _) in pairwise(self.headers)}
 
     def table(self, name: str, index: int = 0) -> int | None:
-        found = [ln for ln, n in self.headers if n == name]
+        found = self._tables.get(name, [])
         return found[index] if index < len(found) else None
 
     def key(self, key: str, table: str | None = None, index: int = 0) -> int | None:
@@ -38,8 +45,10 @@ class _Locator:
         if table and start is None:
             return None
         start = start or 0
-        later = [ln for ln, _ in self.headers if ln > start]
-        end = later[0] if later else len(self.lines) + 1
+        if start:
+            end = self._next.get(start, len(self.lines) + 1)
+        else:
+            end = self.headers[0][0] if self.headers else len(self.lines) + 1
         pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
         for ln in range(start + 1, end):
             if pattern.match(self.lines[ln - 1]):

@@ -98,7 +98,7 @@ class Egress:
                 started = time.monotonic()
                 try:
                     async with asyncio.timeout(self.policy.timeout):
-                        return await self._fetch(url, validators, started)
+                        return await self._fetch(url, host, validators, started)
                 except TimeoutError:
                     raise FetchError(
                         "timeout", f"{host} did not answer in full within {self.policy.timeout:g}s"
@@ -126,9 +126,11 @@ class Egress:
                 finally:
                     self._hosts.done(host)
 
-    async def _fetch(self, url: str, validators: Validators | None, started: float) -> Fetched:
+    async def _fetch(
+        self, url: str, host: str, validators: Validators | None, started: float
+    ) -> Fetched:
+        """`host` is the key the host gate knows this fetch by (parsed once, by `fetch`)."""
         current = url
-        host = parse_url(url).host  # the key the host gate knows this fetch by
         for hop in range(self.policy.max_redirects + 1):
             headers = {}
             if hop == 0 and validators:
@@ -136,7 +138,7 @@ class Egress:
                     headers["If-None-Match"] = validators.etag
                 if validators.last_modified:
                     headers["If-Modified-Since"] = validators.last_modified
-            elsewhere = parse_url(current).host
+            elsewhere = parse_url(current).host if hop else host
             if elsewhere != host:
                 # A redirect to another host: that host's gap holds too. Its turn is waited
                 # for but its lock not taken, since two hosts redirecting to each other would
