@@ -550,6 +550,39 @@ def test_one_request_per_host_at_a_time_with_a_gap(site: PageServer) -> None:
     assert min(gaps) >= 0.28, gaps
 
 
+def test_a_fetch_waits_for_the_callers_room_after_its_hosts_turn_holding_no_slot(
+    site: PageServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`admit` is the pipeline's back-pressure (room to read one more page): nothing is asked
+    of the host until it returns, and the one connection slot stays free for other hosts."""
+    fake_dns(monkeypatch, {"full.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+    site.set("/held", "<p>held</p>")
+    site.set("/other", "<p>other</p>")
+
+    async def run() -> tuple[int, int, Fetched, Fetched]:
+        room = asyncio.Event()
+        asked: list[float] = []
+
+        async def admit() -> None:
+            asked.append(time.monotonic())
+            await room.wait()
+
+        async with Egress(policy(concurrency=1)) as egress:
+            held = asyncio.create_task(
+                egress.fetch(f"http://full.test:{site.port}/held", admit=admit)
+            )
+            await asyncio.sleep(0.2)
+            before = len(site.requests("/held"))
+            other = await egress.fetch(f"http://other.test:{site.port}/other")
+            room.set()
+            first = await held
+        return len(asked), before, first, other
+
+    asked, before, first, other = asyncio.run(run())
+    assert asked == 1 and before == 0  # waited for room before asking the host
+    assert other.status == 200 and first.status == 200 and first.body == b"<p>held</p>"
+
+
 def test_waiting_for_a_busy_host_does_not_hold_a_slot_other_hosts_need(
     site: PageServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

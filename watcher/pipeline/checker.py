@@ -106,14 +106,13 @@ class Checker:
         # One write transaction (a savepoint per check, so one failed write loses only its own
         # rows); a check that compared nothing reads no site evidence.
         with self.store.batch():
+            folded = {host: evidence for host, (_, evidence) in hosts.items()}
             results = [
-                self.settle(o, hosts.get(o.source.host, ({}, {}))[1], memory[o.source.name])
+                self.settle(o.unparked(), folded.get(o.source.host, {}), memory[o.source.name])
                 for o in observed
             ]
-            for host, (before, after) in hosts.items():
-                self.store.save_host_evidence(
-                    host, changed_evidence(before, after), gone(before, after)
-                )
+            for host, (was, now) in hosts.items():
+                self.store.save_host_evidence(host, changed_evidence(was, now), gone(was, now))
         return results
 
     async def observe(self, source: Source) -> Observed:

@@ -4,9 +4,11 @@ both halves share."""
 from __future__ import annotations
 
 import hashlib
+import pickle
 import time
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -92,6 +94,25 @@ class Observed:
     items: tuple[ReadItem, ...] = ()
     updated: tuple[tuple[Item, str, str], ...] = ()
     waiting: bool = False
+    parcel: bytes | None = None  # snapshot, diff and comparison, packed while the site is read
+
+    def parked(self) -> Observed:
+        """This check as it waits for the rest of its site: its snapshot, diff and comparison
+        packed into a few KB (held as objects they take ~100 KB), its observation, which the
+        site's fold reads, kept. A pass over one big site holds one of these per changed page.
+
+        Pickle is safe here: the parcel is made and read by this process only, never stored.
+        """
+        heavy = (self.snapshot, self.diff, self.comparison)
+        packed = zlib.compress(pickle.dumps(heavy, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        return replace(self, snapshot=None, diff=None, comparison=None, parcel=packed)
+
+    def unparked(self) -> Observed:
+        """The check as it was before `parked`."""
+        if self.parcel is None:
+            return self
+        snapshot, diff, comparison = pickle.loads(zlib.decompress(self.parcel))  # noqa: S301
+        return replace(self, snapshot=snapshot, diff=diff, comparison=comparison, parcel=None)
 
     def ended(self, outcome: Outcome) -> CheckResult:
         """The result of a check that ended once its response was received (the same bytes or

@@ -55,7 +55,7 @@ async def run_pass(checker: Checker, sources: Sequence[Source]) -> list[CheckRes
                 raise observed
             host = observed.source.host
             if observed.site_bound:
-                waiting[host].append((i, observed))
+                waiting[host].append((i, observed.parked()))
             else:
                 ready.append((i, observed))
                 quiet[host] += observed.quiet
