@@ -87,7 +87,9 @@ def run_measured(
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=env["BENCH_WORKDIR"])
         deadline = start + timeout
+        peak = 0
         while True:
+            peak = max(peak, high_water(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -106,8 +108,21 @@ def run_measured(
     if proc.returncode != 0:
         sys.stderr.write(stderr[-8000:])
         raise BenchError(f"{what} exited {proc.returncode}: {last_line(stderr)}")
-    # ru_maxrss is in KiB on Linux
-    return stdout, Usage(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
+    # The program's own high-water mark, polled while it runs. Not wait4's ru_maxrss: Linux
+    # carries the forked copy of this (large) bench process's RSS across exec into it, which
+    # floored every small figure at the bench's own size (201 MB for a pass that peaked at 100).
+    return stdout, Usage(wall, usage.ru_utime + usage.ru_stime, peak or usage.ru_maxrss * 1024)
+
+
+def high_water(pid: int) -> int:
+    """Peak RSS in bytes of a running process (VmHWM: the exec'd program's own), 0 if gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 class Measured:

@@ -83,14 +83,13 @@ class Checker:
     def settle_all(
         self, observed: Sequence[Observed], quiet: Mapping[str, int] | None = None
     ) -> list[CheckResult]:
-        """Settle observed sources once what they teach about their sites is folded in.
-
-        A site's comparisons are folded together before any is judged, so template churn seen
-        across its pages is known to each; `quiet` counts its pages checked unchanged and
-        settled already (a pass settles those as they come). Only evidence the fold moved is
-        written back.
-        """
-        memory = {o.source.name: self.store.learned(o.source.name) for o in observed}
+        """Settle observed sources, a site's comparisons judged once what they teach about the
+        site is folded in (template churn seen across its pages is known to each); `quiet` counts
+        its pages a pass settled already, unchanged. Only evidence the fold moved is written."""
+        learned = self.store.learned  # read for comparisons only: a 304 or a baseline needs none
+        memory = {
+            o.source.name: learned(o.source.name) if o.site_bound else (0, {}) for o in observed
+        }
         hosts: dict[str, tuple[HostEvidence, HostEvidence]] = {}
         for host in dict.fromkeys(o.source.host for o in observed if o.site_bound):
             stored = self.store.host_evidence(host)
