@@ -290,3 +290,26 @@ def test_a_govuk_format_decides_a_change_and_its_json_says_so(
     [change] = json.loads(out.output)
     assert change["category"] == "consultation_open"
     assert change["evidence"]["decided_by"] == "metadata: govuk:format=open_consultation"
+
+
+def test_the_shipped_model_is_read_at_the_first_change_not_at_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first pass or a pass of 304s classifies nothing, so it never pays for the model."""
+    import watcher.classify as classify_pkg
+
+    reads: list[object] = []
+    real = classify_pkg.load
+
+    def counting(path: object = None) -> object:
+        reads.append(path)
+        return real()
+
+    monkeypatch.setattr(classify_pkg, "load", counting)
+    classifier = classify_pkg.Classifier.shipped()
+    assert reads == []
+    first = classifier("Consultation opens today on the new fostering allowance.")
+    classifier.thresholds()
+    classifier("Funding of £3 million is announced for family hubs.")
+    assert reads == [None]  # read once, at the first change
+    assert first and first[0].label

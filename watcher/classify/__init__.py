@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from watcher.classify.evidence import deadlines, extract_facts, gather, sentences
@@ -20,10 +21,18 @@ class Classifier:
 
     labels: tuple[str, ...] = LABELS
     model: LinearModel | None = None
+    # The shipped model is read at the first change classified, not at start-up: a first pass or
+    # a pass of 304s never needs its ~12 MB. A configured or retrained model is read at once, so
+    # a broken one fails at start-up, not at the first change.
+    shipped_model: bool = False
 
     @classmethod
     def shipped(cls) -> Classifier:
-        return cls(model=load())
+        return cls(shipped_model=True)
+
+    @cached_property
+    def _model(self) -> LinearModel | None:
+        return load() if self.model is None and self.shipped_model else self.model
 
     @classmethod
     def configured(
@@ -33,6 +42,8 @@ class Classifier:
         shipped one."""
         retrained = state_dir / MODEL_FILE
         path = model_path or (retrained if retrained.is_file() else None)
+        if path is None:
+            return cls(labels=labels, shipped_model=True)
         return cls(labels=labels, model=load(path))
 
     def __call__(
@@ -48,7 +59,7 @@ class Classifier:
             title=title,
             url=url,
             removed=removed,
-            model=self.model if self.model is not None else False,
+            model=self._model if self._model is not None else False,
             labels=self.labels,
             change=True,
             metadata=metadata,
@@ -56,7 +67,8 @@ class Classifier:
 
     def thresholds(self) -> dict[str, float]:
         """Per category, the confidence above which held-out guesses were right 80% of the time."""
-        return dict(self.model.thresholds) if self.model is not None else {}
+        model = self._model
+        return dict(model.thresholds) if model is not None else {}
 
 
 __all__ = [

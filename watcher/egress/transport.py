@@ -18,6 +18,22 @@ from watcher.errors import EgressDenied, FetchError
 from watcher.models import EgressPolicy
 
 
+def _literal(host: str) -> list[str]:
+    """An IP literal is its own answer: no resolver call (a thread round trip per connection)."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        return []
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
 class _GateBackend(httpcore.AsyncNetworkBackend):
     """Resolves once, refuses blocked answers, then dials the checked IP literal."""
 
@@ -33,11 +49,7 @@ class _GateBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        try:
-            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        addresses = _literal(host) or await _resolve(host, port)
         if not addresses:
             raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")
         for address in addresses:
