@@ -383,3 +383,43 @@ def test_m011_topics_is_the_newest_migration_here() -> None:
     names = [m.name for m in migrations._migrations]  # type: ignore[attr-defined]
     assert "m011_topics" in names
     assert names.index("m011_topics") > names.index("m010_compressed_snapshots")
+
+
+def test_a_new_publication_is_tagged_and_routed_by_its_topics(
+    tmp_path: Path, site: PageServer, receiver: PageServer
+) -> None:
+    from tests.test_publications import KINSHIP, config, posts, rss, run
+
+    old = [(site.url("/news/old.html"), "Our annual report", "Mon, 02 Nov 2026 09:00:00 GMT")]
+    feed = {"Content-Type": "application/rss+xml"}
+    site.set("/news.rss", rss(site, old), headers=feed)
+    site.set("/news/old.html", html_page("Our annual report", ["An older story about us."]))
+    cfg = config(
+        tmp_path,
+        site,
+        f'[[source]]\nname = "news"\nurl = "{site.url("/news.rss")}"\nkind = "feed"\n'
+        + _toml_topics(SHIPPED)
+        + '[[route]]\ntopics = ["Fostering"]\ntargets = ["hook"]\n'
+        + '[[route]]\ntopics = ["Kinship care"]\ntargets = ["hook"]\nmode = "daily"\n',
+        receiver,
+    )
+    run(cfg)
+    new = (site.url("/news/kinship.html"), "Kinship allowance", "Sun, 29 Nov 2026 09:00:00 GMT")
+    site.set("/news/kinship.html", html_page("Kinship allowance consultation", KINSHIP))
+    site.set("/news.rss", rss(site, [new, *old]), headers=feed)
+    second, _ = run(cfg)
+    assert second["news"].outcome == "changed"
+    assert posts(receiver) == []  # kinship goes to the daily digest, not at once
+    store = Store.open(cfg.settings.state_dir)
+    try:
+        [change] = store.changes()
+        assert change.kind == "publication"
+        assert change.topics == (("Kinship care", "Kinship allowance consultation"),)
+        assert [r.mode for r in store.outbox()] == ["daily"]
+    finally:
+        store.close()
+    with TestClient(create_app(cfg), base_url="http://127.0.0.1") as client:
+        body = client.get(f"/api/changes/{change.id}").json()
+    assert body["topics"] == [
+        {"topic": "Kinship care", "sentence": "Kinship allowance consultation"}
+    ]

@@ -92,10 +92,12 @@ def tag(
     topics: Sequence[Topic], added: Iterable[str], removed: Iterable[str] = ()
 ) -> tuple[tuple[str, str], ...]:
     """Every topic the added or removed text matches, in the configured order, each with the
-    first sentence that matched (added text looked at before removed)."""
+    first sentence that matched (added text looked at before removed; a heading's or a list
+    item's marks left off)."""
     if not topics:
         return ()
-    said = [s for block in (*added, *removed) for s in sentences(" ".join(block.split()))]
+    blocks = (" ".join(block.lstrip("#- ").split()) for block in (*added, *removed))
+    said = [s for block in blocks for s in sentences(block)]
     out: list[tuple[str, str]] = []
     for topic in topics:
         sentence = next((s for s in said if topic.matches(s)), None)

@@ -247,7 +247,7 @@ def _with_topics(store: Connection, found: list[Tagged]) -> list[Tagged]:
 def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT) -> list[ChangeRow]:
     """Changes with diff and evidence, for exports and feeds."""
     where, args = filters.where()
-    return rows(
+    found = rows(
         ChangeRow,
         store.conn.execute(
             f"SELECT c.* FROM changes c{where} "  # noqa: S608
@@ -255,6 +255,7 @@ def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT)
             [*args, limit],
         ),
     )
+    return _with_topics(store, found)
 
 
 def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
