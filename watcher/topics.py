@@ -73,7 +73,10 @@ class Topic:
 
     def matches(self, sentence: str) -> bool:
         """Whether `sentence` is about this topic (and names none of its exclusions)."""
-        found = words(sentence)
+        return self.matches_words(words(sentence))
+
+    def matches_words(self, found: Sequence[str]) -> bool:
+        """`matches`, for a sentence already cut into stemmed words."""
         return any(_contains(found, p) for p in self._find) and not any(
             _contains(found, p) for p in self._veto
         )
@@ -97,10 +100,10 @@ def tag(
     if not topics:
         return ()
     blocks = (" ".join(block.lstrip("#- ").split()) for block in (*added, *removed))
-    said = [s for block in blocks for s in sentences(block)]
+    said = [(s, words(s)) for block in blocks for s in sentences(block)]
     out: list[tuple[str, str]] = []
     for topic in topics:
-        sentence = next((s for s in said if topic.matches(s)), None)
+        sentence = next((s for s, found in said if topic.matches_words(found)), None)
         if sentence is not None:
             out.append((topic.name, _cut(sentence)))
     return tuple(out)
