@@ -162,7 +162,7 @@ def test_staff_journey_in_chromium(served: tuple[str, Config]) -> None:
         page.set_viewport_size({"width": 375, "height": 800})
         page.goto(base + "/")
         shot("phone-timeline")
-        page.get_by_role("link", name=CONSULTATION_TITLE).click()
+        page.locator(".changes").get_by_role("link", name=CONSULTATION_TITLE).click()
         page.get_by_role("link", name="Side by side").click()
         shot("phone-change")
         width = page.evaluate("document.documentElement.scrollWidth")
