@@ -47,6 +47,8 @@ PURE = [
     "urls.py",
     "discover.py",
     "kinds/pdf.py",
+    "topics.py",
+    "web/charts.py",
 ]
 IO_MODULES = {
     "httpx",

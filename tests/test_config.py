@@ -57,7 +57,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         WATCHER + FIRST + f'[[alerts]]  {HERE}\nname = "x"\n',
         [
             "unknown key 'alerts'",
-            "allowed keys: watcher, egress, classify, source, notify, route, web",
+            "allowed keys: watcher, egress, classify, source, topic, notify, route, web",
         ],
     ),
     (

@@ -201,7 +201,7 @@ def test_change_json_has_one_shape_for_cli_api_and_exports() -> None:
     assert cli["confidence"] == 0.82 and cli["before"] == "a" * 64 and "link" not in cli
     assert set(cli) == {
         *("id", "source", "url", "detected_at", "title", "summary", "category", "confidence"),
-        *("added", "removed", "evidence", "before", "after", "diff"),
+        *("topics", "added", "removed", "evidence", "before", "after", "diff"),
     }
     assert cli["evidence"]["categories"][0]["label"] == "funding"
     api = change_json(replace(ROW, review_state="reviewed"), "http://w")

@@ -162,7 +162,7 @@ def test_staff_journey_in_chromium(served: tuple[str, Config]) -> None:
         page.set_viewport_size({"width": 375, "height": 800})
         page.goto(base + "/")
         shot("phone-timeline")
-        page.get_by_role("link", name=CONSULTATION_TITLE).click()
+        page.locator(".changes").get_by_role("link", name=CONSULTATION_TITLE).click()
         page.get_by_role("link", name="Side by side").click()
         shot("phone-change")
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -181,3 +181,131 @@ def test_staff_journey_in_chromium(served: tuple[str, Config]) -> None:
         assert reviewed == [{"reviewer": "Priya Shah", "state": "reviewed"}]
     finally:
         store.close()
+
+
+# --- the home page's picture: topics week by week, and the deadlines ahead ---------------------
+
+
+def _topic_pages(tmp_path: Path, site: PageServer) -> Config:
+    """Three pages checked over ten weeks with the shipped example topics, so each topic has
+    changes in some weeks; a consultation among them gives a deadline ahead."""
+    import asyncio
+    import json
+    import tomllib
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import REPO, html_page, write_config
+    from watcher.config import load_config
+    from watcher.runtime import check_once
+
+    shipped = tomllib.loads((REPO / "sources.toml").read_text(encoding="utf-8"))["topic"]
+    topics = "".join(
+        "[[topic]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in t.items()) for t in shipped
+    )
+    now = datetime.now(UTC).replace(microsecond=0)
+    due = now + timedelta(days=24)
+    weeks = [
+        (10, "kinship", "Kinship carers will receive a new allowance of £25 a week."),
+        (8, "fostering", "Foster carers will get £3 million more support from 1 April 2027."),
+        (7, "kinship", "The kinship care strategy was published on 15 December 2023."),
+        (5, "workforce", "Agency social workers will be capped from 1 May 2027."),
+        (4, "fostering", "The fostering recruitment drive gets £12 million in every region."),
+        (3, "hubs", "Seventy five areas will open family hubs with £500 million."),
+        (2, "kinship", "A kinship local offer is due from every council by 1 June 2027."),
+        (1, "leavers", f"The consultation on care leavers closes on {due.day} {due:%B %Y}."),
+        (0, "fostering", "Fostering allowances rise to £9 a week from 7 April 2027."),
+    ]
+    pages = {name: ["News from the sector, updated when there is news."] for _, name, _ in weeks}
+    for name, lines in pages.items():
+        site.set(f"/{name}", html_page(f"{name} news", lines))
+    path = write_config(
+        tmp_path / "sources.toml",
+        [{"name": f"{n}-news", "url": site.url(f"/{n}")} for n in pages],
+    )
+    path.write_text(path.read_text() + topics)
+    config = load_config(path, environ={})
+    start = now - timedelta(weeks=11)
+    asyncio.run(check_once(config, clock=lambda: start))
+    for ago, name, sentence in weeks:
+        pages[name].append(sentence)
+        site.set(f"/{name}", html_page(f"{name} news", pages[name]))
+        at = now - timedelta(weeks=ago, hours=1)
+        source = [s for s in config.sources if s.name == f"{name}-news"]
+        asyncio.run(check_once(config, source, clock=lambda at=at: at))
+    return config
+
+
+def test_home_page_pictures_each_topic_and_the_deadlines_in_chromium(
+    tmp_path: Path, site: PageServer
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    config = _topic_pages(tmp_path, site)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the web app did not start"
+    ARTEFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+            )
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"{m.text} {m.location}")
+                    if m.type in ("error", "warning")
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(f"http://127.0.0.1:{port}/")
+            expect(
+                page.get_by_role("heading", name="Topics over the last 12 weeks")
+            ).to_be_visible()
+            charts = page.locator("svg.topic-chart")
+            expect(charts).to_have_count(len(config.topics))
+            names = [t.name for t in config.topics]
+            assert [charts.nth(i).get_attribute("data-topic") for i in range(len(names))] == names
+            # Each chart is an image with a name and a description, and every bar a tooltip.
+            kinship = page.get_by_role("img", name="Kinship care")
+            expect(kinship).to_have_count(1)
+            expect(kinship.locator("desc")).to_contain_text(
+                "Kinship care: 3 changes in the last 12 weeks"
+            )
+            assert kinship.locator("g.chart-bar").count() == 12
+            expect(kinship.locator("rect.chart-fill")).to_have_count(3)
+            tips = kinship.locator("g.chart-bar title")
+            expect(tips.filter(has_text="Kinship care: 1 change in the week of")).to_have_count(3)
+            expect(tips.filter(has_text="Kinship care: 0 changes in the week of")).to_have_count(9)
+            expect(
+                page.get_by_role("img", name="Fostering").locator("rect.chart-fill")
+            ).to_have_count(3)
+            expect(page.locator(".picture-deadlines li")).to_have_count(1)
+            expect(page.locator(".picture-deadlines")).to_contain_text("leavers news")
+            assert page.evaluate("document.querySelectorAll('script').length") == 0
+            page.screenshot(path=str(ARTEFACTS / "home-topics.png"), full_page=True)
+
+            page.get_by_role("link", name="Kinship care").first.click()
+            expect(page.locator(".change-item")).to_have_count(3)
+            assert "topic=Kinship%20care" in page.url
+            page.locator(".change-title a").first.click()
+            expect(page.locator("table.topics")).to_contain_text(
+                "A kinship local offer is due from every council by 1 June 2027."
+            )
+            page.screenshot(path=str(ARTEFACTS / "change-topics.png"), full_page=True)
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert problems == [], f"the browser reported: {problems}"

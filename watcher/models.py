@@ -197,6 +197,7 @@ class Change:
     summary: str
     category: str | None = None
     evidence: Evidence | None = None
+    topics: tuple[tuple[str, str], ...] = ()  # (topic name, the sentence that matched)
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ def change_json(
         "summary": row.summary,
         "category": row.category,
         "confidence": row.confidence,
+        "topics": [{"topic": name, "sentence": sentence} for name, sentence in row.topics],
     }
     if base is not None:
         out.update(

@@ -83,6 +83,7 @@ class ChangeRow:
     corrected_by: str | None = None
     review_state: str | None = None
     kind: str = "edit"  # "edit" of a watched page, or a "publication" arriving, or its "update"
+    topics: tuple[tuple[str, str], ...] = ()  # (topic name, the sentence that matched)
 
     @property
     def confidence(self) -> float | None:
@@ -120,6 +121,7 @@ class TimelineItem:
     corrected_by: str | None
     confidence: float | None
     sentence: str | None
+    topics: tuple[tuple[str, str], ...] = ()  # (topic name, the sentence that matched)
 
 
 @dataclass(frozen=True)

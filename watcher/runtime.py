@@ -60,6 +60,7 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 new_per_pass=settings.new_per_pass,
                 follow_max=settings.follow_max,
                 parser=Parser(settings.parse_processes),
+                topics=config.topics,
             )
             deliverer = Deliverer(
                 store=store,

@@ -7,9 +7,19 @@ from typing import Any
 from watcher.config.reader import ENV_RE, NAME_RE, Reader
 from watcher.config.types import NotifyTarget, Route
 from watcher.models import Source
+from watcher.topics import Topic
 
 NOTIFY_KEYS = ("name", "env", "format")
-ROUTE_KEYS = ("name", "targets", "tags", "sources", "categories", "min_confidence", "mode")
+ROUTE_KEYS = (
+    "name",
+    "targets",
+    "tags",
+    "sources",
+    "categories",
+    "topics",
+    "min_confidence",
+    "mode",
+)
 MODES = ("immediate", "hourly", "daily", "weekly")
 FORMATS = ("slack", "email", "text", "mattermost", "discord", "teams", "telegram", "matrix")
 
@@ -46,6 +56,7 @@ class AlertReader(Reader):
         targets: tuple[NotifyTarget, ...],
         sources: tuple[Source, ...],
         labels: tuple[str, ...],
+        topics: tuple[Topic, ...] = (),
     ) -> Route:
         header = self.where.table("route", index)
         if not isinstance(data, dict):
@@ -97,6 +108,7 @@ class AlertReader(Reader):
             tags=self.string_list(data.get("tags", []), "tags", what, "route", index),
             sources=names("sources", [s.name for s in sources], "the sources are"),
             categories=names("categories", list(labels), "the categories are"),
+            topics=names("topics", [t.name for t in topics], "the [[topic]] names are"),
             min_confidence=float(confidence),
             mode=mode,
             calibrated=calibrated,

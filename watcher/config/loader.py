@@ -14,15 +14,16 @@ from pathlib import Path
 from watcher.config.alerts import AlertReader
 from watcher.config.settings import SettingsReader
 from watcher.config.sources import SourceReader
+from watcher.config.topics import TopicReader
 from watcher.config.types import Config
 from watcher.config.web import WebReader
 from watcher.errors import ConfigError
 from watcher.logs import register_secret
 
-TOP_KEYS = ("watcher", "egress", "classify", "source", "notify", "route", "web")
+TOP_KEYS = ("watcher", "egress", "classify", "source", "topic", "notify", "route", "web")
 
 
-class Loader(SettingsReader, SourceReader, AlertReader, WebReader):
+class Loader(SettingsReader, SourceReader, TopicReader, AlertReader, WebReader):
     """One sources file, read table by table."""
 
 
@@ -76,6 +77,12 @@ def load_config(
     sources = tuple(loader.source(s, i, default_every, allow) for i, s in enumerate(raw_sources))
     _no_duplicates(loader, [s.name for s in sources], "source")
 
+    raw_topics = raw.get("topic", [])
+    if not isinstance(raw_topics, list):
+        raise loader.fail(loader.where.table("topic"), "write each topic as a [[topic]] table")
+    topics = tuple(loader.topic(t, i) for i, t in enumerate(raw_topics))
+    _no_duplicates(loader, [t.name for t in topics], "topic")
+
     raw_targets = raw.get("notify", [])
     if not isinstance(raw_targets, list):
         raise loader.fail(loader.where.table("notify"), "write each target as a [[notify]] table")
@@ -86,12 +93,19 @@ def load_config(
     if not isinstance(raw_routes, list):
         raise loader.fail(loader.where.table("route"), "write each route as a [[route]] table")
     routes = tuple(
-        loader.route(r, i, targets, sources, settings.categories) for i, r in enumerate(raw_routes)
+        loader.route(r, i, targets, sources, settings.categories, topics)
+        for i, r in enumerate(raw_routes)
     )
     _no_duplicates(loader, [r.name for r in routes], "route")
     web = loader.web(raw.get("web", {}))
     return Config(
-        path=path, settings=settings, sources=sources, targets=targets, routes=routes, web=web
+        path=path,
+        settings=settings,
+        sources=sources,
+        targets=targets,
+        routes=routes,
+        web=web,
+        topics=topics,
     )
 
 

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from watcher.categories import CATEGORIES
 from watcher.errors import ConfigError
 from watcher.models import EgressPolicy, Source
+from watcher.topics import Topic
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 SECRET_KEY = re.compile(r"pass|pwd|token|secret|key|auth|sig", re.I)
@@ -134,6 +135,7 @@ class Route:
     min_confidence: float = 0.0
     mode: str = "immediate"
     calibrated: bool = False  # min_confidence = "calibrated": each category's own threshold
+    topics: tuple[str, ...] = ()  # [[topic]] names: the change must carry one of them
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class Config:
     targets: tuple[NotifyTarget, ...]
     routes: tuple[Route, ...] = ()
     web: WebSettings = field(default_factory=WebSettings)
+    topics: tuple[Topic, ...] = ()  # the [[topic]] tables, in the file's order
 
     def source(self, name: str) -> Source:
         for s in self.sources:

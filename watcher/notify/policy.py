@@ -33,12 +33,16 @@ def matches(
     source: Source,
     categories: Sequence[tuple[str, float]],
     thresholds: Mapping[str, float] | None = None,
+    topics: Collection[str] = (),
 ) -> bool:
     """With a calibrated route, each category must reach its own threshold (from the model:
-    the confidence above which held-out guesses of it were right 80% of the time)."""
+    the confidence above which held-out guesses of it were right 80% of the time). A route
+    naming topics takes only changes that carry one of them."""
     if route.sources and source.name not in route.sources:
         return False
     if route.tags and not set(route.tags) & set(source.tags):
+        return False
+    if route.topics and not set(route.topics) & set(topics):
         return False
     floor = dict(thresholds or {}) if route.calibrated else {}
     strong = [
@@ -60,6 +64,7 @@ def route_change(
     hold: timedelta = timedelta(0),
     digest_at: tuple[int, int] = Settings.digest_at,
     thresholds: Mapping[str, float] | None = None,
+    topics: Collection[str] = (),
 ) -> list[Delivery]:
     """The deliveries of one change: one per target, among `targets` (those with a URL set)."""
     if categories and categories[0][0] == "minor":
@@ -70,7 +75,7 @@ def route_change(
         return [Delivery(t, "immediate", now + hold) for t in targets]
     chosen: dict[str, str] = {}
     for route in routes:
-        if matches(route, source, categories, thresholds):
+        if matches(route, source, categories, thresholds, topics):
             for target in route.targets:
                 if target in targets:
                     mode = chosen.get(target, route.mode)

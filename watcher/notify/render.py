@@ -174,7 +174,13 @@ def _footer(change: ChangeRow, link: str | None) -> Block:
     if link:
         parts += [plain(" · Change: "), link_span(link)]
     parts.append(plain(f" · Detected: {when(change.detected_at)}"))
-    return [[plain(f"Category: {_confidence(change)}")], parts]
+    return [[plain(f"Category: {_confidence(change)}")], *_topics(change), parts]
+
+
+def _topics(change: ChangeRow) -> Block:
+    """`Topics: Kinship care, Fostering`, when the change is about any the team follows."""
+    names = ", ".join(clean(name) for name, _sentence in change.topics)
+    return [[plain(f"Topics: {names}")]] if names else []
 
 
 def render_change(change: ChangeRow, channel: str, link: str | None = None) -> Message:
@@ -211,7 +217,7 @@ def render_reminder_message(
 def _item(change: ChangeRow, link: str | None) -> Block:
     """A change in a list: its title (linked to the web app when we can), evidence, added text."""
     title = change_title(change).split("] ", 1)[-1]  # the group already names the category
-    lines: Block = [[link_span(link, title) if link else plain(title)]]
+    lines: Block = [[link_span(link, title) if link else plain(title)], *_topics(change)]
     sentences = change.evidence.sentences
     if sentences:
         lines.append([plain(cap(clean(sentences[0]), MAX_LINE_CHARS))])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from watcher.config import Route, Settings
-from watcher.models import Delivery, Source
+from watcher.models import Change, Delivery, Source
 from watcher.notify.policy import Health, health_targets, route_change
 
 
@@ -27,6 +27,7 @@ class Alerting:
         categories: Sequence[tuple[str, float]],
         now: datetime,
         thresholds: Mapping[str, float] | None = None,
+        topics: Sequence[str] = (),
     ) -> list[Delivery]:
         return route_change(
             self.routes,
@@ -37,7 +38,21 @@ class Alerting:
             self.hold,
             self.digest_at,
             thresholds,
+            topics,
         )
+
+    def of_change(
+        self,
+        source: Source,
+        change: Change,
+        now: datetime,
+        thresholds: Mapping[str, float] | None = None,
+    ) -> list[Delivery]:
+        """The deliveries of a change: routed by its categories and its topics."""
+        evidence = change.evidence
+        categories = [(c[0], c[1]) for c in evidence.categories] if evidence else []
+        topics = [name for name, _ in change.topics]
+        return self.deliveries(source, categories, now, thresholds, topics)
 
     def health(self, source: Source) -> Health:
         return Health(

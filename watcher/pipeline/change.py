@@ -3,16 +3,23 @@ classifier it is given."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
-from watcher import classify
+from watcher import classify, topics
 from watcher.diff import summarise
 from watcher.models import Change, Diff
 from watcher.pipeline.observed import Observed
 
 
-def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) -> Change:
-    """The change a judged diff makes, classified, with its evidence."""
+def describe(
+    observed: Observed,
+    diff: Diff,
+    classifier: classify.Classifier,
+    followed: Sequence[topics.Topic] = (),
+) -> Change:
+    """The change a judged diff makes, classified, with its evidence and the `followed` topics
+    its added or removed text is about."""
     source, received, snapshot = observed.source, observed.received, observed.snapshot
     before = observed.state.snapshot_hash
     assert received is not None and snapshot is not None and before is not None
@@ -40,6 +47,7 @@ def describe(observed: Observed, diff: Diff, classifier: classify.Classifier) ->
         summary=_summary(snapshot.note, diff),
         category=categories[0].label if categories else None,
         evidence=evidence,
+        topics=topics.tag(followed, diff.added, diff.removed),
     )
 
 

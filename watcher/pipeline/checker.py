@@ -44,6 +44,7 @@ from watcher.pipeline.observed import (
 )
 from watcher.pipeline.parsing import Limits, Parser, Ticket
 from watcher.store import Store
+from watcher.topics import Topic
 
 log = logging.getLogger("watcher.pipeline")  # the name it logged under before the split
 # Pages read and compared at once, in a pass or the daemon: enough to keep both cores and the
@@ -67,6 +68,7 @@ class Checker:
     follow_max: int = Settings.follow_max  # sources `follow = true` may add, in all
     parsing: int = PARSING  # pages read and compared at once
     parser: Parser = field(default_factory=Parser)  # threads, or processes when configured
+    topics: tuple[Topic, ...] = ()  # the [[topic]] tables each change is tagged with
     _slots: tuple[asyncio.AbstractEventLoop, Limits] | None = field(
         default=None, init=False, repr=False
     )
@@ -299,7 +301,7 @@ class Checker:
         )
         if not verdict.diff:
             return self._done(result(Outcome.volatile), source, record)
-        change = describe(observed, verdict.diff, self.classifier)
+        change = describe(observed, verdict.diff, self.classifier, self.topics)
         found = classify.deadlines(change.evidence, observed.started_at) if change.evidence else []
         record = replace(record, deadlines=tuple(found))
         return self._done(result(Outcome.changed, change), source, record)
@@ -314,7 +316,7 @@ class Checker:
         # More new items than a pass reads: parse the same bytes again next time.
         body_hash = None if observed.waiting else observed.body_hash
         record = CheckRecord(validators=received.validators, body_hash=body_hash, snapshot=snapshot)
-        outcome, found = pubs.listing_outcome(observed, self.classifier, self.alerting)
+        outcome, found = pubs.listing_outcome(observed, self.classifier, self.alerting, self.topics)
         return self._done(result(outcome), source, record, found)
 
     def _ms(self, observed: Observed) -> int:
@@ -365,11 +367,8 @@ class Checker:
         alerting = self.alerting
         deliveries: list[Delivery] = []
         if result.change is not None:
-            evidence = result.change.evidence
-            categories = [(c[0], c[1]) for c in evidence.categories] if evidence else []
-            deliveries = alerting.deliveries(
-                source, categories, result.started_at, self.classifier.thresholds()
-            )
+            thresholds = self.classifier.thresholds()
+            deliveries = alerting.of_change(source, result.change, result.started_at, thresholds)
         change_id = self.store.record(
             result,
             validators=record.validators,

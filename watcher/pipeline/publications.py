@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from watcher import classify, kinds
+from watcher import classify, kinds, topics
 from watcher.diff import diff_blocks, summarise
 from watcher.egress import Egress
 from watcher.errors import ExtractError, FetchError
@@ -37,6 +37,10 @@ from watcher.pipeline.alerting import Alerting
 from watcher.pipeline.observed import Observed, ReadItem, digest
 from watcher.urls import GOVUK_HOSTS, canonical_url
 
+# Who hears of a publication's change: by its categories (label, confidence) and its topics.
+# The classifier, and the topics a publication's text is tagged with.
+Judges = tuple[classify.Classifier, Sequence[topics.Topic]]
+Route = Callable[[Sequence[tuple[str, float]], Sequence[str]], list[Delivery]]
 MAX_ATTACHMENTS = 10  # documents read with one page; more are listed, not read
 MAX_BLOCKS = 60  # of a new publication's text, kept in its change
 
@@ -138,7 +142,8 @@ def publications(
     before: str,
     at: datetime,
     classifier: classify.Classifier,
-    route: Callable[[Sequence[tuple[str, float]]], list[Delivery]],
+    route: Route,
+    followed: Sequence[topics.Topic] = (),
 ) -> list[Publication]:
     """What a listing's check tells the store: each item it names for the first time (read, or
     only named when another source reported it already), and each item whose date moved."""
@@ -147,9 +152,11 @@ def publications(
         if read.extracted is None and not read.problem:
             out.append(Publication(read.item, "seen"))
             continue
-        out.append(_new(source, read, before, at, classifier, route))
+        out.append(_new(source, read, before, at, (classifier, followed), route))
     for item, old_block, new_block in updated:
-        out.append(_updated(source, item, old_block, new_block, before, at, classifier, route))
+        out.append(
+            _updated(source, item, old_block, new_block, before, at, (classifier, followed), route)
+        )
     return out
 
 
@@ -158,8 +165,8 @@ def _new(
     read: ReadItem,
     before: str,
     at: datetime,
-    classifier: classify.Classifier,
-    route: Callable[[Sequence[tuple[str, float]]], list[Delivery]],
+    judges: Judges,
+    route: Route,
 ) -> Publication:
     item, extracted = read.item, read.extracted
     title = (extracted.title if extracted else "") or item.title or item.url
@@ -178,7 +185,7 @@ def _new(
     )
     diff = diff_blocks((), blocks)
     change, deadlines = _classified(
-        source, read.url or item.url, title, diff, metadata, before, snapshot.hash, at, classifier
+        source, read.url or item.url, title, diff, metadata, before, snapshot.hash, at, judges
     )
     orgs = ", ".join(item.organisations) or ", ".join(
         v for k, v in stated if k == "govuk:organisation"
@@ -193,7 +200,7 @@ def _new(
         event="new",
         change=change,
         snapshot=snapshot,
-        deliveries=tuple(route([(c[0], c[1]) for c in categories])),
+        deliveries=tuple(route([(c[0], c[1]) for c in categories], [t for t, _ in change.topics])),
         deadlines=deadlines,
         category=change.category,
         follow=(
@@ -216,8 +223,8 @@ def _updated(
     new_block: str,
     before: str,
     at: datetime,
-    classifier: classify.Classifier,
-    route: Callable[[Sequence[tuple[str, float]]], list[Delivery]],
+    judges: Judges,
+    route: Route,
 ) -> Publication:
     text = "\n".join(b for b in (new_block, item.summary) if b)
     snapshot = Snapshot(hash=digest(text), title=item.title, text=text)
@@ -232,7 +239,7 @@ def _updated(
         before,
         snapshot.hash,
         at,
-        classifier,
+        judges,
     )
     change = replace(change, summary=f"Updated {item.updated}: {item.title or item.url}")
     categories = change.evidence.categories if change.evidence else ()
@@ -241,7 +248,7 @@ def _updated(
         event="updated",
         change=change,
         snapshot=snapshot,
-        deliveries=tuple(route([(c[0], c[1]) for c in categories])),
+        deliveries=tuple(route([(c[0], c[1]) for c in categories], [t for t, _ in change.topics])),
         deadlines=deadlines,
         category=change.category,
     )
@@ -256,8 +263,9 @@ def _classified(
     before: str,
     after: str,
     at: datetime,
-    classifier: classify.Classifier,
+    judges: Judges,
 ) -> tuple[Change, tuple[Deadline, ...]]:
+    classifier, followed = judges
     categories = classifier(
         "\n".join(diff.added), title=title, url=url, removed="", metadata=dict(metadata)
     )
@@ -277,6 +285,7 @@ def _classified(
         summary=summarise(diff),
         category=categories[0].label if categories else None,
         evidence=evidence,
+        topics=topics.tag(followed, diff.added, diff.removed),
     )
     return change, tuple(classify.deadlines(evidence, at))
 
@@ -305,7 +314,10 @@ def _slug(text: str) -> str:
 
 
 def listing_outcome(
-    observed: Observed, classifier: classify.Classifier, alerting: Alerting
+    observed: Observed,
+    classifier: classify.Classifier,
+    alerting: Alerting,
+    followed: Sequence[topics.Topic] = (),
 ) -> tuple[Outcome, list[Publication]]:
     """A listing's check: what it says of each publication (at its first check, only what it
     names), and its outcome: changed when there is news, never for its own text alone."""
@@ -313,11 +325,19 @@ def listing_outcome(
     if before is None:
         return Outcome.baseline, [Publication(r.item, "seen") for r in observed.items]
 
-    def route(categories: Sequence[tuple[str, float]]) -> list[Delivery]:
-        return alerting.deliveries(source, categories, observed.started_at, classifier.thresholds())
+    def route(categories: Sequence[tuple[str, float]], tagged: Sequence[str]) -> list[Delivery]:
+        at, thresholds = observed.started_at, classifier.thresholds()
+        return alerting.deliveries(source, categories, at, thresholds, tagged)
 
     found = publications(
-        source, observed.items, observed.updated, before, observed.started_at, classifier, route
+        source,
+        observed.items,
+        observed.updated,
+        before,
+        observed.started_at,
+        classifier,
+        route,
+        followed,
     )
     if any(p.change is not None for p in found):
         return Outcome.changed, found

@@ -57,4 +57,9 @@ def insert_change(
         "VALUES (?,?,?,?,?,?)",
         [(change_id, change.source, d.due, d.text, d.sentence, at) for d in deadlines],
     )
+    # The topics it is about, each with the sentence that says so: the same transaction.
+    c.executemany(
+        "INSERT OR IGNORE INTO change_topics (change_id, topic, sentence) VALUES (?,?,?)",
+        [(change_id, topic, sentence) for topic, sentence in change.topics],
+    )
     return int(change_id)

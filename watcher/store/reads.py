@@ -27,9 +27,11 @@ from watcher.store import snapshots
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
 from watcher.store.schema import REVIEW_STATES
+from watcher.store.topics import topics_by_change, topics_of
 
 T = TypeVar("T")
 R = TypeVar("R")
+Tagged = TypeVar("Tagged", ChangeRow, TimelineItem)
 REVIEW_FILTERS = ("unreviewed", "reviewed_any", *REVIEW_STATES)
 MAX_PER_PAGE = 200
 EXPORT_LIMIT = 10_000
@@ -69,7 +71,8 @@ class ReadStore(Connection):
         sql += " ORDER BY detected_at DESC, id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return rows(ChangeRow, self.conn.execute(sql, args))
+        found = rows(ChangeRow, self.conn.execute(sql, args))
+        return _with_topics(self, found)
 
     def sources_status(self) -> list[SourceRow]:
         return rows(SourceRow, self.conn.execute("SELECT * FROM sources ORDER BY name"))
@@ -121,6 +124,7 @@ class Filters:
     since: date | None = None  # inclusive, UTC days
     until: date | None = None  # inclusive
     review: str = ""  # "", one of REVIEW_FILTERS
+    topic: str = ""  # a [[topic]] name: changes tagged with it
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> Filters:
@@ -145,6 +149,7 @@ class Filters:
             since=days["from"],
             until=days["to"],
             review=review,
+            topic=params.get("topic", "").strip()[:64],
         )
 
     def params(self) -> dict[str, str]:
@@ -156,6 +161,7 @@ class Filters:
             "from": self.since.isoformat() if self.since else "",
             "to": self.until.isoformat() if self.until else "",
             "review": self.review,
+            "topic": self.topic,
         }
         return {k: v for k, v in out.items() if v}
 
@@ -179,6 +185,9 @@ class Filters:
         if self.until:
             clauses.append("c.detected_at < ?")
             args.append((self.until + timedelta(days=1)).isoformat())
+        if self.topic:
+            clauses.append("c.id IN (SELECT t.change_id FROM change_topics t WHERE t.topic = ?)")
+            args.append(self.topic)
         if self.review == "unreviewed":
             clauses.append("c.review_state IS NULL")
         elif self.review == "reviewed_any":
@@ -226,13 +235,19 @@ def timeline(
         ),
     )
     total = store.conn.execute(f"SELECT count(*) FROM changes c{where}", args).fetchone()[0]  # noqa: S608
-    return Page(items, page, per_page, int(total))
+    return Page(_with_topics(store, items), page, per_page, int(total))
+
+
+def _with_topics(store: Connection, found: list[Tagged]) -> list[Tagged]:
+    """Changes with the topics they were tagged with."""
+    tagged = topics_by_change(store, [r.id for r in found])
+    return [replace(r, topics=tagged[r.id]) if r.id in tagged else r for r in found]
 
 
 def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT) -> list[ChangeRow]:
     """Changes with diff and evidence, for exports and feeds."""
     where, args = filters.where()
-    return rows(
+    found = rows(
         ChangeRow,
         store.conn.execute(
             f"SELECT c.* FROM changes c{where} "  # noqa: S608
@@ -240,6 +255,7 @@ def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT)
             [*args, limit],
         ),
     )
+    return _with_topics(store, found)
 
 
 def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
@@ -260,6 +276,7 @@ def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
         reviews=history(ReviewRow, "reviews", "id DESC"),
         corrections=history(CorrectionRow, "corrections", "id DESC"),
         deadlines=history(DeadlineRow, "deadlines", "due"),
+        topics=topics_of(store, change_id),
     )
 
 
@@ -282,6 +299,9 @@ def choices(store: Connection) -> dict[str, list[str]]:
             for r in store.conn.execute(
                 "SELECT DISTINCT t.value FROM sources s, json_each(s.tags) t ORDER BY 1"
             )
+        ],
+        "topics": [
+            r[0] for r in store.conn.execute("SELECT DISTINCT topic FROM change_topics ORDER BY 1")
         ],
     }
 

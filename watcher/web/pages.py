@@ -18,7 +18,8 @@ from watcher.categories import CATEGORIES as LABELS
 from watcher.explain import read_notes
 from watcher.rows import SourceRow
 from watcher.store import REVIEW_STATES, Store, reads
-from watcher.web import present
+from watcher.store import topics as tagged
+from watcher.web import charts, present
 from watcher.web.auth import (
     CSP_TEXT,
     session_of,
@@ -33,15 +34,34 @@ class Pages(WebCore):
         filters = self.filters(request)
         page_no = int_param(request.query_params.get("page"), 1, 1, 1_000_000)
         result = await self.db(reads.timeline, filters, page_no, 50)
+        choices = await self.db(reads.choices)
+        followed = [t.name for t in self.config.topics]
+        stored = [t for t in choices.get("topics", []) if t not in followed]
+        home = not filters.params() and page_no == 1
         return await self.page(
             request,
             "timeline.html",
             filters=filters,
             params=filters.params(),
             result=result,
-            choices=await self.db(reads.choices),
+            choices=choices,
+            topics=followed + stored,
             review_filters=reads.REVIEW_FILTERS,
+            picture=await self.picture(followed) if home else None,
         )
+
+    async def picture(self, followed: list[str]) -> dict[str, Any]:
+        """The home page's picture: each topic's changes per week, and the closing dates ahead."""
+        now = self.clock()
+        counts = await self.db(tagged.weekly_counts, followed, now)
+        starts = tagged.week_starts(now)
+        upcoming = await self.db(reads.deadlines, now.astimezone(UTC).date())
+        return {
+            "charts": charts.charts(counts, starts),
+            "weeks": len(starts),
+            "deadlines": upcoming[:5],
+            "more_deadlines": max(0, len(upcoming) - 5),
+        }
 
     async def change(self, request: Request) -> Response:
         row = await self.db(reads.change, request.path_params["change_id"])
@@ -62,6 +82,7 @@ class Pages(WebCore):
                 for label, confidence, sentence in row.evidence.categories
             ],
             facts=row.evidence.facts,
+            topics=row.topics,
             reviewer=session_of(request.scope).user,
             saved=request.query_params.get("saved", ""),
         )
