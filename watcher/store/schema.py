@@ -379,19 +379,6 @@ def m010_compressed_snapshots(db: Database) -> None:
     snapshots.compress_stored(db.conn)
 
 
-@migrations()
-def m011_topics(db: Database) -> None:
-    # The [[topic]] tables a change is about, each with the sentence that matched: written with
-    # the change; the home page counts them per week, the timeline filters by them.
-    _run(
-        db,
-        """
-        CREATE TABLE change_topics (
-            change_id INTEGER NOT NULL,
-            topic TEXT NOT NULL,
-            sentence TEXT NOT NULL,
-            PRIMARY KEY (change_id, topic)
-        );
-        CREATE INDEX change_topics_topic ON change_topics(topic, change_id)
-        """,
-    )
+# Later migrations live in schema_teams.py (the file grew past what one module should hold);
+# imported last so they register after m001-m010, in order.
+from watcher.store import schema_teams  # noqa: E402, F401

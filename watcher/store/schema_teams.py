@@ -1,0 +1,26 @@
+"""Migrations from m011 on: what a policy team follows (topics, stories, staleness, citations).
+Registered on the same `migrations` as schema.py's, after them and in order."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from watcher.store.schema import _run, migrations
+
+
+@migrations()
+def m011_topics(db: Database) -> None:
+    # The [[topic]] tables a change is about, each with the sentence that matched: written with
+    # the change; the home page counts them per week, the timeline filters by them.
+    _run(
+        db,
+        """
+        CREATE TABLE change_topics (
+            change_id INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            sentence TEXT NOT NULL,
+            PRIMARY KEY (change_id, topic)
+        );
+        CREATE INDEX change_topics_topic ON change_topics(topic, change_id)
+        """,
+    )
