@@ -377,3 +377,23 @@ def m010_compressed_snapshots(db: Database) -> None:
         """,
     )
     snapshots.compress_stored(db.conn)
+
+
+@migrations()
+def m013_staleness(db: Database) -> None:
+    # `stale_since`: the change (or baseline) a staleness alert counted from, NULL when not stale;
+    # `baseline_at`: counted from when a source never changed (its checks are pruned).
+    _run(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN baseline_at TEXT;
+        ALTER TABLE sources ADD COLUMN stale_since TEXT;
+        ALTER TABLE sources ADD COLUMN stale_at TEXT;
+        UPDATE sources SET baseline_at = coalesce(
+            (SELECT max(started_at) FROM checks
+                WHERE checks.source = sources.name AND outcome = 'baseline'),
+            (SELECT min(started_at) FROM checks
+                WHERE checks.source = sources.name AND outcome != 'error'),
+            last_success_at)
+        """,
+    )
