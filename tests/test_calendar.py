@@ -189,3 +189,36 @@ def test_the_month_grid_is_whole_weeks_monday_first() -> None:
     assert shift(month, -11) == date(2025, 12, 1) and shift(month, 14) == date(2028, 1, 1)
     assert parse_month(None, date(2026, 11, 12)) == date(2026, 11, 1)
     assert shift(date(2999, 12, 1), 1) is None
+
+
+def test_page_text_on_the_month_grid_is_escaped() -> None:
+    from watcher.rows import DeadlineRow
+    from watcher.web.app import environment
+
+    hostile = DeadlineRow(
+        id=1,
+        change_id=7,
+        source="news",
+        due="2026-11-24",
+        text="24 November 2026",
+        sentence='Closes "24 November" <script>alert(1)</script>',
+        created_at="2026-11-02T10:00:00+00:00",
+        title="<img src=x onerror=alert(1)>",
+    )
+    month = date(2026, 11, 1)
+    html = (
+        environment()
+        .get_template("deadline-month.html")
+        .render(
+            month=month,
+            weeks=month_grid(month, [hostile], date(2026, 11, 12)),
+            weekdays=("Mon",),
+            prev=None,
+            next=None,
+            this_month=month,
+            count=1,
+            path="/deadlines/month",
+        )
+    )
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and 'href="/changes/7"' in html

@@ -219,3 +219,32 @@ def test_the_decision_is_pure_and_moves_once_each_way() -> None:
     assert staleness_change(None, None, t0, t0 + 5 * DAY, None, False, t0 + 5 * DAY) is None
     cleared = staleness_change(None, None, t0, t0 + 5 * DAY, t0, False, t0 + 5 * DAY)
     assert cleared is not None and cleared.state == "cleared" and not cleared.payload
+
+
+def test_the_daemon_queues_staleness_on_its_outbox_job(
+    tmp_path: Path, site: PageServer, receiver: PageServer
+) -> None:
+    """Under `watcher run` the outbox job (every 30 s) decides too, so a source checked rarely
+    is reported without waiting for its own next pass; twice is still one alert."""
+    from watcher.runtime import open_runtime
+    from watcher.scheduler import Daemon
+
+    site.set("/k", html_page("Kinship care", INTRO))
+    env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
+    plain = _config(tmp_path, site)  # no expectation yet: the passes queue nothing
+    for hours in (0, 25):
+        asyncio.run(
+            check_once(load_config(plain, environ=env), clock=Clock(START + timedelta(hours=hours)))
+        )
+    assert _posts(receiver) == []
+    config = load_config(_config(tmp_path, site, 'expect_change_within = "1d"\n'), environ=env)
+    clock = Clock(START + timedelta(hours=26))
+    daemon = Daemon(config, clock=clock)
+
+    async def jobs() -> None:
+        async with open_runtime(config, clock) as rt:
+            await daemon._deliver(rt)
+            await daemon._deliver(rt)
+
+    asyncio.run(jobs())
+    assert [p["title"] for p in _posts(receiver)] == ["[No change] kinship: no change for 1 day"]
