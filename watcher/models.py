@@ -26,6 +26,8 @@ class Source:
     query: tuple[tuple[str, str], ...] = ()
     prefix: str = ""  # sitemap: only URLs whose path starts with this
     follow: bool = False  # each new publication becomes a watched source of its own
+    # No change for this long (from the last change, or the baseline) is worth one alert.
+    expect_change_within: timedelta | None = None
 
     @property
     def host(self) -> str:

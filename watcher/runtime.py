@@ -12,7 +12,7 @@ from watcher.config import Config, register_secrets
 from watcher.egress import Egress
 from watcher.models import CheckResult, Source
 from watcher.notify.deliver import Deliverer, DeliveryReport, check_targets
-from watcher.notify.policy import StormPolicy
+from watcher.notify.policy import StormPolicy, health_targets
 from watcher.pipeline import Alerting, Checker, Clock, utcnow
 from watcher.pipeline.parsing import Parser
 from watcher.pipeline.passes import run_pass
@@ -108,6 +108,16 @@ def queue_reminders(rt: Runtime, clock: Clock = utcnow) -> int:
     )
 
 
+def queue_staleness(rt: Runtime, clock: Clock = utcnow) -> list[tuple[str, str]]:
+    """Queue the staleness alerts due (sources with `expect_change_within` unchanged that long,
+    or changed again after): to every target routed anything from the source, like a health
+    alert."""
+    sources = rt.config.sources
+    routes, ready = rt.config.routes, list(rt.checker.targets)
+    targets = {s.name: health_targets(routes, ready, s) for s in sources}
+    return rt.store.queue_staleness(clock(), sources, targets)
+
+
 async def check_once(
     config: Config, sources: Sequence[Source] | None = None, clock: Clock = utcnow
 ) -> tuple[list[CheckResult], DeliveryReport]:
@@ -120,6 +130,7 @@ async def check_once(
         chosen = list(sources or [*config.sources, *followed(rt)])
         results = await run_pass(rt.checker, chosen)
         queue_reminders(rt, clock)
+        queue_staleness(rt, clock)
         # The pass is over, so every storm is seen whole: no need to wait out the hold.
         hold = timedelta(seconds=config.settings.alert_hold)
         report = await rt.deliverer.deliver_due(horizon=hold)

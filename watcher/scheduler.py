@@ -20,7 +20,7 @@ from watcher.heartbeat import HEALTH_MAX_AGE as HEALTH_MAX_AGE  # read from here
 from watcher.heartbeat import HEARTBEAT_EVERY
 from watcher.models import Source
 from watcher.pipeline.passes import run_pass
-from watcher.runtime import Runtime, followed, open_runtime, queue_reminders
+from watcher.runtime import Runtime, followed, open_runtime, queue_reminders, queue_staleness
 from watcher.store import iso
 from watcher.store.ops import HEARTBEAT_KEY, retention
 
@@ -212,6 +212,7 @@ class Daemon:
         is learned before any page is judged, and a site-wide change is one storm, not many."""
         try:
             await run_pass(rt.checker, sources)
+            queue_staleness(rt, self.clock)
             await rt.deliverer.deliver_due()
         except StoreError as exc:
             # The daemon keeps running: the next pass tries again once space is back.
@@ -220,6 +221,10 @@ class Daemon:
 
     async def _deliver(self, rt: Runtime) -> None:
         queue_reminders(rt, self.clock)
+        try:
+            queue_staleness(rt, self.clock)
+        except StoreError as exc:
+            log.error("staleness not checked", extra={"error": str(exc)})
         await rt.deliverer.deliver_due()
 
     async def _heartbeat(self, rt: Runtime) -> None:

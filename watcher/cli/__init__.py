@@ -2,7 +2,7 @@
 
 One module per group of commands (daemon.py: check, run, serve; records.py: changes, sources,
 explain, deadlines; adding.py: add; classifying.py: classify, correct, retrain; alerts.py: alerts,
-notify; state.py: health, backup, migrate, prune, logins); each registers its commands on `cli`.
+notify; state.py: health, backup, migrate, prune, logins, calendar-link); each registers its commands on `cli`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The state database: `health`, `backup`, `migrate`, `prune`, and web `logins` lockouts."""
+"""The state database: `health`, `backup`, `migrate`, `prune`, web `logins` lockouts and the
+calendar's secret `calendar-link`."""
 
 from __future__ import annotations
 
@@ -181,3 +182,27 @@ def logins(config: Config, action: str | None, address: str | None) -> None:
         click.echo(f"{who:<40} {row.failures:>4} failed  last {last}  {state}")
     if not rows:
         click.echo("no failed logins")
+
+
+@cli.command("calendar-link")
+@common_options
+def calendar_link(config: Config) -> None:
+    """Make a new secret link to the deadline calendar (/deadlines.ics) for Outlook or Google
+    Calendar, which cannot log in. It is printed this once (only its hash is kept); any link
+    made before stops working."""
+    from watcher.config import parse_listen
+    from watcher.web.calkey import CalendarKey, feed_url
+
+    listen = config.web.listen
+    base = config.web.public_url or (f"http://{listen}" if parse_listen(listen) else "")
+    store = open_store(config.settings.state_dir)
+    try:
+        key = CalendarKey(store).new(datetime.now(UTC))
+    finally:
+        store.close()
+    click.echo(feed_url(base, key))
+    click.echo(
+        "Subscribe to it from Outlook (Add calendar > Subscribe from web) or Google Calendar "
+        "(Other calendars > From URL). Anyone with the link can read upcoming deadlines.",
+        err=True,
+    )

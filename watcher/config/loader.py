@@ -74,7 +74,10 @@ def load_config(
     if not isinstance(raw_sources, list):
         raise loader.fail(loader.where.table("source"), "write each source as a [[source]] table")
     allow = settings.egress.allow_cidrs
-    sources = tuple(loader.source(s, i, default_every, allow) for i, s in enumerate(raw_sources))
+    sources = tuple(
+        loader.source(s, i, default_every, allow, settings.expect_change_within)
+        for i, s in enumerate(raw_sources)
+    )
     _no_duplicates(loader, [s.name for s in sources], "source")
 
     raw_topics = raw.get("topic", [])

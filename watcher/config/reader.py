@@ -17,6 +17,10 @@ from watcher.errors import ConfigError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# Bounds of `expect_change_within`: shorter than an hour is noise, longer than ten years is never.
+MIN_EXPECT = timedelta(hours=1)
+MAX_EXPECT = timedelta(days=3650)
+EXPECT_HINT = 'write it like "90d" (or false to turn a [watcher] default off for one source)'
 
 
 class _Locator:
@@ -101,6 +105,29 @@ class Reader:
                 line,
                 f'{what}: {key} = {value!r} is not a duration; write it like "30m", "6h" or "1d"',
             ) from None
+
+    def expect(
+        self, data: Mapping[str, Any], what: str, table: str, index: int = 0
+    ) -> timedelta | None:
+        """`expect_change_within`: a duration from "1h" to "3650d", or false for none."""
+        key = "expect_change_within"
+        if key not in data or data[key] is False:
+            return None
+        value = data[key]
+        line = self.where.key(key, table, index)
+        if not isinstance(value, str):
+            raise self.fail(line, f"{what}: {key} must be a duration; {EXPECT_HINT}")
+        try:
+            within = parse_duration(value)
+        except ValueError:
+            raise self.fail(
+                line, f"{what}: {key} = {value!r} is not a duration; {EXPECT_HINT}"
+            ) from None
+        if not MIN_EXPECT <= within <= MAX_EXPECT:
+            raise self.fail(
+                line, f'{what}: {key} = {value!r} must lie between "1h" and "3650d", like "90d"'
+            )
+        return within
 
     def string_list(
         self, value: Any, key: str, what: str, table: str, index: int

@@ -44,6 +44,7 @@ WATCHER_KEYS = (
     "new_per_pass",
     "follow_max",
     "parse_processes",
+    "expect_change_within",
 )
 EGRESS_KEYS = ("allow_cidrs",)
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -167,6 +168,7 @@ class SettingsReader(Reader):
             parse_processes=int(
                 number("parse_processes", DEFAULTS["parse_processes"], 0, 64, whole=True)
             ),
+            expect_change_within=self.expect(data, "[watcher]", "watcher"),
         )
         return settings, default_every
 

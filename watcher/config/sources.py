@@ -14,6 +14,7 @@ from watcher.config.types import IPNetwork
 from watcher.errors import FetchError
 from watcher.kinds.govuk_search import search_url
 from watcher.models import Source
+from watcher.presentation import compact_duration
 from watcher.urls import GOVUK_HOSTS
 
 SOURCE_KEYS = (
@@ -28,6 +29,7 @@ SOURCE_KEYS = (
     "query",
     "prefix",
     "follow",
+    "expect_change_within",
 )
 
 
@@ -92,6 +94,7 @@ class SourceReader(Reader):
         index: int,
         default_every: timedelta,
         allow: tuple[IPNetwork, ...] = (),
+        default_expect: timedelta | None = None,
     ) -> Source:
         header = self.where.table("source", index)
         if not isinstance(data, dict):
@@ -153,6 +156,20 @@ class SourceReader(Reader):
                 self.where.key("prefix", "source", index),
                 f'{what}: prefix must be a URL path like "/government/"',
             )
+        expect = (
+            self.expect(data, what, "source", index)
+            if "expect_change_within" in data
+            else default_expect
+        )
+        if expect is not None and expect < every:
+            # Checked less often than it is expected to change: every check would find it stale.
+            key = "expect_change_within" if "expect_change_within" in data else "every"
+            raise self.fail(
+                self.where.key(key, "source", index) or header,
+                f"{what}: expect_change_within ({compact_duration(expect.total_seconds())}) is shorter than every "
+                f"({compact_duration(every.total_seconds())}), so no check could see a change in time; make it at least "
+                f'"{compact_duration(every.total_seconds())}", or check more often',
+            )
         return Source(
             name=name,
             url=url,
@@ -165,6 +182,7 @@ class SourceReader(Reader):
             query=self.query(data.get("query", {}), kind, what, index),
             prefix=prefix,
             follow=follow,
+            expect_change_within=expect,
         )
 
     def kind(self, data: Any, url: str, what: str, index: int) -> str:

@@ -105,6 +105,8 @@ class Settings:
     new_per_pass: int = 20  # new publications read per listing-style source and pass; more wait
     follow_max: int = 200  # publications `follow = true` may add as watched sources, in all
     parse_processes: int = 0  # large pages read in a pool of this many processes; 0: threads
+    # A source unchanged this long gets one staleness alert (None: never); a source may override.
+    expect_change_within: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from watcher.notify.render import (
     render_digest,
     render_health,
     render_reminder_message,
+    render_staleness,
     render_storm,
     render_test,
 )
@@ -181,6 +182,14 @@ class Deliverer:
             return render_health(
                 source, payload.get("state", "failing"), payload.get("reason", ""), channel
             )
+        if batch.kind == "stale":
+            status = {s.name: s for s in self.store.sources_status()}
+            name = row.source or ""
+            source = status.get(name) or SourceRow(name=name, url="", tags=(), added_at="")
+            payload = json.loads(row.payload or "{}")
+            latest = self.store.changes(source=name, limit=1)
+            link = self.link(latest[0].id) if latest and payload.get("state") == "changed" else None
+            return render_staleness(source, payload, channel, link)
         changes = self._changes([r.change_id for r in batch.rows if r.change_id is not None])
         links = {cid: link for cid in changes if (link := self.link(cid))}
         if batch.kind == "reminder":

@@ -235,3 +235,76 @@ def reminder_window(
     done = set(reminded) | {d for d in days if found_left <= d}
     windows = [d for d in days if left <= d and d not in done]
     return (min(windows) if windows else None), sorted(done | set(windows))
+
+
+# --- staleness ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaleChange:
+    """A source's staleness moved. `state`: "stale" (one alert), "changed" (changed again after
+    being stale: one alert), or "cleared" (no longer watched for staleness: no alert).
+    `since` is the last change (or baseline) counted from; `stale_since` what to store."""
+
+    state: str
+    since: datetime | None
+    stale_since: datetime | None
+    payload: dict[str, Any]
+
+
+def staleness_change(
+    within: timedelta | None,
+    last_change: datetime | None,
+    baseline: datetime | None,
+    last_success: datetime | None,
+    stale_since: datetime | None,
+    failing: bool,
+    now: datetime,
+) -> StaleChange | None:
+    """One alert when a source expected to change within `within` has not, one when it changes
+    again; None while nothing moves, so a pass after the alert repeats nothing.
+
+    Counted from the last change, or the baseline when the source never changed (a later
+    baseline, after the source was read a new way, starts the count again). A source is stale
+    only once a successful check at least `within` after that saw no change: a check still due
+    might find one. A failing source is a health matter (its own alert says changes go unseen),
+    so it is never called stale while failing; it is once it is read again and still unchanged."""
+    if stale_since is not None:
+        if last_change is not None and last_change > stale_since:
+            days = (last_change - stale_since).days
+            return StaleChange(
+                "changed",
+                stale_since,
+                None,
+                {
+                    "state": "changed",
+                    "since": stale_since.isoformat(),
+                    "changed_at": last_change.isoformat(),
+                    "days": days,
+                },
+            )
+        if within is None:
+            return StaleChange("cleared", stale_since, None, {})
+        return None
+    if within is None or failing or last_success is None:
+        return None
+    starts = [t for t in (last_change, baseline) if t is not None]
+    if not starts:
+        return None
+    since = max(starts)
+    seen = min(last_success, now)
+    if seen - since < within:
+        return None
+    return StaleChange(
+        "stale",
+        since,
+        since,
+        {
+            "state": "stale",
+            "since": since.isoformat(),
+            "changed": last_change is not None and last_change >= since,
+            "days": (seen - since).days,
+            "seconds": int((seen - since).total_seconds()),
+            "within": int(within.total_seconds()),
+        },
+    )

@@ -36,7 +36,8 @@ class CheckStore(PublicationStore):
             for s in sources:
                 c.execute(
                     "UPDATE sources SET snapshot_hash = NULL, body_hash = NULL, etag = NULL, "
-                    "last_modified = NULL WHERE name = ? AND coalesce(kind, 'page') != ?",
+                    "last_modified = NULL, baseline_at = NULL "
+                    "WHERE name = ? AND coalesce(kind, 'page') != ?",
                     (s.name, s.kind),
                 )
                 c.execute(
@@ -182,6 +183,9 @@ class CheckStore(PublicationStore):
                 args.append(snapshot.hash)
             if change_id is not None:
                 sets.append("last_change_at = ?")
+                args.append(at)
+            if result.outcome == "baseline":
+                sets.append("baseline_at = ?")  # staleness counts from here until a change
                 args.append(at)
             if comparisons is not None:
                 sets.append("comparisons = ?")

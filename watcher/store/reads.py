@@ -379,3 +379,15 @@ def deadlines(store: Connection, today: date) -> list[DeadlineRow]:
         ),
     )
     return [replace(d, days_left=(date.fromisoformat(d.due) - today).days) for d in found]
+
+
+def deadlines_between(store: Connection, first: date, last: date) -> list[DeadlineRow]:
+    """Closing dates from `first` to `last` (both included), past ones too: a month's calendar."""
+    return rows(
+        DeadlineRow,
+        store.conn.execute(
+            "SELECT d.*, c.title, c.url FROM deadlines d JOIN changes c ON c.id = d.change_id "
+            "WHERE d.due >= ? AND d.due <= ? ORDER BY d.due, d.source, d.id",
+            (first.isoformat(), last.isoformat()),
+        ),
+    )

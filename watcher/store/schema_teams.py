@@ -24,3 +24,23 @@ def m011_topics(db: Database) -> None:
         CREATE INDEX change_topics_topic ON change_topics(topic, change_id)
         """,
     )
+
+
+@migrations()
+def m013_staleness(db: Database) -> None:
+    # `stale_since`: the change (or baseline) a staleness alert counted from, NULL when not stale;
+    # `baseline_at`: counted from when a source never changed (its checks are pruned).
+    _run(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN baseline_at TEXT;
+        ALTER TABLE sources ADD COLUMN stale_since TEXT;
+        ALTER TABLE sources ADD COLUMN stale_at TEXT;
+        UPDATE sources SET baseline_at = coalesce(
+            (SELECT max(started_at) FROM checks
+                WHERE checks.source = sources.name AND outcome = 'baseline'),
+            (SELECT min(started_at) FROM checks
+                WHERE checks.source = sources.name AND outcome != 'error'),
+            last_success_at)
+        """,
+    )

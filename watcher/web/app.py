@@ -36,6 +36,8 @@ from watcher.web.auth import (
     safe_next,
     session_of,
 )
+from watcher.web.calendar_pages import CalendarPages
+from watcher.web.calkey import CalendarKey
 from watcher.web.core import HERE, REVIEW_WORDS, WebCore, environment
 from watcher.web.logins import Logins
 from watcher.web.pages import Pages
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 __all__ = ["API_DOC", "REVIEW_WORDS", "WebApp", "WebCore", "create_app", "environment"]
 
 
-class WebApp(Pages, Api):
+class WebApp(Pages, Api, CalendarPages):
     """The routes, over one read connection to the state database."""
 
     async def login_form(self, request: Request) -> Response:
@@ -102,6 +104,9 @@ class WebApp(Pages, Api):
             Route("/sources/{name}", self.source),
             Route("/search", self.search),
             Route("/deadlines", self.deadlines),
+            Route("/deadlines.ics", self.deadlines_ics),
+            Route("/deadlines/month", self.deadline_month),
+            Route("/deadlines/calendar-link", self.calendar_link, methods=["POST"]),
             Route("/publications", self.publications),
             Route("/feed.atom", self.feed),
             Route("/export.csv", self.export_csv),
@@ -138,7 +143,13 @@ def create_app(
     host = address[0] if address else "127.0.0.1"
     store = Store(store_path) if store_path else Store.open(config.settings.state_dir)
     lock = threading.Lock()
-    access = Access.build(config.web, host, config.settings.state_dir, Logins(store, lock))
+    access = Access.build(
+        config.web,
+        host,
+        config.settings.state_dir,
+        Logins(store, lock),
+        CalendarKey(store, lock),
+    )
     if access.hosts is None:
         log.warning(
             f"web app on {host} answers any Host name: set [web] public_url to the address "

@@ -12,12 +12,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
 from watcher.config import Secret, WebSettings
 from watcher.errors import ConfigError
+from watcher.web.calkey import CalendarKey
 from watcher.web.logins import Logins
 from watcher.web.sessions import SESSION_AGE, Session, Signer, secret_key
 
@@ -37,6 +38,8 @@ WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a b
 # Exact paths (and the static prefix) that answer without a login, and nothing else.
 PUBLIC_PATHS = frozenset({"/healthz", "/login"})
 PUBLIC_PREFIXES = ("/static/",)
+# The one path a calendar's secret key (`?key=`, calkey.py) opens, for clients that cannot log in.
+CALENDAR_PATH = "/deadlines.ics"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -103,10 +106,16 @@ class Access:
     secure_cookie: bool = False
     hosts: frozenset[str] | None = None  # Host names answered; None: any
     logins: Logins | None = None  # server-side sessions and guessing limits
+    calendar: CalendarKey | None = None  # the deadline calendar's secret link
 
     @classmethod
     def build(
-        cls, web: WebSettings, host: str, state_dir: Path, logins: Logins | None = None
+        cls,
+        web: WebSettings,
+        host: str,
+        state_dir: Path,
+        logins: Logins | None = None,
+        calendar: CalendarKey | None = None,
     ) -> Access:
         required = not is_loopback(host)
         if required and web.password is None and not web.tokens:
@@ -123,6 +132,7 @@ class Access:
             secure_cookie=required or bool(web.public_url and web.public_url.startswith("https:")),
             hosts=allowed_hosts(host, web.public_url),
             logins=logins,
+            calendar=calendar,
         )
 
     @property
@@ -227,6 +237,10 @@ class Guard:
         by_token = bool(authorization) and self.access.credentials_ok(authorization)
         scope["watcher.by_token"] = by_token
         allowed = not self.access.required or is_public(path) or session.authenticated or by_token
+        if not allowed and path == CALENDAR_PATH and self.access.calendar is not None:
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            key = (query.get("key") or [""])[0]
+            allowed = await run_in_threadpool(self.access.calendar.ok, key)
 
         secured = _with_headers(send, path)
 
@@ -244,7 +258,7 @@ class Guard:
         wants_page = (
             scope["method"] == "GET"
             and not path.startswith("/api/")
-            and not path.endswith((".atom", ".csv", ".json", ".txt"))
+            and not path.endswith((".atom", ".csv", ".json", ".txt", ".ics"))
         )
         if wants_page:
             target = path + (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
@@ -139,7 +140,9 @@ class Pages(WebCore):
 
     async def deadlines(self, request: Request) -> Response:
         rows = await self.db(reads.deadlines, self.clock().astimezone(UTC).date())
-        return await self.page(request, "deadlines.html", deadlines=rows)
+        keys = self.access.calendar
+        made = await run_in_threadpool(keys.made_at) if keys else None
+        return await self.page(request, "deadlines.html", deadlines=rows, calendar_made=made)
 
     async def publications(self, request: Request) -> Response:
         params = request.query_params
