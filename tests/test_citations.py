@@ -114,16 +114,22 @@ def test_cite_names_retrieval_time_and_a_hash_recomputable_from_the_stored_text(
     assert f"Archived copy: {PUBLIC}/snapshots/{after}" in text
     assert f"Change: {PUBLIC}/changes/{change_id}" in text
 
-    as_json = _watcher("cite", str(change_id), "--format", "json", "--config", str(path), cwd=tmp_path)
+    as_json = _watcher(
+        "cite", str(change_id), "--format", "json", "--config", str(path), cwd=tmp_path
+    )
     data = json.loads(as_json.stdout)
     assert data["sha256"] == after and data["before_sha256"] == before and data["verified"]
     assert data["retrieved_at"] == detected_at and data["url"] == site.url("/kinship")
     assert data["permalink"] == f"{PUBLIC}/snapshots/{after}"
 
-    bib = _watcher("cite", str(change_id), "--format", "bibtex", "--config", str(path), cwd=tmp_path)
+    bib = _watcher(
+        "cite", str(change_id), "--format", "bibtex", "--config", str(path), cwd=tmp_path
+    )
     assert bib.stdout.startswith(f"@misc{{watcher-change-{change_id},") and after in bib.stdout
     assert f"urldate = {{{detected_at[:10]}}}" in bib.stdout
-    md = _watcher("cite", str(change_id), "--format", "markdown", "--config", str(path), cwd=tmp_path)
+    md = _watcher(
+        "cite", str(change_id), "--format", "markdown", "--config", str(path), cwd=tmp_path
+    )
     assert f"`{after}`" in md.stdout and f"<{site.url('/kinship')}>" in md.stdout
 
     # The permalink shows the same text, hash, source, URL and time; the plain-text copy's
@@ -137,7 +143,10 @@ def test_cite_names_retrieval_time_and_a_hash_recomputable_from_the_stored_text(
         raw = web.get(f"/snapshots/{after}.txt")
         assert hashlib.sha256(raw.content).hexdigest() == after
         change_page = web.get(f"/changes/{change_id}")
-        assert 'id="cite"' in change_page.text and f"Archived copy: {PUBLIC}/snapshots/{after}" in change_page.text
+        assert (
+            'id="cite"' in change_page.text
+            and f"Archived copy: {PUBLIC}/snapshots/{after}" in change_page.text
+        )
         assert web.get("/snapshots/" + "0" * 64).status_code == 404
         # Exports carry the citation: hash, retrieval time, URL and permalink.
         exported = web.get("/export.json").json()[0]
@@ -145,7 +154,9 @@ def test_cite_names_retrieval_time_and_a_hash_recomputable_from_the_stored_text(
         assert exported["url"] == site.url("/kinship")
         assert exported["permalink"] == f"{PUBLIC}/snapshots/{after}"
         assert f"{after},{detected_at},{PUBLIC}/snapshots/{after}" in web.get("/export.csv").text
-    cli_json = json.loads(_watcher("changes", "--format", "json", "--config", str(path), cwd=tmp_path).stdout)
+    cli_json = json.loads(
+        _watcher("changes", "--format", "json", "--config", str(path), cwd=tmp_path).stdout
+    )
     assert cli_json[0]["sha256"] == after and cli_json[0]["retrieved_at"] == detected_at
 
     # A stored copy altered after the fact no longer vouches for itself.
@@ -156,7 +167,9 @@ def test_cite_names_retrieval_time_and_a_hash_recomputable_from_the_stored_text(
         )
     tampered = _watcher("cite", str(change_id), "--config", str(path), cwd=tmp_path)
     assert tampered.returncode == 1
-    assert "no longer matches this hash" in tampered.stdout and "altered or damaged" in tampered.stderr
+    assert (
+        "no longer matches this hash" in tampered.stdout and "altered or damaged" in tampered.stderr
+    )
     missing = _watcher("cite", "99", "--config", str(path), cwd=tmp_path)
     assert missing.returncode == 1 and "no change #99" in missing.stderr
 

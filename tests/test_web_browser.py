@@ -200,7 +200,10 @@ def test_change_page_cite_box_in_chromium(served: tuple[str, Config]) -> None:
         page = browser.new_page(viewport={"width": 1100, "height": 900}, java_script_enabled=False)
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on(
+            "response",
+            lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
         page.goto(base + "/?category=consultation_open")
         page.get_by_role("link", name=CONSULTATION_TITLE).click()
         box = page.locator("#cite")
