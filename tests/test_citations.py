@@ -330,3 +330,11 @@ def test_digest_reminder_health_and_test_messages_validate(tmp_path: Path) -> No
     _validate(probe_object("hook"))
     with pytest.raises(jsonschema.ValidationError):
         _validate({**change, "snapshot": {**change["snapshot"], "sha256": "not a hash"}})
+
+
+def test_the_citation_hash_is_the_snapshot_address() -> None:
+    from watcher.citation import digest
+    from watcher.pipeline.observed import digest as address
+
+    for text in ("", "Kinship care\n£250 million", "é\u202e\x00"):
+        assert digest(text) == address(text)

@@ -10,18 +10,24 @@ citation says so rather than vouch for it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from watcher.pipeline.observed import digest
 from watcher.presentation import UNSAFE_CHARS, when
 from watcher.rows import ChangeRow
 
 FORMATS = ("text", "json", "bibtex", "markdown")
 EXCERPT_CHARS = 400
 EXCERPT_LINES = 3
+
+
+def digest(text: str) -> str:
+    """The SHA-256 of text's UTF-8 bytes, as hex: how snapshots are addressed (the same as
+    `watcher.pipeline.observed.digest`, which the web app may not import)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

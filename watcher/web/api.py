@@ -16,7 +16,7 @@ from starlette.responses import (
 from watcher import metrics
 from watcher.heartbeat import HEALTH_MAX_AGE
 from watcher.presentation import deadline_json
-from watcher.store import REVIEW_STATES, ops, reads
+from watcher.store import REVIEW_STATES, archive, ops, reads
 from watcher.structured import change_object
 from watcher.web import feeds
 from watcher.web.core import WebCore, int_param
@@ -65,7 +65,7 @@ class Api(WebCore):
         rows = await self.db(reads.full_changes, filters, 50)
         query = urlencode(filters.params())
         base = self.base(request)
-        deadlines = await self.db(reads.deadlines_of, [r.id for r in rows])
+        deadlines = await self.db(archive.deadlines_of, [r.id for r in rows])
         described = ", ".join(f"{k} {v}" for k, v in filters.params().items())
         body = feeds.atom(
             rows,
@@ -134,8 +134,8 @@ class Api(WebCore):
         per_page = int_param(request.query_params.get("per_page"), 50, 1, reads.MAX_PER_PAGE)
         page = await self.db(reads.timeline, filters, page_no, per_page)
         ids = [r.id for r in page.items]
-        rows = await self.db(reads.changes_by_id, ids)
-        deadlines = await self.db(reads.deadlines_of, ids)
+        rows = await self.db(archive.changes_by_id, ids)
+        deadlines = await self.db(archive.deadlines_of, ids)
         base = self.base(request)
         return self.listing(
             request, page, [change_object(r, base, deadlines.get(r.id, [])) for r in rows]

@@ -17,9 +17,8 @@ from starlette.responses import (
 from watcher import citation
 from watcher.categories import CATEGORIES as LABELS
 from watcher.explain import read_notes
-from watcher.pipeline.observed import digest as observed_digest
 from watcher.rows import SourceRow
-from watcher.store import REVIEW_STATES, Store, reads
+from watcher.store import REVIEW_STATES, Store, archive, reads
 from watcher.web import present
 from watcher.web.auth import (
     CSP_TEXT,
@@ -78,14 +77,14 @@ class Pages(WebCore):
         """A stored page version's permalink: the text as retrieved, its SHA-256 (recomputed
         here, so a damaged copy says so), and where and when it was retrieved."""
         digest = request.path_params["digest"]
-        record = await self.db(reads.snapshot_record, digest) if HEX.match(digest) else None
+        record = await self.db(archive.snapshot_record, digest) if HEX.match(digest) else None
         if record is None:
             raise HTTPException(404, "no such snapshot")
         return await self.page(
             request,
             "snapshot.html",
             record=record,
-            verified=observed_digest(record.text) == record.hash,
+            verified=citation.digest(record.text) == record.hash,
             permalink=f"{self.base(request)}/snapshots/{record.hash}",
         )
 
