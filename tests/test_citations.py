@@ -43,6 +43,7 @@ EDITED = [
     PARAS[1].replace("£200 million", "£250 million"),
     PARAS[2],
     "A new funding round of £40 million opens for local authorities in June.",
+    "The consultation on the funding round closes on 30 June 2027.",
 ]
 
 
@@ -235,6 +236,8 @@ def test_json_webhook_validates_against_the_published_schema_and_matches_api_and
     assert any(f["value"] == "40000000" for f in money)
     assert all(f["sentence"] in payload["evidence"] for f in payload["facts"])
     assert payload["topics"] == [] and payload["story"] is None
+    assert [d["due"] for d in payload["deadlines"]] == ["2027-06-30"]
+    assert payload["deadlines"][0]["text"] == "30 June 2027"
     db = hooked.settings.state_dir / "watcher.db"
     stored = _stored_text(db, payload["snapshot"]["sha256"])
     assert hashlib.sha256(stored.encode("utf-8")).hexdigest() == payload["snapshot"]["sha256"]
@@ -338,3 +341,52 @@ def test_the_citation_hash_is_the_snapshot_address() -> None:
 
     for text in ("", "Kinship care\n£250 million", "é\u202e\x00"):
         assert digest(text) == address(text)
+
+
+def test_a_json_digest_and_a_test_message_validate(
+    tmp_path: Path, site: PageServer, receiver: PageServer
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from watcher.notify.deliver import Deliverer
+    from watcher.store import Store
+
+    path = _config_file(tmp_path, site.url("/kinship"), hook=True)
+    path.write_text(
+        path.read_text() + '[[route]]\ntargets = ["hook"]\nmode = "daily"\n', encoding="utf-8"
+    )
+    env = {"HOOK_URL": f"json://127.0.0.1:{receiver.port}/hook"}
+    config = load_config(path, environ=env)
+    at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    site.set("/kinship", html_page("Kinship care", PARAS))
+    asyncio.run(check_once(config, clock=lambda: at))
+    for n, extra in enumerate(EDITED[3:]):
+        site.set("/kinship", html_page("Kinship care", [*EDITED[:3], *EDITED[3 : 4 + n]]))
+        moment = at + timedelta(hours=1 + n)
+        asyncio.run(check_once(config, clock=lambda moment=moment: moment))
+        assert extra
+    assert receiver.requests(method="POST") == []  # held for the digest
+    later = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    asyncio.run(check_once(config, clock=lambda: later))
+    [digest] = [json.loads(h.body) for h in receiver.requests(method="POST")]
+    _validate(digest)
+    assert digest["event"] == "digest" and len(digest["changes"]) == 2
+    assert [c["id"] for c in digest["changes"]] == [1, 2]
+    assert all(c["link"].startswith(f"{PUBLIC}/changes/") for c in digest["changes"])
+
+    store = Store.open(config.settings.state_dir)
+    try:
+        sent = asyncio.run(
+            Deliverer(store=store, targets={"hook": config.targets[0]}).send_test("hook")
+        )
+    finally:
+        store.close()
+    assert sent is None
+    probe = json.loads(receiver.requests(method="POST")[-1].body)
+    _validate(probe)
+    assert probe == {
+        "schema": "watcher.change.v1",
+        "schema_version": 1,
+        "event": "test",
+        "target": "hook",
+    }
