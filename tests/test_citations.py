@@ -390,3 +390,30 @@ def test_a_json_digest_and_a_test_message_validate(
         "event": "test",
         "target": "hook",
     }
+
+
+def test_topics_and_story_are_read_from_the_change_when_it_carries_them() -> None:
+    from dataclasses import dataclass
+
+    from watcher.structured import story_of, topics_of
+
+    @dataclass(frozen=True)
+    class Topic:
+        name: str
+        sentence: str
+
+    @dataclass(frozen=True)
+    class Story:
+        id: int
+        title: str
+
+    class Row:
+        topics = (Topic("kinship", "About kinship care."), ("funding", "£40 million."))
+        story = Story(4, "Kinship allowance")
+
+    assert topics_of(Row()) == [
+        {"name": "kinship", "sentence": "About kinship care."},
+        {"name": "funding", "sentence": "£40 million."},
+    ]
+    assert story_of(Row()) == {"id": 4, "title": "Kinship allowance"}
+    assert topics_of(object()) == [] and story_of(object()) is None

@@ -11,6 +11,7 @@ the web app). It never holds a notify target's address or any other secret.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from watcher.rows import ChangeRow, DeadlineRow
@@ -49,6 +50,8 @@ def story_of(row: object) -> Any:
     story = getattr(row, "story", None)
     if story is None or isinstance(story, str | int | float | bool | dict):
         return story
+    if is_dataclass(story) and not isinstance(story, type):
+        return asdict(story)
     return {k: v for k, v in vars(story).items() if not k.startswith("_")}
 
 
