@@ -201,8 +201,19 @@ def test_change_json_has_one_shape_for_cli_api_and_exports() -> None:
     assert cli["confidence"] == 0.82 and cli["before"] == "a" * 64 and "link" not in cli
     assert set(cli) == {
         *("id", "source", "url", "detected_at", "title", "summary", "category", "confidence"),
-        *("topics", "added", "removed", "evidence", "before", "after", "diff"),
+        *(
+            "topics",
+            "added",
+            "removed",
+            "evidence",
+            "before",
+            "after",
+            "diff",
+            "sha256",
+            "retrieved_at",
+        ),
     }
+    assert cli["sha256"] == cli["after"] and cli["retrieved_at"] == cli["detected_at"]
     assert cli["evidence"]["categories"][0]["label"] == "funding"
     api = change_json(replace(ROW, review_state="reviewed"), "http://w")
     assert api["link"] == "http://w/changes/7" and api["review_state"] == "reviewed"

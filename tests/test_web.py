@@ -119,10 +119,13 @@ def test_every_template_is_autoescaped() -> None:
 def test_hostile_page_text_is_inert_on_every_page(local: TestClient, config: Config) -> None:
     ids = change_ids(config)
     hostile = ids["sector-news"]
+    stored = local.get(f"/api/changes/{hostile}").json()
     pages = [
         "/",
         "/?source=sector-news",
         f"/changes/{hostile}",
+        f"/snapshots/{stored['after']}",  # the archived copy's permalink
+        f"/snapshots/{stored['before']}",
         f"/changes/{hostile}?view=side",
         "/sources",
         "/sources/sector-news",
@@ -143,6 +146,9 @@ def test_hostile_page_text_is_inert_on_every_page(local: TestClient, config: Con
             assert urlsplit(url).scheme in ("", "http", "https"), f"{url!r} on {path}"
     # The escaped form is there: the text is shown, not dropped.
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in local.get(f"/changes/{hostile}").text
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt;" in local.get(f"/snapshots/{stored['after']}").text
+    )
 
 
 def test_page_text_in_json_and_snapshots_is_data(local: TestClient, config: Config) -> None:

@@ -309,3 +309,43 @@ def test_home_page_pictures_each_topic_and_the_deadlines_in_chromium(
         server.should_exit = True
         thread.join(10)
     assert problems == [], f"the browser reported: {problems}"
+
+
+def test_change_page_cite_box_in_chromium(served: tuple[str, Config]) -> None:
+    """The cite box on a change page: the citation as copyable text (no script needed), its
+    hash the stored text's, and the archived copy it links to; no console errors."""
+    import hashlib
+
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _config = served
+    ARTEFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless=new", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 900}, java_script_enabled=False)
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on(
+            "response",
+            lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        page.goto(base + "/?category=consultation_open")
+        page.get_by_role("link", name=CONSULTATION_TITLE).click()
+        box = page.locator("#cite")
+        expect(box.get_by_role("heading", name="Cite this change")).to_be_visible()
+        citation = page.locator("#cite-text").input_value()
+        assert citation.startswith("dfe-kinship.") and "Retrieved: " in citation
+        digest = citation.split("SHA-256 of the stored text: ", 1)[1].split()[0]
+        expect(box).to_contain_text("checked: the stored text has this hash")
+        box.scroll_into_view_if_needed()
+        box.screenshot(path=str(ARTEFACTS / "change-cite.png"))
+        page.get_by_role("link", name="after").click()
+        expect(page.locator("code.hash").first).to_have_text(digest)
+        stored = page.request.get(f"{base}/snapshots/{digest}.txt").body()
+        assert hashlib.sha256(stored).hexdigest() == digest
+        page.screenshot(path=str(ARTEFACTS / "snapshot-permalink.png"), full_page=True)
+        browser.close()
+    assert problems == [], f"console errors: {problems}"

@@ -135,7 +135,13 @@ def change_json(
             before=row.before_hash,
             after=row.after_hash,
             diff=diff_to_dict(row.diff),
+            # The citation: the SHA-256 of the stored text after the change (recomputable from
+            # the archived copy) and when the page was retrieved.
+            sha256=row.after_hash,
+            retrieved_at=row.detected_at,
         )
+        if base is not None:
+            out["permalink"] = f"{base}/snapshots/{row.after_hash}"
     if detail and isinstance(row, ChangeDetail):
         out.update(
             reviews=[asdict(r) for r in row.reviews],

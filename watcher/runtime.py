@@ -70,6 +70,7 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 sources={s.name: s for s in config.sources},
                 storm=StormPolicy(settings.storm_share, settings.storm_min_sources),
                 link=change_link(config),
+                public_url=config.web.public_url,
             )
             try:
                 yield Runtime(config, store, checker, deliverer)

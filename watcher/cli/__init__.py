@@ -1,8 +1,9 @@
 """The `watcher` command: thin commands over the same functions the daemon uses.
 
 One module per group of commands (daemon.py: check, run, serve; records.py: changes, sources,
-explain, deadlines; adding.py: add; classifying.py: classify, correct, retrain; alerts.py: alerts,
-notify; state.py: health, backup, migrate, prune, logins, calendar-link); each registers its commands on `cli`.
+explain, deadlines; citing.py: cite; adding.py: add; classifying.py: classify, correct, retrain;
+alerts.py: alerts, notify; state.py: health, backup, migrate, prune, logins, calendar-link); each
+registers its commands on `cli`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 import click
 
-from watcher.cli import adding, alerts, classifying, daemon, records, state
+from watcher.cli import adding, alerts, citing, classifying, daemon, records, state
 from watcher.cli.group import cli
 from watcher.cli.output import terminal_safe
 from watcher.errors import WatcherError
@@ -21,6 +22,7 @@ from watcher.store import DatabaseError
 __all__ = [
     "adding",
     "alerts",
+    "citing",
     "classifying",
     "cli",
     "daemon",

@@ -21,7 +21,18 @@ ROUTE_KEYS = (
     "mode",
 )
 MODES = ("immediate", "hourly", "daily", "weekly")
-FORMATS = ("slack", "email", "text", "mattermost", "discord", "teams", "telegram", "matrix")
+FORMATS = (
+    "slack",
+    "email",
+    "text",
+    "mattermost",
+    "discord",
+    "teams",
+    "telegram",
+    "matrix",
+    "json",  # the change as data (docs/schema/change-v1.json): needs a json:// or jsons:// URL
+)
+JSON_SCHEMES = ("json", "jsons")
 
 
 class AlertReader(Reader):
@@ -47,7 +58,16 @@ class AlertReader(Reader):
                 self.where.key("format", "notify", index) or header,
                 f"{what}: format must be one of {', '.join(FORMATS)} (or left out), not {fmt!r}",
             )
-        return NotifyTarget(name=name, env=env, secret=self.secret(env, what, env_line), format=fmt)
+        secret = self.secret(env, what, env_line)
+        if fmt == "json" and secret is not None:
+            scheme = secret.reveal().split(":", 1)[0].strip().lower()
+            if scheme not in JSON_SCHEMES:
+                raise self.fail(
+                    self.where.key("format", "notify", index) or header,
+                    f'{what}: format = "json" needs a json:// or jsons:// Apprise URL in ${env} '
+                    "(value hidden), which posts the change as one JSON object",
+                )
+        return NotifyTarget(name=name, env=env, secret=secret, format=fmt)
 
     def route(
         self,

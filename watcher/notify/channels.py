@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.notify.spans import (
@@ -70,8 +71,9 @@ class Message:
 
     title: str
     body: str
-    format: str  # "text", "html" or "markdown": the apprise NotifyFormat value to send with
+    format: str  # "text", "html", "markdown", or "json" (data: see notify/deliver.py)
     alt: str = ""  # email only: our own plain-text rendering of the same message
+    data: Mapping[str, Any] | None = None  # "json" only: the object to post (watcher.structured)
 
 
 def channel_for(apprise_url_scheme: str, override: str | None = None) -> str:

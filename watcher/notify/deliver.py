@@ -34,12 +34,23 @@ from watcher.notify.render import (
     render_test,
 )
 from watcher.rows import ChangeRow, OutboxRow, SourceRow
-from watcher.store import Store
+from watcher.store import Store, reads
+from watcher.structured import (
+    batch_object,
+    change_object,
+    health_object,
+    probe_object,
+    reminder_object,
+)
 
 log = logging.getLogger(__name__)
 # Apprise's NotifyFormat values, by name: apprise itself (60 ms to import) is imported only when
 # a target is checked or an alert is sent, so a pass with nothing to send never pays for it.
-FORMATS = {"text": "text", "html": "html", "markdown": "markdown"}
+FORMATS = {"text": "text", "html": "html", "markdown": "markdown", "json": "text"}
+# A `format = "json"` target receives the change as data (watcher.structured): Apprise's json://
+# and jsons:// post one JSON object, whose own keys are replaced by ours (see `_as_data`).
+JSON_SCHEMES = frozenset({"json", "jsons"})
+APPRISE_JSON_KEYS = ("version", "message", "attachments", "type")  # "title" carries ours
 
 
 # A claim left by a sender that died mid-send is taken over after this long (at once when the
@@ -65,6 +76,13 @@ def check_targets(targets: Sequence[NotifyTarget]) -> None:
         ]
     finally:
         quiet.setLevel(level)
+    for target in targets:
+        if target.format == "json" and target.secret and target.scheme not in JSON_SCHEMES:
+            raise ConfigError(
+                f'notify target {target.name!r}: format = "json" needs a json:// or jsons:// '
+                f"Apprise URL in ${target.env} (value hidden), which posts the change as "
+                "one JSON object"
+            )
     for target in unusable:
         raise ConfigError(
             f"notify target {target.name!r}: Apprise cannot use the URL in ${target.env} "
@@ -112,6 +130,7 @@ class Deliverer:
     sources: Mapping[str, Source] = field(default_factory=dict)
     storm: StormPolicy = field(default_factory=StormPolicy)
     link: Callable[[int], str | None] = lambda _change_id: None
+    public_url: str | None = None  # the web app's address, for links in JSON payloads
     # Checks finishing together each ask for delivery; one at a time, or a row is sent twice.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
@@ -167,7 +186,10 @@ class Deliverer:
             )
         channel = channel_for(target.scheme, target.format)
         try:
-            message = self._render(batch, channel)
+            if target.format == "json":
+                message = self._render_data(batch)
+            else:
+                message = self._render(batch, channel)
         except LookupError as exc:
             return str(exc), None
         return await asyncio.to_thread(_notify, target, message, self.clock())
@@ -219,6 +241,41 @@ class Deliverer:
             return render_storm(batch.scope, ordered, total, channel, links)
         return render_change(ordered[0], channel, links.get(ordered[0].id))
 
+    def _change_object(self, change_id: int) -> dict[str, Any]:
+        row = reads.change(self.store, change_id)
+        if row is None:
+            raise LookupError(f"change {change_id} no longer exists")
+        return change_object(row, self.public_url)
+
+    def _render_data(self, batch: Batch) -> Message:
+        """The batch as data for a `format = "json"` target (docs/schema/change-v1.json)."""
+        row = batch.rows[0]
+        data: dict[str, Any]
+        if batch.kind == "health":
+            payload: dict[str, Any] = json.loads(row.payload or "{}")
+            data = health_object(
+                row.source or "", payload.get("state", "failing"), payload.get("reason", "")
+            )
+            return Message(f"{data['source']}: {data['state']}", "health", "json", data=data)
+        ids = [r.change_id for r in batch.rows if r.change_id is not None]
+        if not ids:
+            raise LookupError(f"change {row.change_id} no longer exists")
+        if batch.kind == "reminder":
+            deadline = self.store.deadline(row.deadline_id or -1)
+            if deadline is None:
+                raise LookupError(f"deadline {row.deadline_id} no longer exists")
+            data = reminder_object(deadline, row.days or 0, self._change_object(ids[0]))
+            return Message(f"closes {deadline.due}", "reminder", "json", data=data)
+        if batch.kind in ("digest", "storm"):
+            objects = sorted(
+                (self._change_object(i) for i in dict.fromkeys(ids)),
+                key=lambda o: (o["detected_at"], o["id"]),
+            )
+            data = batch_object(batch.kind, batch.scope, objects)
+            return Message(f"{len(objects)} changes", batch.kind, "json", data=data)
+        data = self._change_object(ids[0])
+        return Message(str(data["title"]), "change", "json", data=data)
+
     def _changes(self, ids: Sequence[int]) -> dict[int, ChangeRow]:
         return {c.id: c for c in self.store.changes(ids=list(ids))} if ids else {}
 
@@ -226,7 +283,10 @@ class Deliverer:
         target = self.targets.get(name)
         if target is None or target.secret is None:
             return f"target {name!r} has no Apprise URL set (environment variable unset)"
-        message = render_test(name, channel_for(target.scheme, target.format))
+        if target.format == "json":
+            message = Message("test", "test", "json", data=probe_object(name))
+        else:
+            message = render_test(name, channel_for(target.scheme, target.format))
         error, _ = await asyncio.to_thread(_notify, target, message, self.clock())
         return error
 
@@ -238,12 +298,48 @@ def _notify(
     import apprise
 
     ap = apprise.Apprise()
-    if not ap.add(target.secret.reveal()):
+    if message.format == "json":
+        plugin = _as_data(target, message) if target.scheme in JSON_SCHEMES else None
+        if plugin is None or not ap.add(plugin):
+            return (
+                f'target {target.name!r}: format = "json" needs a json:// or jsons:// Apprise URL '
+                f"in ${target.env}",
+                None,
+            )
+    elif not ap.add(target.secret.reveal()):
         return f"target {target.name!r}: Apprise does not understand the URL in ${target.env}", None
     capture.reset()
-    ok = ap.notify(title=message.title, body=message.body, body_format=FORMATS[message.format])
+    title = message.title
+    if message.format == "json" and message.data is not None:
+        title = str(message.data.get("title", ""))  # as the object has it, uncut
+    ok = ap.notify(title=title, body=message.body, body_format=FORMATS[message.format])
     if ok:
         return None, None
     wait = capture.retry_after(now)
     asked = f" (asked to wait {int(wait.total_seconds())} s)" if wait else ""
     return f"target {target.name!r}: Apprise reported a failed send{asked}", wait
+
+
+def _as_data(target: NotifyTarget, message: Message) -> Any:
+    """Apprise's json:// plugin set to post `message.data` as the whole JSON object.
+
+    The plugin posts {"version", "title", "message", "attachments", "type"} plus its "payload
+    extras" (the URL's `:key=value` entries): an extra naming one of its own keys with an empty
+    value drops that key, any other extra is added as it is. So its keys are dropped and ours
+    added, the title going through as Apprise's own title (uncut). The URL's own extras stay.
+    """
+    import apprise
+
+    assert target.secret is not None and message.data is not None
+    plugin: Any = apprise.Apprise.instantiate(target.secret.reveal())
+    if plugin is None:
+        return None
+    data = dict(message.data)
+    dropped = APPRISE_JSON_KEYS if "title" in data else (*APPRISE_JSON_KEYS, "title")
+    title = str(data.pop("title", ""))
+    extras = dict(getattr(plugin, "payload_extras", {}) or {})
+    extras.update({key: "" for key in dropped})
+    extras.update(data)
+    plugin.payload_extras = extras
+    plugin.title_maxlen = max(plugin.title_maxlen, len(title) + 1)
+    return plugin

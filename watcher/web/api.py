@@ -16,7 +16,8 @@ from starlette.responses import (
 from watcher import metrics
 from watcher.heartbeat import HEALTH_MAX_AGE
 from watcher.presentation import deadline_json
-from watcher.store import REVIEW_STATES, ops, reads
+from watcher.store import REVIEW_STATES, archive, ops, reads
+from watcher.structured import change_object
 from watcher.web import feeds
 from watcher.web.core import WebCore, int_param
 from watcher.web.pages import next_check
@@ -31,6 +32,9 @@ API_DOC = {
         + ", ".join(REVIEW_STATES)
         + ")",
         "GET /api/changes/{id}": "one change with diff, evidence, reviews and corrections",
+        "GET /api/v1/changes": "changes as change-v1 objects (docs/schema/change-v1.json, the "
+        "object JSON webhooks receive), newest first; the same filters as /api/changes",
+        "GET /api/v1/changes/{id}": "one change as its change-v1 object",
         "GET /api/sources": "every source with its status",
         "GET /api/deadlines": "upcoming consultation closing dates",
         "GET /api/search?q=words": "changes matching every word (word* for a prefix), best first",
@@ -61,6 +65,7 @@ class Api(WebCore):
         rows = await self.db(reads.full_changes, filters, 50)
         query = urlencode(filters.params())
         base = self.base(request)
+        deadlines = await self.db(archive.deadlines_of, [r.id for r in rows])
         described = ", ".join(f"{k} {v}" for k, v in filters.params().items())
         body = feeds.atom(
             rows,
@@ -68,6 +73,7 @@ class Api(WebCore):
             feed_url=f"{base}/feed.atom" + (f"?{query}" if query else ""),
             base=base,
             now=self.clock(),
+            structured={r.id: change_object(r, base, deadlines.get(r.id, [])) for r in rows},
         )
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
@@ -121,6 +127,25 @@ class Api(WebCore):
         if row is None:
             return JSONResponse({"error": "no such change"}, status_code=404)
         return JSONResponse(feeds.change_detail(row, self.base(request)))
+
+    async def api_v1_changes(self, request: Request) -> Response:
+        filters = self.filters(request)
+        page_no = int_param(request.query_params.get("page"), 1, 1, 1_000_000)
+        per_page = int_param(request.query_params.get("per_page"), 50, 1, reads.MAX_PER_PAGE)
+        page = await self.db(reads.timeline, filters, page_no, per_page)
+        ids = [r.id for r in page.items]
+        rows = await self.db(archive.changes_by_id, ids)
+        deadlines = await self.db(archive.deadlines_of, ids)
+        base = self.base(request)
+        return self.listing(
+            request, page, [change_object(r, base, deadlines.get(r.id, [])) for r in rows]
+        )
+
+    async def api_v1_change(self, request: Request) -> Response:
+        row = await self.db(reads.change, request.path_params["change_id"])
+        if row is None:
+            return JSONResponse({"error": "no such change"}, status_code=404)
+        return JSONResponse(change_object(row, self.base(request)))
 
     async def api_sources(self, request: Request) -> Response:
         rows = {r.name: r for r in await self.db(reads.sources)}

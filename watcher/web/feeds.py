@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -32,7 +32,13 @@ CSV_COLUMNS = (
     "evidence",
     "url",
     "link",
+    "sha256",
+    "retrieved_at",
+    "permalink",
 )
+# Atom entries carry the change-v1 object (watcher.structured) as elements of this namespace.
+CHANGE_NS = "https://watcher.invalid/schema/change-v1"
+XML_NAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def xml_text(text: object) -> str:
@@ -62,11 +68,44 @@ def search_hit(row: SearchHit, base: str) -> dict[str, Any]:
     }
 
 
+def data_element(parent: ET.Element, key: str, value: Any) -> ET.Element:
+    """A JSON value as XML in the change namespace: an object's keys become child elements, a
+    list's entries `item` elements, null an empty element with nil="true", anything else its
+    text (true/false in lower case, as JSON writes them)."""
+    name = XML_NAME_BAD.sub("_", key) or "_"
+    if not (name[0].isalpha() or name[0] == "_"):
+        name = "_" + name
+    element = ET.SubElement(parent, f"{{{CHANGE_NS}}}{name}")
+    if value is None:
+        element.set("nil", "true")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            data_element(element, str(k), v)
+    elif isinstance(value, list | tuple):
+        element.set("list", "true")
+        for v in value:
+            data_element(element, "item", v)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    else:
+        element.text = xml_text(value)
+    return element
+
+
 def atom(
-    rows: Sequence[ChangeRow], *, title: str, feed_url: str, base: str, now: datetime
+    rows: Sequence[ChangeRow],
+    *,
+    title: str,
+    feed_url: str,
+    base: str,
+    now: datetime,
+    structured: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> bytes:
-    """An Atom 1.0 feed of changes (full rows, newest first). ElementTree escapes every value."""
+    """An Atom 1.0 feed of changes (full rows, newest first). ElementTree escapes every value.
+    With `structured` (change id to its change-v1 object), each entry carries its object as a
+    `change` element in the CHANGE_NS namespace (see `data_element`)."""
     ET.register_namespace("", ATOM)
+    ET.register_namespace("w", CHANGE_NS)
 
     def sub(parent: ET.Element, tag: str, text: object = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
@@ -94,6 +133,9 @@ def atom(
         sub(entry, "link", rel="alternate", href=link)
         if row.category:
             sub(entry, "category", term=xml_text(row.category))
+        data = (structured or {}).get(row.id)
+        if data is not None:
+            data_element(entry, "change", data)
         lines = [row.sentence or "", row.summary, "", render_diff(row.diff, 40)]
         sub(
             entry,
@@ -116,5 +158,11 @@ def to_csv(rows: Sequence[ChangeRow | TimelineItem], base: str) -> str:
     for row in rows:
         item = change_summary(row, base)
         item["evidence"] = item.pop("evidence_sentence")
+        if isinstance(row, ChangeRow):
+            item.update(
+                sha256=row.after_hash,
+                retrieved_at=row.detected_at,
+                permalink=f"{base}/snapshots/{row.after_hash}",
+            )
         writer.writerow([_cell(item.get(column)) for column in CSV_COLUMNS])
     return out.getvalue()

@@ -15,10 +15,11 @@ from starlette.responses import (
     Response,
 )
 
+from watcher import citation
 from watcher.categories import CATEGORIES as LABELS
 from watcher.explain import read_notes
 from watcher.rows import SourceRow
-from watcher.store import REVIEW_STATES, Store, reads
+from watcher.store import REVIEW_STATES, Store, archive, reads
 from watcher.store import topics as tagged
 from watcher.web import charts, present
 from watcher.web.auth import (
@@ -70,6 +71,8 @@ class Pages(WebCore):
             raise HTTPException(404, "no such change")
         diff = row.diff
         view = "side" if request.query_params.get("view") == "side" else "inline"
+        stored = await self.db(reads.snapshot_text, row.after_hash)
+        cited = citation.cite(row, stored, self.base(request))
         return await self.page(
             request,
             "change.html",
@@ -86,6 +89,25 @@ class Pages(WebCore):
             topics=row.topics,
             reviewer=session_of(request.scope).user,
             saved=request.query_params.get("saved", ""),
+            citation=cited,
+            cite_text=citation.as_text(cited),
+            cite_markdown=citation.as_markdown(cited),
+            cite_bibtex=citation.as_bibtex(cited),
+        )
+
+    async def snapshot_page(self, request: Request) -> Response:
+        """A stored page version's permalink: the text as retrieved, its SHA-256 (recomputed
+        here, so a damaged copy says so), and where and when it was retrieved."""
+        digest = request.path_params["digest"]
+        record = await self.db(archive.snapshot_record, digest) if HEX.match(digest) else None
+        if record is None:
+            raise HTTPException(404, "no such snapshot")
+        return await self.page(
+            request,
+            "snapshot.html",
+            record=record,
+            verified=citation.digest(record.text) == record.hash,
+            permalink=f"{self.base(request)}/snapshots/{record.hash}",
         )
 
     async def snapshot(self, request: Request) -> Response:

@@ -1,0 +1,146 @@
+"""A change as data: the versioned object JSON webhooks receive, `/api/v1/changes` returns and
+the Atom feed carries, described by docs/schema/change-v1.json. Pure.
+
+One builder for every surface, so a field added here reaches them all at once. The object holds
+what the change says (categories with confidence, facts, evidence sentences, topics, deadlines),
+where it came from (source, URL, retrieval time, the SHA-256 of the stored text) and where to
+read it (the change page and the archived copy, when `[web] public_url` says where staff reach
+the web app). It never holds a notify target's address or any other secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from watcher.rows import ChangeRow, DeadlineRow
+
+SCHEMA = "watcher.change.v1"
+SCHEMA_VERSION = 1
+SCHEMA_PATH = "docs/schema/change-v1.json"
+EVENTS = ("change", "digest", "storm", "reminder", "health", "test")
+
+
+def _envelope(event: str) -> dict[str, Any]:
+    return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "event": event}
+
+
+def topics_of(row: object) -> list[dict[str, str]]:
+    """The change's topics as [{name, sentence}]: [] until changes carry topics. Accepts what a
+    topic may be stored as: a (name, sentence) pair, a mapping, or an object with those fields."""
+    out: list[dict[str, str]] = []
+    for topic in getattr(row, "topics", None) or ():
+        if isinstance(topic, str):
+            name, sentence = topic, ""
+        elif isinstance(topic, Mapping):
+            name, sentence = topic.get("name", ""), topic.get("sentence", "")
+        elif isinstance(topic, tuple | list):
+            name = topic[0] if topic else ""
+            sentence = topic[1] if len(topic) > 1 else ""
+        else:
+            name, sentence = getattr(topic, "name", ""), getattr(topic, "sentence", "")
+        out.append({"name": str(name), "sentence": str(sentence or "")})
+    return out
+
+
+def story_of(row: object) -> Any:
+    """The change's story, when changes carry one (another part of watcher builds stories);
+    null until then."""
+    story = getattr(row, "story", None)
+    if story is None or isinstance(story, str | int | float | bool | dict):
+        return story
+    if is_dataclass(story) and not isinstance(story, type):
+        return asdict(story)
+    return {k: v for k, v in vars(story).items() if not k.startswith("_")}
+
+
+def links(base: str | None, row: ChangeRow) -> tuple[str | None, str | None, str | None]:
+    """The change page, and the archived copies after and before, in the web app at `base`."""
+    if not base:
+        return None, None, None
+    base = base.rstrip("/")
+    return (
+        f"{base}/changes/{row.id}",
+        f"{base}/snapshots/{row.after_hash}",
+        f"{base}/snapshots/{row.before_hash}",
+    )
+
+
+def change_object(
+    row: ChangeRow,
+    base: str | None = None,
+    deadlines: Sequence[DeadlineRow] | None = None,
+) -> dict[str, Any]:
+    """The change-v1 object. `deadlines` are the stored closing dates (a ChangeDetail carries
+    its own); `base` the web app's address for links (none: links are null)."""
+    evidence = row.evidence
+    if deadlines is None:
+        deadlines = getattr(row, "deadlines", ())
+    link, permalink, before_permalink = links(base, row)
+    out = _envelope("change")
+    out.update(
+        id=row.id,
+        kind=row.kind,
+        source=row.source,
+        url=row.url,
+        title=row.title,
+        summary=row.summary,
+        category=row.category,
+        categories=[
+            {"name": name, "confidence": float(confidence), "sentence": sentence}
+            for name, confidence, sentence in evidence.categories
+        ],
+        facts=[
+            {
+                "kind": fact.kind,
+                "text": fact.text,
+                "value": fact.value,
+                "sentence": evidence.sentences[i] if 0 <= i < len(evidence.sentences) else "",
+            }
+            for fact, i in zip(evidence.facts, evidence.of, strict=False)
+        ],
+        evidence=list(evidence.sentences),
+        topics=topics_of(row),
+        story=story_of(row),
+        deadlines=[{"due": d.due, "text": d.text, "sentence": d.sentence} for d in deadlines],
+        detected_at=row.detected_at,
+        link=link,
+        snapshot={
+            "sha256": row.after_hash,
+            "retrieved_at": row.detected_at,
+            "permalink": permalink,
+            "before_sha256": row.before_hash,
+            "before_permalink": before_permalink,
+        },
+    )
+    return out
+
+
+def batch_object(event: str, scope: str, changes: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A digest or storm summary: several change objects in one message."""
+    out = _envelope(event)
+    out.update(scope=scope, changes=list(changes))
+    return out
+
+
+def reminder_object(deadline: DeadlineRow, days: int, change: dict[str, Any]) -> dict[str, Any]:
+    out = _envelope("reminder")
+    out.update(
+        days=days,
+        deadline={"due": deadline.due, "text": deadline.text, "sentence": deadline.sentence},
+        change=change,
+    )
+    return out
+
+
+def health_object(source: str, state: str, reason: str) -> dict[str, Any]:
+    out = _envelope("health")
+    out.update(source=source, state=state, reason=reason)
+    return out
+
+
+def probe_object(target: str) -> dict[str, Any]:
+    out = _envelope("test")
+    out.update(target=target)
+    return out
