@@ -47,6 +47,7 @@ PURE = [
     "urls.py",
     "discover.py",
     "kinds/pdf.py",
+    "stories.py",
 ]
 IO_MODULES = {
     "httpx",

@@ -8,6 +8,7 @@ the tests read from here (`Message`, `channel_for`, `CHANNELS`...) are re-export
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from watcher import presentation
@@ -37,6 +38,7 @@ from watcher.notify.spans import (
 from watcher.notify.spans import link as link_span
 from watcher.presentation import days_left, is_web_url, when
 from watcher.rows import ChangeRow, DeadlineRow, SourceRow
+from watcher.stories import StoryMark, story_line
 
 MAX_DIFF_LINES = 20
 MAX_LINE_CHARS = 300
@@ -177,9 +179,13 @@ def _footer(change: ChangeRow, link: str | None) -> Block:
     return [[plain(f"Category: {_confidence(change)}")], parts]
 
 
-def render_change(change: ChangeRow, channel: str, link: str | None = None) -> Message:
-    """One stored change as an alert for `channel`."""
+def render_change(
+    change: ChangeRow, channel: str, link: str | None = None, story: StoryMark | None = None
+) -> Message:
+    """One stored change as an alert for `channel`; in a story, it says which and where."""
     blocks = [_evidence(change), diff_lines(change.diff), _footer(change, link)]
+    if story is not None:
+        blocks.insert(0, [[strong(clean(story_line(story)))]])
     return compose(change_title(change), blocks, channel)
 
 
@@ -230,21 +236,35 @@ def render_digest(
     period: str,
     channel: str,
     links: Mapping[int, str] | None = None,
+    stories: Mapping[int, StoryMark] | None = None,
 ) -> Message:
-    """Several changes in one message, grouped by category, largest group first."""
-    links = links or {}
+    """Several changes in one message: those in a story together under its name (the story
+    with most first), then the rest by category, largest group first."""
+    links, stories = links or {}, stories or {}
     groups: dict[str, list[ChangeRow]] = {}
+    told: dict[int, list[ChangeRow]] = {}
+    named: dict[int, str] = {}
     for change in changes:
-        groups.setdefault(change.category or "none", []).append(change)
+        mark = stories.get(change.id)
+        if mark is not None:
+            told.setdefault(mark.story_id, []).append(change)
+            named[mark.story_id] = mark.title
+        else:
+            groups.setdefault(change.category or "none", []).append(change)
     ordered = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), category_label(kv[0]))))
+    counts = Counter(change.category or "none" for change in changes)
     n = len(changes)
     title = f"{clean(period).capitalize()} digest: {n} change{'s' if n != 1 else ''}"
     if n:
-        title += f" ({_counted({c: len(g) for c, g in ordered.items()})})"
+        by_size = sorted(counts.items(), key=lambda kv: (-kv[1], category_label(kv[0])))
+        title += f" ({_counted(dict(by_size))})"
+    headed = [(f"Story: {clean(named[sid])}", group) for sid, group in told.items()]
+    headed.sort(key=lambda hg: -len(hg[1]))
+    headed += [(category_label(category), group) for category, group in ordered.items()]
     blocks: list[Block] = []
     listed = 0
-    for category, group in ordered.items():
-        blocks.append([[strong(f"{category_label(category)} ({len(group)})")]])
+    for heading, group in headed:
+        blocks.append([[strong(f"{heading} ({len(group)})")]])
         for change in group:
             if listed >= MAX_DIGEST_ITEMS:
                 break

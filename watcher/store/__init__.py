@@ -16,9 +16,10 @@ from watcher.store.reads import ReadStore
 from watcher.store.reviews import ReviewStore
 from watcher.store.schema import DB_NAME, REVIEW_STATES, migrations
 from watcher.store.sessions import SessionStore
+from watcher.store.stories import StoryStore
 
 
-class Store(CheckStore, AlertStore, ReadStore, ReviewStore, SessionStore):
+class Store(CheckStore, AlertStore, ReadStore, ReviewStore, SessionStore, StoryStore):
     """One SQLite file in WAL mode. Open with `Store.open(state_dir)`."""
 
 

@@ -39,12 +39,13 @@ from watcher.web.auth import (
 from watcher.web.core import HERE, REVIEW_WORDS, WebCore, environment
 from watcher.web.logins import Logins
 from watcher.web.pages import Pages
+from watcher.web.stories import StoryPages
 
 log = logging.getLogger(__name__)
 __all__ = ["API_DOC", "REVIEW_WORDS", "WebApp", "WebCore", "create_app", "environment"]
 
 
-class WebApp(Pages, Api):
+class WebApp(Pages, Api, StoryPages):
     """The routes, over one read connection to the state database."""
 
     async def login_form(self, request: Request) -> Response:
@@ -103,6 +104,10 @@ class WebApp(Pages, Api):
             Route("/search", self.search),
             Route("/deadlines", self.deadlines),
             Route("/publications", self.publications),
+            Route("/stories", self.stories_list),
+            Route("/stories/{story_id:int}", self.story),
+            Route("/stories/{story_id:int}/split", self.story_split, methods=["POST"]),
+            Route("/stories/{story_id:int}/merge", self.story_merge, methods=["POST"]),
             Route("/feed.atom", self.feed),
             Route("/export.csv", self.export_csv),
             Route("/export.json", self.export_json),

@@ -64,6 +64,7 @@ class Pages(WebCore):
             facts=row.evidence.facts,
             reviewer=session_of(request.scope).user,
             saved=request.query_params.get("saved", ""),
+            story=await self.db(Store.story_of, row.id),
         )
 
     async def snapshot(self, request: Request) -> Response:
