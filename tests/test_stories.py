@@ -215,7 +215,8 @@ def test_the_government_response_and_its_reaction_are_one_story(
         assert set(report.sources) == {"fostering-network", "sector-feature", "care-review-roundup"}
         assert FINAL_REPORT in store.story(report.id).entries[0].reason  # type: ignore[union-attr]
         # The page frame (menus, the GOV.UK front page, sharing buttons) tied nothing.
-        keys = [json.loads(k) for (k,) in store.conn.execute("SELECT links FROM story_keys")]
+        rows = store.conn.execute("SELECT keys FROM story_keys").fetchall()
+        keys = [json.loads(k)["links"] for (k,) in rows]
         assert not any("twitter" in u or u == "https://www.gov.uk/" for k in keys for u in k)
         # What moved since the fifth day: only the response's story, formed on day 8 when the
         # reaction came (both its changes joined it then).

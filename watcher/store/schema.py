@@ -393,8 +393,8 @@ def m012_stories(db: Database) -> None:  # tables of watcher/store/stories.py
             linked_by TEXT);
         CREATE UNIQUE INDEX story_links_change ON story_links(change_id);
         CREATE INDEX story_links_story ON story_links(story_id, linked_at);
-        CREATE TABLE story_keys (change_id INTEGER PRIMARY KEY REFERENCES changes(id), at TEXT
-            NOT NULL, links TEXT NOT NULL DEFAULT '[]', names TEXT NOT NULL DEFAULT '[]');
+        CREATE TABLE story_keys (change_id INTEGER PRIMARY KEY REFERENCES changes(id),
+            at TEXT NOT NULL, keys TEXT NOT NULL DEFAULT '{}');
         CREATE INDEX story_keys_at ON story_keys(at)
         """,
     )

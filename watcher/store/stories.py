@@ -90,9 +90,11 @@ def link_change(
     added = "\n".join(change.diff.added)
     links = linker.links_of(change.url, snapshot.links if snapshot else (), added)
     names = _names(change, snapshot, kind, added)
+    sketch = linker.sketch(added)
+    keys = {"links": links, "names": sorted(names), "text": sorted(sketch)}
     c.execute(
-        "INSERT OR REPLACE INTO story_keys (change_id, at, links, names) VALUES (?,?,?,?)",
-        (change_id, iso(change.detected_at), json.dumps(links), json.dumps(sorted(names))),
+        "INSERT OR REPLACE INTO story_keys (change_id, at, keys) VALUES (?,?,?)",
+        (change_id, iso(change.detected_at), json.dumps(keys)),
     )
     new = linker.Item(
         change_id,
@@ -104,6 +106,7 @@ def link_change(
         frozenset(links),
         frozenset(names),
         anchors=tuple(links.items()),
+        sketch=sketch,
     )
     since = iso(change.detected_at - linker.WINDOW)
     decision = linker.decide(new, _recent(c, since, change_id))
@@ -141,16 +144,16 @@ def _insert_link(
 
 def _recent(c: sqlite3.Connection, since: str, exclude: int) -> list[linker.Item]:
     rows = c.execute(
-        "SELECT ch.id, ch.detected_at, ch.source, ch.url, ch.title, ch.added, k.links, k.names, "
-        "l.story_id FROM story_keys k JOIN changes ch ON ch.id = k.change_id "
+        "SELECT ch.id, ch.detected_at, ch.source, ch.url, ch.title, k.keys, l.story_id "
+        "FROM story_keys k JOIN changes ch ON ch.id = k.change_id "
         "LEFT JOIN story_links l ON l.change_id = ch.id WHERE k.at >= ? AND ch.id != ? "
         "ORDER BY k.at DESC LIMIT ?",
         (since, exclude, CANDIDATES),
     ).fetchall()
     out = []
-    for cid, detected, source, url, title, added, links, names, story in rows:
-        linked = json.loads(links or "{}")
-        anchors = tuple(linked.items()) if isinstance(linked, dict) else ()
+    for cid, detected, source, url, title, raw, story in rows:
+        keys = json.loads(raw or "{}")
+        links = dict(keys.get("links") or {})
         out.append(
             linker.Item(
                 cid,
@@ -158,11 +161,11 @@ def _recent(c: sqlite3.Connection, since: str, exclude: int) -> list[linker.Item
                 source,
                 url,
                 title,
-                "\n".join(json.loads(added or "[]")),
-                frozenset(linked),
-                frozenset(json.loads(names)),
-                story,
-                anchors=anchors,
+                links=frozenset(links),
+                names=frozenset(keys.get("names") or ()),
+                story=story,
+                anchors=tuple(links.items()),
+                sketch=frozenset(keys.get("text") or ()),
             )
         )
     return out
