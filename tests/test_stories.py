@@ -4,6 +4,7 @@ their alerts, and the story pages with the staff's split and merge."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -13,13 +14,14 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import SEEDS, PageServer
+from tests.conftest import SEEDS, PageServer, html_page, write_config
 from tests.storydata import FINAL_REPORT, RESPONSE, START, fill_seeds
 from watcher import stories
-from watcher.config import Config
+from watcher.config import Config, load_config
 from watcher.diff import diff_blocks
 from watcher.notify.render import render_digest
 from watcher.rows import ChangeRow
+from watcher.runtime import check_once
 from watcher.store import Store
 from watcher.stories import Item, StoryMark, Tie, decide, document_names, links_of
 from watcher.web.app import create_app
@@ -318,3 +320,68 @@ def test_staff_merge_two_stories_then_split_a_change_out(client: TestClient) -> 
         f"{path}/split", data={"csrf": _csrf(client, path), "change_id": entry.group(1)}
     )
     assert again.status_code == 404
+
+
+def test_a_publication_and_a_page_naming_it_are_one_story(tmp_path: Path, site: PageServer) -> None:
+    """A feed names a new publication; a week later a sector page quotes its title: one story,
+    whose link to the publication names the publication's row too."""
+
+    def rss(entries: list[tuple[str, str]]) -> str:
+        items = "".join(
+            f"<item><title>{t}</title><link>{u}</link>"
+            "<pubDate>Sun, 01 Mar 2026 09:00:00 GMT</pubDate></item>"
+            for u, t in entries
+        )
+        return f'<?xml version="1.0"?><rss version="2.0"><channel><title>N</title>{items}</channel></rss>'
+
+    feed = {"Content-Type": "application/rss+xml"}
+    old = (site.url("/news/old.html"), "Annual report")
+    site.set("/news/old.html", html_page("Annual report", ["An older story."]))
+    site.set("/feed.xml", rss([old]), headers=feed)
+    intro = ["Kinship Care Alliance news for members."]
+    site.set("/sector", html_page("Member news", intro))
+    path = write_config(
+        tmp_path / "sources.toml",
+        [
+            {"name": "dfe-feed", "url": site.url("/feed.xml"), "kind": "feed"},
+            {"name": "alliance", "url": site.url("/sector")},
+        ],
+    )
+    config = load_config(path, environ={})
+    asyncio.run(check_once(config, clock=lambda: T0))
+    new = (site.url("/news/kinship.html"), "Kinship allowance consultation")
+    site.set(
+        "/news/kinship.html",
+        html_page(
+            "Kinship allowance consultation",
+            ["The Department for Education is consulting on a kinship allowance."],
+        ),
+    )
+    site.set("/feed.xml", rss([new, old]), headers=feed)
+    asyncio.run(check_once(config, clock=lambda: T0 + timedelta(days=1)))
+    site.set(
+        "/sector",
+        html_page(
+            "Member news",
+            [*intro, "We will answer the “Kinship Allowance Consultation” with our members."],
+        ),
+    )
+    asyncio.run(check_once(config, clock=lambda: T0 + timedelta(days=8)))
+    store = Store.open(config.settings.state_dir)
+    try:
+        ids = _by_source(store)
+        story = store.story_of(ids["alliance"])
+        assert story is not None and set(story.sources) == {"dfe-feed", "alliance"}
+        detail = store.story(story.id)
+        assert detail is not None
+        [publication] = [p for p in store.publications() if "kinship" in p.url]
+        first, second = detail.entries
+        assert (first.change_id, first.publication_id, first.kind) == (
+            publication.change_id,
+            publication.id,
+            "publication",
+        )
+        assert second.reason == "both name ‘Kinship Allowance Consultation’"
+        assert story.title == "Kinship Allowance Consultation"
+    finally:
+        store.close()
