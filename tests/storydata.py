@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,6 +129,10 @@ def stub_page(seed: Seed) -> str:
     return _frame(seed_title(seed), "<p>This page will be updated soon.</p>")
 
 
+def _fixed(at: datetime) -> Callable[[], datetime]:
+    return lambda: at
+
+
 def fill_seeds(
     tmp_path: Path,
     site: PageServer,
@@ -149,6 +154,6 @@ def fill_seeds(
     for seed in sorted(SEED_PAGES, key=lambda s: s.day):
         site.set(f"/{seed.name}", seed_page(seed))
         at = START + timedelta(days=seed.day)
-        asyncio.run(check_once(config, clock=lambda at=at: at))
+        asyncio.run(check_once(config, clock=_fixed(at)))
         when[seed.name] = at
     return config, when
