@@ -14,7 +14,7 @@ most strongly tied to, within `WINDOW`, by the first signal that ties them:
   (shared / the smaller set) is at least `TEXT_THRESHOLD` with `MIN_SHARED` shingles shared.
   Each change keeps a sketch, not its shingles: the CRC-32 of each, only those divisible by
   `SAMPLE` (a fixed one-in-8 sample, so two texts' samples overlap as the texts do), at most
-  `SKETCH` of them; comparing with 500 earlier changes then costs milliseconds.
+  `SKETCH` of them; comparing with 300 earlier changes then costs milliseconds.
   Pages on one subject in their own words share under 0.05 (the five seed pages pairwise: at most
   0.045 over all shingles, 0.04 sketched), while pages quoting the same statements share far more
   (two seed reactions to the review's final report quote the same charities: 0.28, 410 shingles;
@@ -33,7 +33,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -108,6 +108,7 @@ class Item:
     topics: frozenset[str] = frozenset()  # for a topic signal, when changes carry topics
     anchors: tuple[tuple[str, str], ...] = ()  # (link, its anchor text) where it was written
     sketch: frozenset[int] = field(default=frozenset(), compare=False)  # see `sketch`
+    page: str = ""  # its URL's canonical form, when known
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,9 @@ def sketch(text: str) -> frozenset[int]:
 def shared_link(a: Item, b: Item, hubs: frozenset[str]) -> Tie | None:
     """Both point at one document, or one points at the other's page."""
     for x, y in ((a, b), (b, a)):
-        page = canonical_url(y.url)
+        if not x.links:
+            continue
+        page = y.page or canonical_url(y.url)
         if page in x.links and page not in hubs:
             return Tie("link", f"{x.source} links {y.source}'s page {page}", 3.5)
     shared = sorted((a.links & b.links) - hubs)
@@ -284,6 +287,8 @@ def decide(
 ) -> Decision | None:
     """The earlier item `new` is most strongly tied to within `window`, and why; None when it
     is tied to none (it starts no story alone)."""
+    if not new.sketch or not new.page:
+        new = replace(new, sketch=new.sketch or sketch(new.added), page=canonical_url(new.url))
     near = [r for r in recent if r.id != new.id and abs(new.at - r.at) <= window]
     hubs = hubs_of([new, *near])
     best: Decision | None = None

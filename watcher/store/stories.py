@@ -19,9 +19,9 @@ from watcher import stories as linker
 from watcher.models import Change, Snapshot
 from watcher.store.codec import iso
 from watcher.store.connection import Connection
-from watcher.urls import GOVUK_HOSTS
+from watcher.urls import GOVUK_HOSTS, canonical_url
 
-CANDIDATES = 500  # the newest changes inside the window a new change is compared with
+CANDIDATES = 300  # the newest changes inside the window a new change is compared with
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,8 @@ def link_change(
     links = linker.links_of(change.url, snapshot.links if snapshot else (), added)
     names = _names(change, snapshot, kind, added)
     sketch = linker.sketch(added)
-    keys = {"links": links, "names": sorted(names), "text": sorted(sketch)}
+    page = canonical_url(change.url)
+    keys = {"page": page, "links": links, "names": sorted(names), "text": sorted(sketch)}
     c.execute(
         "INSERT OR REPLACE INTO story_keys (change_id, at, keys) VALUES (?,?,?)",
         (change_id, iso(change.detected_at), json.dumps(keys)),
@@ -107,6 +108,7 @@ def link_change(
         frozenset(names),
         anchors=tuple(links.items()),
         sketch=sketch,
+        page=page,
     )
     since = iso(change.detected_at - linker.WINDOW)
     decision = linker.decide(new, _recent(c, since, change_id))
@@ -166,6 +168,7 @@ def _recent(c: sqlite3.Connection, since: str, exclude: int) -> list[linker.Item
                 story=story,
                 anchors=tuple(links.items()),
                 sketch=frozenset(keys.get("text") or ()),
+                page=str(keys.get("page") or ""),
             )
         )
     return out
