@@ -385,3 +385,25 @@ def test_a_publication_and_a_page_naming_it_are_one_story(tmp_path: Path, site: 
         assert story.title == "Kinship Allowance Consultation"
     finally:
         store.close()
+
+
+def test_govuk_bodies_keep_their_links_for_stories() -> None:
+    from watcher.kinds.govuk import read_item
+
+    item = {
+        "title": "Children’s social care: national framework",
+        "document_type": "policy_paper",
+        "details": {
+            "body": '<p>Read <a href="/government/publications/children-s-social-care-stable-'
+            'homes-built-on-love">Stable Homes, Built on Love</a> first.</p>'
+        },
+    }
+    got = read_item(item)
+    assert got.links == (
+        (
+            "/government/publications/children-s-social-care-stable-homes-built-on-love",
+            "Stable Homes, Built on Love",
+        ),
+    )
+    page = "https://www.gov.uk/government/publications/childrens-social-care-national-framework"
+    assert list(links_of(page, got.links, got.text)) == [RESPONSE]
