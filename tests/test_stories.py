@@ -407,3 +407,24 @@ def test_govuk_bodies_keep_their_links_for_stories() -> None:
     )
     page = "https://www.gov.uk/government/publications/childrens-social-care-national-framework"
     assert list(links_of(page, got.links, got.text)) == [RESPONSE]
+
+
+def test_story_titles_and_reasons_are_text_on_the_pages(
+    seeded: tuple[Config, PageServer], tmp_path: Path
+) -> None:
+    config, _ = seeded
+    store = _store(config)
+    copy = tmp_path / "hostile.db"
+    store.conn.execute("VACUUM INTO ?", (str(copy),))
+    store.close()
+    hostile = Store(copy)
+    hostile.conn.execute("UPDATE stories SET title = '<script>alert(1)</script> Plan'")
+    hostile.conn.execute("UPDATE story_links SET reason = 'both name <img src=x onerror=alert(1)>'")
+    hostile.close()
+    with TestClient(create_app(config, store_path=copy), base_url="http://127.0.0.1") as c:
+        listing = c.get("/stories").text
+        sid = re.search(r'href="/stories/(\d+)"', listing)
+        assert sid and "<script>alert" not in listing and "&lt;script&gt;alert(1)" in listing
+        page = c.get(f"/stories/{sid.group(1)}").text
+        assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+        assert "<script>alert" not in page
