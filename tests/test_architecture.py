@@ -28,6 +28,7 @@ PURE = [
     "kinds/base.py",
     "kinds/page.py",
     "notify/render.py",
+    "notify/staleness_render.py",
     "notify/spans.py",
     "notify/channels.py",
     "presentation.py",
@@ -49,6 +50,7 @@ PURE = [
     "kinds/pdf.py",
     "topics.py",
     "web/charts.py",
+    "stories.py",
 ]
 IO_MODULES = {
     "httpx",

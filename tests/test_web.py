@@ -79,7 +79,12 @@ def concrete_paths(app_routes: list[object], config: Config) -> list[tuple[str, 
     store = Store.open(config.settings.state_dir)
     digest = store.changes()[0].after_hash
     store.close()
-    values = {"change_id": str(ids["dfe-kinship"]), "digest": digest, "name": "dfe-kinship"}
+    values = {
+        "change_id": str(ids["dfe-kinship"]),
+        "digest": digest,
+        "name": "dfe-kinship",
+        "story_id": "1",
+    }
     out = []
     for route in app_routes:
         if isinstance(route, Mount):

@@ -98,6 +98,7 @@ class Extracted:
     items: tuple[Item, ...] = ()  # a listing-style kind: the publications it names, in order
     attachments: tuple[Attachment, ...] = ()  # documents published with the page
     note: str = ""  # the publisher's own note on its latest change ("Published the response")
+    links: tuple[tuple[str, str], ...] = ()  # (href as written, anchor text) in what was read
 
     @property
     def text(self) -> str:
@@ -152,6 +153,8 @@ class Snapshot:
     paths: tuple[str, ...] = ()
     metadata: tuple[tuple[str, str], ...] = ()  # as extracted; not stored
     note: str = ""  # the publisher's note on its latest change, as extracted; not stored
+    links: tuple[tuple[str, str], ...] = ()  # (href, anchor text), as extracted; for stories
+    documents: tuple[str, ...] = ()  # titles of documents published with it; for stories
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from watcher.errors import ExtractError
 from watcher.extract.blocks import Blocks, normalise_line, walk
 from watcher.extract.metadata import metadata
-from watcher.extract.regions import signature_of
+from watcher.extract.regions import DROP_ROLES, DROP_TAGS, signature_of
 from watcher.extract.selectors import Selected, apply_selectors
 from watcher.extract.tree import (
     Element,
@@ -41,6 +41,7 @@ __all__ = [
 # 1 KB per element, so 4.8 MB of tiny paragraphs once took 700 MB and 20 s. Real pages carry a
 # few thousand. Counting `<` + letter over-counts (scripts, text), which only errs towards refusing.
 MAX_ELEMENTS = 50_000
+MAX_LINKS = 300  # links kept per page (for stories: what it points at)
 _ELEMENT_START = re.compile(r"<[A-Za-z]")
 
 
@@ -117,17 +118,20 @@ def extract(
     content = [el for el in found.content if not _inside(el, skip)] if skip else found.content
     holders = content_holders(content)
     out = Blocks()
+    read: list[Element] = []
     if select:
         if not chosen.roots:
             raise _matched_nothing(select)
         for region in chosen.roots:
             _read(region, out, holders, ignored, skip)
+        read = list(chosen.roots)
     else:
         region = _main_region(found, skip)
         if region is None:  # no body: the whole document, as bs4 named it
             _read(root, out, holders, ignored, skip, whole=True)
         else:
             _read(region, out, holders, ignored, skip)
+        read = [root if region is None else region]
     lines = tuple(out.lines)
     if not lines:
         raise ExtractError("empty", "the page has no readable text (empty or script-only)")
@@ -137,7 +141,35 @@ def extract(
         paths=tuple(out.paths),
         ignored=tuple(ignored or ()),
         metadata=stated,
+        links=_links(read, skip),
     )
+
+
+def _links(regions: list[Element], skip: Skip) -> tuple[tuple[str, str], ...]:
+    """(href, anchor text) of the links inside the regions read, outside chrome (nav, header,
+    footer...) and excluded parts, at most MAX_LINKS: what the page points its reader at."""
+    found: list[tuple[str, str]] = []
+    for region in regions:
+        for a in region.iter("a"):
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+                continue
+            if any(
+                p.tag in DROP_TAGS or p.get("role") in DROP_ROLES or (skip and p in skip)
+                for p in (a, *_up_to(a, region))
+            ):
+                continue
+            found.append((href, normalise_line(text_of(a, " "))[:200]))
+            if len(found) >= MAX_LINKS:
+                return tuple(found)
+    return tuple(found)
+
+
+def _up_to(el: Element, region: Element) -> Iterable[Element]:
+    for parent in el.iterancestors():
+        if parent is region:
+            return
+        yield parent
 
 
 def _read(

@@ -89,6 +89,7 @@ def read_item(item: dict[str, Any], base: str = GOVUK_SITE) -> Extracted:
     document_type = _text(item.get("document_type"))
     blocks: list[str] = []
     paths: list[str] = []
+    links: list[tuple[str, str]] = []
 
     def add(line: str, path: str) -> None:
         line = normalise_line(line)
@@ -101,7 +102,7 @@ def read_item(item: dict[str, Any], base: str = GOVUK_SITE) -> Extracted:
     for name in BODY_FIELDS:
         html = _html(details.get(name))
         if html:
-            for line, path in _body_blocks(html):
+            for line, path in _body_blocks(html, links):
                 add(line, f"govuk/{name}/{path}")
     attachments = list_attachments(details, base)
     for attachment in attachments:
@@ -127,6 +128,7 @@ def read_item(item: dict[str, Any], base: str = GOVUK_SITE) -> Extracted:
         metadata=tuple(metadata),
         attachments=tuple(attachments),
         note=note,
+        links=tuple(links),
     )
 
 
@@ -208,12 +210,15 @@ def _embedded(html: str, base: str) -> list[Attachment]:
     return out
 
 
-def _body_blocks(html: str) -> list[tuple[str, str]]:
-    """The readable blocks of an HTML fragment with their element paths."""
+def _body_blocks(html: str, links: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """The readable blocks of an HTML fragment with their element paths; its links (href, anchor
+    text) are added to `links` when given."""
     try:
         got = extract(f"<html><body><main>{html}</main></body></html>")
     except ExtractError:
         return []  # a body that is only markup (an image, an empty div) says nothing
+    if links is not None:
+        links.extend(got.links)
     paths = got.paths or ("",) * len(got.blocks)
     return [
         (line, path.removeprefix("main").strip("/"))

@@ -230,8 +230,9 @@ class Deliverer:
         if not changes:
             raise LookupError(f"change {row.change_id} no longer exists")
         ordered = [changes[cid] for cid in sorted(changes, key=lambda c: changes[c].detected_at)]
+        stories = self.store.story_marks(list(changes))
         if batch.kind == "digest":
-            return render_digest(ordered, batch.scope, channel, links)
+            return render_digest(ordered, batch.scope, channel, links, stories)
         if batch.kind == "storm":
             total = (
                 len(self.sources)
@@ -239,7 +240,8 @@ class Deliverer:
                 else sum(1 for s in self.sources.values() if s.host == batch.scope)
             )
             return render_storm(batch.scope, ordered, total, channel, links)
-        return render_change(ordered[0], channel, links.get(ordered[0].id))
+        first = ordered[0]
+        return render_change(first, channel, links.get(first.id), stories.get(first.id))
 
     def _change_object(self, change_id: int) -> dict[str, Any]:
         row = reads.change(self.store, change_id)

@@ -8,6 +8,7 @@ the tests read from here (`Message`, `channel_for`, `CHANNELS`...) are re-export
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from watcher import presentation
@@ -35,8 +36,10 @@ from watcher.notify.spans import (
     strong,
 )
 from watcher.notify.spans import link as link_span
-from watcher.presentation import compact_duration, days_left, is_web_url, when
+from watcher.notify.staleness_render import render_staleness
+from watcher.presentation import days_left, is_web_url, when
 from watcher.rows import ChangeRow, DeadlineRow, SourceRow
+from watcher.stories import StoryMark, story_line
 
 MAX_DIFF_LINES = 20
 MAX_LINE_CHARS = 300
@@ -184,9 +187,13 @@ def _topics(change: ChangeRow) -> Block:
     return [[plain(f"Topics: {names}")]] if names else []
 
 
-def render_change(change: ChangeRow, channel: str, link: str | None = None) -> Message:
-    """One stored change as an alert for `channel`."""
+def render_change(
+    change: ChangeRow, channel: str, link: str | None = None, story: StoryMark | None = None
+) -> Message:
+    """One stored change as an alert for `channel`; in a story, it says which and where."""
     blocks = [_evidence(change), diff_lines(change.diff), _footer(change, link)]
+    if story is not None:
+        blocks.insert(0, [[strong(clean(story_line(story)))]])
     return compose(change_title(change), blocks, channel)
 
 
@@ -237,21 +244,35 @@ def render_digest(
     period: str,
     channel: str,
     links: Mapping[int, str] | None = None,
+    stories: Mapping[int, StoryMark] | None = None,
 ) -> Message:
-    """Several changes in one message, grouped by category, largest group first."""
-    links = links or {}
+    """Several changes in one message: those in a story together under its name (the story
+    with most first), then the rest by category, largest group first."""
+    links, stories = links or {}, stories or {}
     groups: dict[str, list[ChangeRow]] = {}
+    told: dict[int, list[ChangeRow]] = {}
+    named: dict[int, str] = {}
     for change in changes:
-        groups.setdefault(change.category or "none", []).append(change)
+        mark = stories.get(change.id)
+        if mark is not None:
+            told.setdefault(mark.story_id, []).append(change)
+            named[mark.story_id] = mark.title
+        else:
+            groups.setdefault(change.category or "none", []).append(change)
     ordered = dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), category_label(kv[0]))))
+    counts = Counter(change.category or "none" for change in changes)
     n = len(changes)
     title = f"{clean(period).capitalize()} digest: {n} change{'s' if n != 1 else ''}"
     if n:
-        title += f" ({_counted({c: len(g) for c, g in ordered.items()})})"
+        by_size = sorted(counts.items(), key=lambda kv: (-kv[1], category_label(kv[0])))
+        title += f" ({_counted(dict(by_size))})"
+    headed = [(f"Story: {clean(named[sid])}", group) for sid, group in told.items()]
+    headed.sort(key=lambda hg: -len(hg[1]))
+    headed += [(category_label(category), group) for category, group in ordered.items()]
     blocks: list[Block] = []
     listed = 0
-    for category, group in ordered.items():
-        blocks.append([[strong(f"{category_label(category)} ({len(group)})")]])
+    for heading, group in headed:
+        blocks.append([[strong(f"{heading} ({len(group)})")]])
         for change in group:
             if listed >= MAX_DIGEST_ITEMS:
                 break
@@ -323,63 +344,6 @@ def render_health(source: SourceRow, state: str, reason: str, channel: str) -> M
         ]
     else:
         raise ValueError(f"unknown health state {state!r}: expected 'failing' or 'recovered'")
-    return compose(title, blocks, channel)
-
-
-def _span(seconds: int) -> str:
-    """`90 days`, `1 day`; under a day, `5 hours`."""
-    days, hours = seconds // 86400, seconds // 3600
-    if days:
-        return f"{days} day{'s' if days != 1 else ''}"
-    return f"{hours} hour{'s' if hours != 1 else ''}"
-
-
-def _day(stamp: object) -> str:
-    """`25 Aug 2026` from a stored ISO timestamp (the day in UTC)."""
-    shown = when(stamp)
-    return " ".join(shown.split()[:3]) if shown.endswith(" UTC") else shown
-
-
-def render_staleness(
-    source: SourceRow, payload: Mapping[str, object], channel: str, link: str | None = None
-) -> Message:
-    """A source expected to change has not (`state` "stale"), or has changed again after
-    being stale (`"changed"`, with `link` to the change in the web app when known)."""
-    name = clean(source.name)
-    state = payload.get("state")
-    page = [plain("Page: "), link_span(source.url)]
-    since = _day(payload.get("since"))
-    if state == "stale":
-        seconds = payload.get("seconds")
-        span = _span(seconds if isinstance(seconds, int) else 0)
-        said = (
-            f"last changed on {since}"
-            if payload.get("changed")
-            else f"unchanged since watching began on {since}"
-        )
-        within = payload.get("within")
-        expected = compact_duration(within if isinstance(within, int) else 0)
-        title = f"[No change] {name}: no change for {span}"
-        blocks = [
-            [[plain(f"No change on {name} for {span}: {said}.")]],
-            [
-                page,
-                [plain(f"Expected to change within {expected} (expect_change_within).")],
-                [plain(f"Last checked: {when(source.last_success_at) or 'never'}")],
-            ],
-            [[plain("You will hear once more about it when it changes again.")]],
-        ]
-    elif state == "changed":
-        days = payload.get("days")
-        count = days if isinstance(days, int) else 0
-        title = f"[Changed again] {name} changed again after {count} day{'s' if count != 1 else ''}"
-        body: Line = [plain(f"{name} changed again after {count} days (last changed on {since}).")]
-        detail: Block = [page]
-        if link:
-            detail.append([plain("Change: "), link_span(link)])
-        blocks = [[body], detail]
-    else:
-        raise ValueError(f"unknown staleness state {state!r}: expected 'stale' or 'changed'")
     return compose(title, blocks, channel)
 
 

@@ -158,6 +158,8 @@ def snapshot_of(extracted: Extracted) -> Snapshot:
         paths=extracted.paths,
         metadata=extracted.metadata,
         note=extracted.note,
+        links=(*extracted.links, *((a.url, a.title) for a in extracted.attachments)),
+        documents=tuple(a.title for a in extracted.attachments if a.title),
     )
 
 

@@ -182,6 +182,8 @@ def _new(
         title=title,
         text=text,
         paths=extracted.paths[:MAX_BLOCKS] if extracted else (),
+        links=extracted.links if extracted else (),
+        documents=tuple(a.title for a in extracted.attachments if a.title) if extracted else (),
     )
     diff = diff_blocks((), blocks)
     change, deadlines = _classified(

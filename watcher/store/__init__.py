@@ -17,9 +17,12 @@ from watcher.store.reviews import ReviewStore
 from watcher.store.schema import DB_NAME, REVIEW_STATES, migrations
 from watcher.store.sessions import SessionStore
 from watcher.store.staleness import StalenessStore
+from watcher.store.stories import StoryStore
 
 
-class Store(CheckStore, AlertStore, ReadStore, ReviewStore, SessionStore, StalenessStore):
+class Store(
+    CheckStore, AlertStore, ReadStore, ReviewStore, SessionStore, StalenessStore, StoryStore
+):
     """One SQLite file in WAL mode. Open with `Store.open(state_dir)`."""
 
 

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from watcher.diff import diff_to_dict
 from watcher.evidence_json import evidence_to_dict
-from watcher.models import Change, Deadline, Delivery
+from watcher.models import Change, Deadline, Delivery, Snapshot
 from watcher.store.codec import iso
+from watcher.store.stories import link_change
 
 
 def insert_change(
@@ -21,8 +22,10 @@ def insert_change(
     deadlines: Sequence[Deadline],
     suppressed: int = 0,
     kind: str = "edit",
+    snapshot: Snapshot | None = None,
 ) -> int:
-    """The change's row, an outbox row per delivery and its deadlines; the change's id."""
+    """The change's row, an outbox row per delivery and its deadlines, and its place in a story
+    (`snapshot`, the text it made, gives its links); the change's id."""
     change_id = c.execute(
         "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
         "title, summary, category, added, removed, diff, suppressed, evidence, kind) "
@@ -62,4 +65,5 @@ def insert_change(
         "INSERT OR IGNORE INTO change_topics (change_id, topic, sentence) VALUES (?,?,?)",
         [(change_id, topic, sentence) for topic, sentence in change.topics],
     )
+    link_change(c, int(change_id), change, snapshot, at, kind)
     return int(change_id)

@@ -159,7 +159,14 @@ class CheckStore(PublicationStore):
                     for t in targets
                 ]
                 change_id = insert_change(
-                    c, result.change, check_id, at, deliveries, deadlines, suppressed
+                    c,
+                    result.change,
+                    check_id,
+                    at,
+                    deliveries,
+                    deadlines,
+                    suppressed,
+                    snapshot=snapshot,
                 )
             if publications:
                 made = self._publications(c, result, check_id, publications, follow_max)

@@ -15,6 +15,7 @@ from watcher.store import snapshots
 from watcher.store.changes import insert_change
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
+from watcher.store.stories import publication_linked
 from watcher.urls import canonical_url
 
 SOURCES = (
@@ -104,6 +105,8 @@ class PublicationStore(Connection):
                         pub.item.document_type,
                     ),
                 ).lastrowid
+                if change_id is not None and publication_id is not None:
+                    publication_linked(c, change_id, publication_id)
             else:
                 publication_id = row[0]
             c.execute(
@@ -123,7 +126,9 @@ class PublicationStore(Connection):
         snap = pub.snapshot
         snapshots.insert(c, snap, at)
         kind = "publication" if pub.event == "new" else "update"
-        return insert_change(c, change, check_id, at, pub.deliveries, pub.deadlines, kind=kind)
+        return insert_change(
+            c, change, check_id, at, pub.deliveries, pub.deadlines, kind=kind, snapshot=snap
+        )
 
     def _follow(
         self,

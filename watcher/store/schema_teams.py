@@ -27,6 +27,27 @@ def m011_topics(db: Database) -> None:
 
 
 @migrations()
+def m012_stories(db: Database) -> None:  # tables of watcher/store/stories.py
+    _run(
+        db,
+        """
+        CREATE TABLE stories (id INTEGER PRIMARY KEY, title TEXT NOT NULL, named INTEGER NOT
+            NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE story_links (id INTEGER PRIMARY KEY,
+            story_id INTEGER NOT NULL REFERENCES stories(id), change_id INTEGER REFERENCES
+            changes(id), publication_id INTEGER REFERENCES publications(id), signal TEXT NOT NULL
+            DEFAULT '', reason TEXT NOT NULL, partner_id INTEGER, linked_at TEXT NOT NULL,
+            linked_by TEXT);
+        CREATE UNIQUE INDEX story_links_change ON story_links(change_id);
+        CREATE INDEX story_links_story ON story_links(story_id, linked_at);
+        CREATE TABLE story_keys (change_id INTEGER PRIMARY KEY REFERENCES changes(id),
+            at TEXT NOT NULL, keys TEXT NOT NULL DEFAULT '{}');
+        CREATE INDEX story_keys_at ON story_keys(at)
+        """,
+    )
+
+
+@migrations()
 def m013_staleness(db: Database) -> None:
     # `stale_since`: the change (or baseline) a staleness alert counted from, NULL when not stale;
     # `baseline_at`: counted from when a source never changed (its checks are pruned).

@@ -41,12 +41,13 @@ from watcher.web.calkey import CalendarKey
 from watcher.web.core import HERE, REVIEW_WORDS, WebCore, environment
 from watcher.web.logins import Logins
 from watcher.web.pages import Pages
+from watcher.web.stories import StoryPages
 
 log = logging.getLogger(__name__)
 __all__ = ["API_DOC", "REVIEW_WORDS", "WebApp", "WebCore", "create_app", "environment"]
 
 
-class WebApp(Pages, Api, CalendarPages):
+class WebApp(Pages, Api, CalendarPages, StoryPages):
     """The routes, over one read connection to the state database."""
 
     async def login_form(self, request: Request) -> Response:
@@ -109,6 +110,10 @@ class WebApp(Pages, Api, CalendarPages):
             Route("/deadlines/month", self.deadline_month),
             Route("/deadlines/calendar-link", self.calendar_link, methods=["POST"]),
             Route("/publications", self.publications),
+            Route("/stories", self.stories_list),
+            Route("/stories/{story_id:int}", self.story),
+            Route("/stories/{story_id:int}/split", self.story_split, methods=["POST"]),
+            Route("/stories/{story_id:int}/merge", self.story_merge, methods=["POST"]),
             Route("/feed.atom", self.feed),
             Route("/export.csv", self.export_csv),
             Route("/export.json", self.export_json),

@@ -93,6 +93,7 @@ class Pages(WebCore):
             cite_text=citation.as_text(cited),
             cite_markdown=citation.as_markdown(cited),
             cite_bibtex=citation.as_bibtex(cited),
+            story=await self.db(Store.story_of, row.id),
         )
 
     async def snapshot_page(self, request: Request) -> Response:
