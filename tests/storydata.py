@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.conftest import SEEDS, PageServer, write_config
+from tests.conftest import REPO, SEEDS, PageServer, write_config
 from watcher.config import Config, load_config
 from watcher.runtime import check_once
 
@@ -138,6 +140,7 @@ def fill_seeds(
     site: PageServer,
     environ: dict[str, str] | None = None,
     targets: list[tuple[str, str]] | None = None,
+    extra: str = "",
 ) -> tuple[Config, dict[str, datetime]]:
     """Every seed page watched; baselines at START, then each whole page on its day. The config,
     and when each source changed."""
@@ -148,6 +151,7 @@ def fill_seeds(
         [{"name": s.name, "url": site.url(f"/{s.name}")} for s in SEED_PAGES],
         targets=targets or [],
     )
+    path.write_text(path.read_text() + extra)
     config = load_config(path, environ=dict(environ or {}))
     asyncio.run(check_once(config, clock=lambda: START))
     when = {}
@@ -157,3 +161,14 @@ def fill_seeds(
         asyncio.run(check_once(config, clock=_fixed(at)))
         when[seed.name] = at
     return config, when
+
+
+def shipped_topics() -> str:
+    """The example [[topic]] tables of the repository's sources.toml, as TOML to append."""
+    shipped = tomllib.loads((REPO / "sources.toml").read_text(encoding="utf-8"))
+    out = []
+    for topic in shipped.get("topic", []):
+        out.append("\n[[topic]]")
+        for key, value in topic.items():
+            out.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(out) + "\n"

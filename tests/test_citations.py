@@ -392,28 +392,26 @@ def test_a_json_digest_and_a_test_message_validate(
     }
 
 
-def test_topics_and_story_are_read_from_the_change_when_it_carries_them() -> None:
-    from dataclasses import dataclass
-
+def test_topics_and_story_in_the_change_object() -> None:
+    """Topics as the store keeps them ((name, sentence) pairs); the story as where the change
+    stands in it, linked when the web app's address is known."""
+    from watcher.stories import StoryMark
     from watcher.structured import story_of, topics_of
 
-    @dataclass(frozen=True)
-    class Topic:
-        name: str
-        sentence: str
-
-    @dataclass(frozen=True)
-    class Story:
-        id: int
-        title: str
-
     class Row:
-        topics = (Topic("kinship", "About kinship care."), ("funding", "£40 million."))
-        story = Story(4, "Kinship allowance")
+        topics = (("kinship", "About kinship care."), ("funding", "£40 million."))
 
     assert topics_of(Row()) == [
         {"name": "kinship", "sentence": "About kinship care."},
         {"name": "funding", "sentence": "£40 million."},
     ]
-    assert story_of(Row()) == {"id": 4, "title": "Kinship allowance"}
-    assert topics_of(object()) == [] and story_of(object()) is None
+    mark = StoryMark(4, "Kinship allowance", 2, 3)
+    assert story_of(mark, "https://watcher.example/") == {
+        "id": 4,
+        "title": "Kinship allowance",
+        "update": 2,
+        "updates": 3,
+        "link": "https://watcher.example/stories/4",
+    }
+    assert story_of(mark)["link"] is None  # type: ignore[index]
+    assert topics_of(object()) == [] and story_of(None) is None

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jsonschema
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import SEEDS, PageServer, html_page, write_config
-from tests.storydata import FINAL_REPORT, RESPONSE, START, fill_seeds
+from tests.conftest import REPO, SEEDS, PageServer, html_page, write_config
+from tests.storydata import FINAL_REPORT, RESPONSE, START, fill_seeds, shipped_topics
 from watcher import stories
 from watcher.config import Config, load_config
 from watcher.diff import diff_blocks
@@ -23,6 +24,7 @@ from watcher.notify.render import render_digest
 from watcher.rows import ChangeRow
 from watcher.runtime import check_once
 from watcher.store import Store
+from watcher.store.topics import topics_of
 from watcher.stories import Item, StoryMark, Tie, decide, document_names, links_of
 from watcher.web.app import create_app
 
@@ -146,6 +148,25 @@ def test_another_signal_plugs_in() -> None:
     assert found is not None and found.tie.reason == "both about kinship"
 
 
+def test_topics_carry_text_nearly_similar_enough_never_tie_alone() -> None:
+    """A team's topics are the weakest tie: two shared within a week, and added text closer
+    than pages on one subject (half the similar-text bar); never topics alone, one topic, or
+    weeks apart."""
+    both = frozenset({"Kinship care", "Family help"})
+    text = frozenset(range(20))
+    near = frozenset({0, 1, 2, *range(100, 117)})  # 3 of 20 sampled shingles: 0.15
+    a = item(1, topics=both, sketch=text)
+    assert stories.similar_text(a, item(2, sketch=near), frozenset()) is None
+    tied = decide(item(2, days=3, topics=both | {"Fostering"}, sketch=near), [a])
+    assert tied is not None and tied.tie.signal == "topic"
+    assert tied.tie.reason == (
+        "both about Family help and Kinship care, 3 days apart, with related text (0.15)"
+    )
+    assert decide(item(3, days=3, topics=both, sketch=frozenset(range(200, 220))), [a]) is None
+    assert decide(item(4, days=2, topics=frozenset({"Kinship care"}), sketch=near), [a]) is None
+    assert decide(item(5, days=10, topics=both, sketch=near), [a]) is None
+
+
 def test_alert_and_digest_lines() -> None:
     assert [stories.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
@@ -228,6 +249,26 @@ def test_the_government_response_and_its_reaction_are_one_story(
         store.close()
 
 
+def test_the_shipped_topics_do_not_glue_the_two_events_together(
+    tmp_path: Path, site: PageServer
+) -> None:
+    """Every seed page is about kinship care and fostering: with the shipped example topics on,
+    the response and the final report stay two stories (topics are the weakest tie, and the
+    sources that tie by links or names tie first)."""
+    config, _ = fill_seeds(tmp_path, site, extra=shipped_topics())
+    store = _store(config)
+    try:
+        ids = _by_source(store)
+        tagged = {name: {t for t, _ in topics_of(store, cid)} for name, cid in ids.items()}
+        assert all(tagged.values()), tagged  # the topics are really on
+        response = store.story_of(ids["esmee-summary"])
+        report = store.story_of(ids["fostering-network"])
+        assert response is not None and report is not None and response.id != report.id
+        assert set(response.sources) == {"esmee-summary", "corambaaf-reaction"}
+    finally:
+        store.close()
+
+
 def test_the_alert_names_its_story(seeded: tuple[Config, PageServer]) -> None:
     _, receiver = seeded
     posts = [json.loads(h.body) for h in receiver.requests("/hook", "POST")]
@@ -265,6 +306,51 @@ def _story_ids(client: TestClient) -> dict[str, int]:
     return {
         title: int(sid) for sid, title in re.findall(r'<a href="/stories/(\d+)">([^<]+)</a>', page)
     }
+
+
+def test_the_change_object_carries_its_story(client: TestClient) -> None:
+    """The JSON a tracker reads (API, webhook, Atom) says which story a change is in, which
+    update of it, and validates against the published schema."""
+    schema = json.loads((REPO / "docs" / "schema" / "change-v1.json").read_text())
+    listed = client.get("/api/v1/changes", params={"per_page": 50}).json()
+    objects = {o["source"]: o for o in listed["items"]}
+    reaction, summary = objects["corambaaf-reaction"], objects["esmee-summary"]
+    assert reaction["story"]["title"] == "Stable Homes, Built on Love"
+    assert (reaction["story"]["update"], reaction["story"]["updates"]) == (2, 2)
+    assert summary["story"]["id"] == reaction["story"]["id"] and summary["story"]["update"] == 1
+    assert reaction["story"]["link"].endswith(f"/stories/{reaction['story']['id']}")
+    single = client.get(f"/api/v1/changes/{reaction['id']}").json()
+    assert single["story"] == reaction["story"]
+    for obj in (reaction, summary, single):
+        jsonschema.validate(obj, schema)
+
+
+def test_the_home_page_shows_the_stories_that_moved_this_week(
+    seeded: tuple[Config, PageServer], tmp_path: Path
+) -> None:
+    """Seven days after the reaction joined the response's story, the home page lists that
+    story and how many updates it gained; a week later, none."""
+    config, _ = seeded
+    store = _store(config)
+    ids = _by_source(store)
+    joined = store.story_of(ids["corambaaf-reaction"])
+    reaction_at = next(c.detected_at for c in store.changes() if c.id == ids["corambaaf-reaction"])
+    copy = tmp_path / "watcher.db"
+    store.conn.execute("VACUUM INTO ?", (str(copy),))
+    store.close()
+    assert joined is not None
+    at = datetime.fromisoformat(str(reaction_at))
+
+    def home(now: datetime) -> str:
+        app = create_app(config, store_path=copy, clock=lambda: now)
+        with TestClient(app, base_url="http://127.0.0.1") as c:
+            return c.get("/").text
+
+    page = home(at + timedelta(days=1))
+    panel = page[page.index("Stories that moved this week") :]
+    assert f'<a href="/stories/{joined.id}">Stable Homes, Built on Love</a>' in panel
+    assert "new update" in panel
+    assert "No story moved in the last 7 days." in home(at + timedelta(days=30))
 
 
 def test_story_pages_show_the_timeline_and_why(client: TestClient) -> None:

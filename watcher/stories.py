@@ -105,7 +105,7 @@ class Item:
     links: frozenset[str] = frozenset()  # canonical URLs it points at (see `links_of`)
     names: frozenset[str] = frozenset()  # document names, as written
     story: int | None = None  # the story it is in, if any
-    topics: frozenset[str] = frozenset()  # for a topic signal, when changes carry topics
+    topics: frozenset[str] = frozenset()  # the team's topics it is about (see `shared_topics`)
     anchors: tuple[tuple[str, str], ...] = ()  # (link, its anchor text) where it was written
     sketch: frozenset[int] = field(default=frozenset(), compare=False)  # see `sketch`
     page: str = ""  # its URL's canonical form, when known
@@ -246,17 +246,48 @@ def shared_name(a: Item, b: Item, hubs: frozenset[str]) -> Tie | None:
 
 def similar_text(a: Item, b: Item, hubs: frozenset[str]) -> Tie | None:
     """What each added is largely the same words."""
-    sa, sb = a.sketch or sketch(a.added), b.sketch or sketch(b.added)
-    if not sa or not sb:
-        return None
-    common = len(sa & sb)
-    score = common / min(len(sa), len(sb))
+    common, score = _text_overlap(a, b)
     if common < MIN_SHARED or score < TEXT_THRESHOLD:
         return None
     return Tie("text", f"similar text ({score:.2f})", 1 + score)
 
 
-SIGNALS: tuple[Signal, ...] = (shared_link, shared_name, similar_text)
+def _text_overlap(a: Item, b: Item) -> tuple[int, float]:
+    """Sampled shingles the two added texts share, and that as a share of the smaller."""
+    sa, sb = a.sketch or sketch(a.added), b.sketch or sketch(b.added)
+    if not sa or not sb:
+        return 0, 0.0
+    common = len(sa & sb)
+    return common, common / min(len(sa), len(sb))
+
+
+# A team's topics tie two changes only with more: two or more shared within a week, AND text
+# closer than pages on one subject in their own words (half the similar-text bar). Topics alone
+# glued every seed page into one story (all five are about kinship care and fostering: a whole
+# sector writes about them all year), so they only carry text that is nearly similar enough.
+TOPIC_WINDOW = timedelta(days=7)
+MIN_TOPICS = 2
+TOPIC_TEXT = TEXT_THRESHOLD / 2
+
+
+def shared_topics(a: Item, b: Item, hubs: frozenset[str]) -> Tie | None:
+    """Both about the same two or more topics within a week, with text nearly similar enough
+    to tie on its own (the weakest tie)."""
+    if abs(a.at - b.at) > TOPIC_WINDOW:
+        return None
+    common = sorted(t for t in a.topics & b.topics if f"topic:{norm(t)}" not in hubs)
+    if len(common) < MIN_TOPICS:
+        return None
+    shared, score = _text_overlap(a, b)
+    if shared < MIN_SHARED or score < TOPIC_TEXT:
+        return None
+    days = abs(a.at - b.at).days
+    within = "on the same day" if days == 0 else f"{days} day{'s' if days != 1 else ''} apart"
+    about = " and ".join(common[:3])
+    return Tie("topic", f"both about {about}, {within}, with related text ({score:.2f})", 0.5)
+
+
+SIGNALS: tuple[Signal, ...] = (shared_link, shared_name, similar_text, shared_topics)
 
 
 def hubs_of(items: Sequence[Item]) -> frozenset[str]:
@@ -267,6 +298,7 @@ def hubs_of(items: Sequence[Item]) -> frozenset[str]:
     for item in items:
         counts.update(item.links)
         counts.update({norm(n) for n in item.names})
+        counts.update({f"topic:{norm(t)}" for t in item.topics})
     return frozenset(k for k, n in counts.items() if n > HUB_SHARE * len(items))
 
 

@@ -11,10 +11,10 @@ the web app). It never holds a notify target's address or any other secret.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from watcher.rows import ChangeRow, DeadlineRow
+from watcher.stories import StoryMark
 
 SCHEMA = "watcher.change.v1"
 SCHEMA_VERSION = 1
@@ -44,15 +44,18 @@ def topics_of(row: object) -> list[dict[str, str]]:
     return out
 
 
-def story_of(row: object) -> Any:
-    """The change's story, when changes carry one (another part of watcher builds stories);
-    null until then."""
-    story = getattr(row, "story", None)
-    if story is None or isinstance(story, str | int | float | bool | dict):
-        return story
-    if is_dataclass(story) and not isinstance(story, type):
-        return asdict(story)
-    return {k: v for k, v in vars(story).items() if not k.startswith("_")}
+def story_of(mark: StoryMark | None, base: str | None = None) -> dict[str, Any] | None:
+    """The change's story: its id and title, which update this change is and of how many, and
+    the story's page in the web app (null without an address)."""
+    if mark is None:
+        return None
+    return {
+        "id": mark.story_id,
+        "title": mark.title,
+        "update": mark.position,
+        "updates": mark.size,
+        "link": f"{base.rstrip('/')}/stories/{mark.story_id}" if base else None,
+    }
 
 
 def links(base: str | None, row: ChangeRow) -> tuple[str | None, str | None, str | None]:
@@ -71,9 +74,11 @@ def change_object(
     row: ChangeRow,
     base: str | None = None,
     deadlines: Sequence[DeadlineRow] | None = None,
+    story: StoryMark | None = None,
 ) -> dict[str, Any]:
     """The change-v1 object. `deadlines` are the stored closing dates (a ChangeDetail carries
-    its own); `base` the web app's address for links (none: links are null)."""
+    its own); `base` the web app's address for links (none: links are null); `story` where the
+    change stands in its story, if it is in one."""
     evidence = row.evidence
     if deadlines is None:
         deadlines = getattr(row, "deadlines", ())
@@ -102,7 +107,7 @@ def change_object(
         ],
         evidence=list(evidence.sentences),
         topics=topics_of(row),
-        story=story_of(row),
+        story=story_of(story, base),
         deadlines=[{"due": d.due, "text": d.text, "sentence": d.sentence} for d in deadlines],
         detected_at=row.detected_at,
         link=link,

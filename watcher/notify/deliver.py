@@ -247,7 +247,8 @@ class Deliverer:
         row = reads.change(self.store, change_id)
         if row is None:
             raise LookupError(f"change {change_id} no longer exists")
-        return change_object(row, self.public_url)
+        story = self.store.story_marks([change_id]).get(change_id)
+        return change_object(row, self.public_url, story=story)
 
     def _render_data(self, batch: Batch) -> Message:
         """The batch as data for a `format = "json"` target (docs/schema/change-v1.json)."""

@@ -92,7 +92,14 @@ def link_change(
     names = _names(change, snapshot, kind, added)
     sketch = linker.sketch(added)
     page = canonical_url(change.url)
-    keys = {"page": page, "links": links, "names": sorted(names), "text": sorted(sketch)}
+    topics = sorted({topic for topic, _ in change.topics})
+    keys = {
+        "page": page,
+        "links": links,
+        "names": sorted(names),
+        "text": sorted(sketch),
+        "topics": topics,
+    }
     c.execute(
         "INSERT OR REPLACE INTO story_keys (change_id, at, keys) VALUES (?,?,?)",
         (change_id, iso(change.detected_at), json.dumps(keys)),
@@ -109,6 +116,7 @@ def link_change(
         anchors=tuple(links.items()),
         sketch=sketch,
         page=page,
+        topics=frozenset(topics),
     )
     since = iso(change.detected_at - linker.WINDOW)
     decision = linker.decide(new, _recent(c, since, change_id))
@@ -169,6 +177,7 @@ def _recent(c: sqlite3.Connection, since: str, exclude: int) -> list[linker.Item
                 anchors=tuple(links.items()),
                 sketch=frozenset(keys.get("text") or ()),
                 page=str(keys.get("page") or ""),
+                topics=frozenset(keys.get("topics") or ()),
             )
         )
     return out

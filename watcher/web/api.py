@@ -16,7 +16,7 @@ from starlette.responses import (
 from watcher import metrics
 from watcher.heartbeat import HEALTH_MAX_AGE
 from watcher.presentation import deadline_json
-from watcher.store import REVIEW_STATES, archive, ops, reads
+from watcher.store import REVIEW_STATES, Store, archive, ops, reads
 from watcher.structured import change_object
 from watcher.web import feeds
 from watcher.web.core import WebCore, int_param
@@ -66,6 +66,7 @@ class Api(WebCore):
         query = urlencode(filters.params())
         base = self.base(request)
         deadlines = await self.db(archive.deadlines_of, [r.id for r in rows])
+        marks = await self.db(Store.story_marks, [r.id for r in rows])
         described = ", ".join(f"{k} {v}" for k, v in filters.params().items())
         body = feeds.atom(
             rows,
@@ -73,7 +74,9 @@ class Api(WebCore):
             feed_url=f"{base}/feed.atom" + (f"?{query}" if query else ""),
             base=base,
             now=self.clock(),
-            structured={r.id: change_object(r, base, deadlines.get(r.id, [])) for r in rows},
+            structured={
+                r.id: change_object(r, base, deadlines.get(r.id, []), marks.get(r.id)) for r in rows
+            },
         )
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
@@ -136,16 +139,17 @@ class Api(WebCore):
         ids = [r.id for r in page.items]
         rows = await self.db(archive.changes_by_id, ids)
         deadlines = await self.db(archive.deadlines_of, ids)
+        marks = await self.db(Store.story_marks, ids)
         base = self.base(request)
-        return self.listing(
-            request, page, [change_object(r, base, deadlines.get(r.id, [])) for r in rows]
-        )
+        objects = [change_object(r, base, deadlines.get(r.id, []), marks.get(r.id)) for r in rows]
+        return self.listing(request, page, objects)
 
     async def api_v1_change(self, request: Request) -> Response:
         row = await self.db(reads.change, request.path_params["change_id"])
         if row is None:
             return JSONResponse({"error": "no such change"}, status_code=404)
-        return JSONResponse(change_object(row, self.base(request)))
+        marks = await self.db(Store.story_marks, [row.id])
+        return JSONResponse(change_object(row, self.base(request), story=marks.get(row.id)))
 
     async def api_sources(self, request: Request) -> Response:
         rows = {r.name: r for r in await self.db(reads.sources)}

@@ -53,7 +53,8 @@ class Pages(WebCore):
         )
 
     async def picture(self, followed: list[str]) -> dict[str, Any]:
-        """The home page's picture: each topic's changes per week, and the closing dates ahead."""
+        """The home page's picture: each topic's changes per week, the closing dates ahead, and
+        the stories that moved in the last 7 days."""
         now = self.clock()
         counts = await self.db(tagged.weekly_counts, followed, now)
         starts = tagged.week_starts(now)
@@ -63,6 +64,7 @@ class Pages(WebCore):
             "weeks": len(starts),
             "deadlines": upcoming[:5],
             "more_deadlines": max(0, len(upcoming) - 5),
+            "stories": await self.db(Store.stories_moved, now - timedelta(days=7), 5),
         }
 
     async def change(self, request: Request) -> Response:
