@@ -117,7 +117,8 @@ class PostgresServer:
 
 def _die_with_parent() -> None:
     # A pytest killed outright (SIGKILL, a CI timeout) would otherwise leave the server running on
-    # a shared machine. SIGQUIT is PostgreSQL's immediate shutdown.
+    # a shared machine. SIGQUIT is PostgreSQL's immediate shutdown. The signal comes when the
+    # thread that started the server ends, so start it from the main thread (fixtures do).
     if _LIBC is not None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
 
@@ -199,7 +200,10 @@ def _wait_ready(server: PostgresServer, deadline: float) -> None:
 
 
 def start_postgres(bindir: Path | None = None) -> PostgresServer:
-    """Create a cluster in a fresh temp dir and start it on a free loopback port."""
+    """Create a cluster in a fresh temp dir and start it on a free loopback port.
+
+    Call it from the main thread: the server stops when the calling thread ends.
+    """
     bindir = bindir or find_bindir(override=os.environ.get("PG_BINDIR"))
     if bindir is None:
         raise PostgresUnavailable(INSTALL_HINT)
