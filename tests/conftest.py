@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+# Fixtures any test may ask for: a throwaway PostgreSQL server and fresh databases on it.
+from tests.postgres import postgres, postgres_db, postgres_server  # noqa: F401
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 # The development corpus lives beside the clone (CI has it there too): read, never copied in.
