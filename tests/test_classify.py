@@ -313,3 +313,8 @@ def test_the_shipped_model_is_read_at_the_first_change_not_at_start_up(
     classifier("Funding of £3 million is announced for family hubs.")
     assert reads == [None]  # read once, at the first change
     assert first and first[0].label
+    daemon = classify_pkg.Classifier.shipped()
+    daemon.warm()  # what `watcher run` does at start
+    assert reads == [None, None]
+    daemon("A new strategy is published.")
+    assert reads == [None, None]

@@ -128,6 +128,9 @@ class Daemon:
             loop.add_signal_handler(sig, self.stop)
         try:
             async with open_runtime(self.config, self.clock) as rt:
+                # A daemon will classify: read the model now, not in the middle of its first
+                # change's check (`watcher check` reads it only if a change comes).
+                rt.checker.classifier.warm()
                 scheduler = self._schedule(rt)
                 scheduler.start()
                 beside = [asyncio.ensure_future(c(self._stop)) for c in self.companions]

@@ -30,6 +30,10 @@ class Classifier:
     def shipped(cls) -> Classifier:
         return cls(shipped_model=True)
 
+    def warm(self) -> None:
+        """Read the model now (a daemon does at start; a one-off pass only if a change comes)."""
+        _ = self._model
+
     @cached_property
     def _model(self) -> LinearModel | None:
         return load() if self.model is None and self.shipped_model else self.model
