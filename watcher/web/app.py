@@ -80,7 +80,7 @@ class WebApp(Pages, Api, CalendarPages, StoryPages):
             return response
         if name and self.access.password_ok(data.get("password", "")):
             age = timedelta(seconds=SESSION_AGE)
-            sid = await run_in_threadpool(logins.succeeded, address, name, now, age)
+            sid = await run_in_threadpool(logins.succeeded, address, name, age)
             request.scope["watcher.session"] = Session.new(name, authenticated=True, sid=sid)
             return RedirectResponse(target, status_code=303)
         await run_in_threadpool(logins.failed, address, now)

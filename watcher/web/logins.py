@@ -106,9 +106,13 @@ class Logins:
         with self.lock:
             self.store.login_failed([client_key(address), EVERYONE], now, judge_failure)
 
-    def succeeded(self, address: str | None, user: str, now: datetime, age: timedelta) -> str:
-        """Forget the client's failures and start a session; returns its id."""
+    def succeeded(self, address: str | None, user: str, age: timedelta) -> str:
+        """Forget the client's failures and start a session; returns its id.
+
+        A session's life runs on the wall clock, as the signed cookie's expiry and `live` do:
+        started on the app's clock (which tests may fix) it ended when the real day moved on."""
         sid = secrets.token_urlsafe(24)
+        now = datetime.now(UTC)
         with self.lock:
             self.store.login_succeeded(client_key(address))
             self.store.session_start(sid, user, now, now + age)
