@@ -4,22 +4,16 @@ its change, no console errors. The screenshot goes to tests/artefacts/deadline-m
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
-from tests.conftest import PageServer, free_port
+from tests.browser import ARTEFACTS, CHROMIUM, launch, loopback_only, serving
+from tests.conftest import PageServer
 from tests.test_calendar import ENV, TODAY, _fill, _title
 from watcher.config import load_config
 from watcher.web.app import create_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,56 +26,28 @@ pytestmark = [
 @pytest.fixture
 def served(tmp_path: Path, site: PageServer) -> Iterator[str]:
     config = load_config(_fill(tmp_path, site), environ=ENV)
-    port = free_port()
-    app = create_app(config, clock=lambda: TODAY)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the web app did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(config, clock=lambda: TODAY)) as base:
+        yield base
 
 
 def test_the_month_view_in_chromium(served: str) -> None:
-    from playwright.sync_api import ConsoleMessage, Request, Route, expect, sync_playwright
+    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 
     base = served
     ARTEFACTS.mkdir(exist_ok=True)
     errors: list[str] = []
     strays: list[str] = []
 
-    def only_loopback(route: Route, request: Request) -> None:
-        if urlsplit(request.url).hostname != "127.0.0.1":
-            strays.append(request.url)
-            route.abort()
-        else:
-            route.continue_()
-
     def console(message: ConsoleMessage) -> None:
         if message.type == "error":
             errors.append(message.text)
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
         page.on("console", console)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.route("**/*", only_loopback)
+        page.route("**/*", loopback_only(strays))
 
         page.goto(base + "/deadlines")
         page.get_by_role("link", name="Month view").click()

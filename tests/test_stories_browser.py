@@ -4,20 +4,14 @@ page logs no console error (the CSP refuses inline script and style, so an error
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
-from tests.conftest import PageServer, free_port
+from tests.browser import ARTEFACTS, CHROMIUM, launch, loopback_only, serving
+from tests.conftest import PageServer
 from tests.storydata import RESPONSE, fill_seeds
 from watcher.web.app import create_app
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,62 +22,36 @@ pytestmark = [
 
 
 def test_story_page_in_chromium(tmp_path: Path, site: PageServer) -> None:
-    from playwright.sync_api import ConsoleMessage, Request, Route, expect, sync_playwright
+    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
 
     config, _ = fill_seeds(tmp_path, site)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the web app did not start"
-    base = f"http://127.0.0.1:{port}"
     ARTEFACTS.mkdir(exist_ok=True)
     errors: list[str] = []
     strays: list[str] = []
-
-    def only_loopback(route: Route, request: Request) -> None:
-        if urlsplit(request.url).hostname != "127.0.0.1":
-            strays.append(request.url)
-            route.abort()
-        else:
-            route.continue_()
 
     def console(message: ConsoleMessage) -> None:
         if message.type == "error":
             errors.append(message.text)
 
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update"],
-            )  # fmt: skip
-            page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
-            page.on("console", console)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.route("**/*", only_loopback)
+    with serving(create_app(config)) as base, sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        page.on("console", console)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.route("**/*", loopback_only(strays))
 
-            page.goto(base + "/stories")
-            expect(page.get_by_role("heading", name="Stories", exact=True)).to_be_visible()
-            page.get_by_role("link", name="Stable Homes, Built on Love").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Stable Homes, Built on Love")
-            expect(page.locator(".story-entry")).to_have_count(2)
-            expect(page.locator(".story-reason").first).to_contain_text(f"both link {RESPONSE}")
-            expect(page.locator(".story-entry .meta").nth(1)).to_contain_text("corambaaf-reaction")
-            page.screenshot(path=str(ARTEFACTS / "story.png"), full_page=True)
+        page.goto(base + "/stories")
+        expect(page.get_by_role("heading", name="Stories", exact=True)).to_be_visible()
+        page.get_by_role("link", name="Stable Homes, Built on Love").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Stable Homes, Built on Love")
+        expect(page.locator(".story-entry")).to_have_count(2)
+        expect(page.locator(".story-reason").first).to_contain_text(f"both link {RESPONSE}")
+        expect(page.locator(".story-entry .meta").nth(1)).to_contain_text("corambaaf-reaction")
+        page.screenshot(path=str(ARTEFACTS / "story.png"), full_page=True)
 
-            # From a change on the timeline to its page, which names the story.
-            page.locator(".story-entry h3 a").first.click()
-            expect(page.get_by_role("link", name="Stable Homes, Built on Love")).to_be_visible()
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+        # From a change on the timeline to its page, which names the story.
+        page.locator(".story-entry h3 a").first.click()
+        expect(page.get_by_role("link", name="Stable Homes, Built on Love")).to_be_visible()
+        browser.close()
     assert not errors, errors
     assert not strays, strays

@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
-import uvicorn
 
-from tests.conftest import PageServer, free_port
+from tests.browser import ARTEFACTS, CHROMIUM, launch, loopback_only, serving
+from tests.conftest import PageServer
 from tests.webdata import CONSULTATION_TITLE, fill
 from watcher.config import Config
 from watcher.store import Store
 from watcher.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 pytestmark = [
@@ -36,55 +31,26 @@ pytestmark = [
 @pytest.fixture
 def served(tmp_path: Path, site: PageServer) -> Iterator[tuple[str, Config]]:
     config = fill(tmp_path, site)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the web app did not start"
-    yield f"http://127.0.0.1:{port}", config
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(config)) as base:
+        yield base, config
 
 
 def test_staff_journey_in_chromium(served: tuple[str, Config]) -> None:
-    from playwright.sync_api import Request, Route, expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, config = served
     ARTEFACTS.mkdir(exist_ok=True)
     dialogs: list[str] = []
     strays: list[str] = []
 
-    def only_loopback(route: Route, request: Request) -> None:
-        if urlsplit(request.url).hostname != "127.0.0.1":
-            strays.append(request.url)
-            route.abort()
-        else:
-            route.continue_()
-
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         context = browser.new_context(
             viewport={"width": 1100, "height": 900}, accept_downloads=True
         )
         page = context.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.route("**/*", only_loopback)
+        page.route("**/*", loopback_only(strays))
 
         def shot(name: str) -> None:
             page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
@@ -241,73 +207,54 @@ def test_home_page_pictures_each_topic_and_the_deadlines_in_chromium(
     from playwright.sync_api import expect, sync_playwright
 
     config = _topic_pages(tmp_path, site)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the web app did not start"
     ARTEFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-            )
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.on(
-                "console",
-                lambda m: (
-                    problems.append(f"{m.text} {m.location}")
-                    if m.type in ("error", "warning")
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(f"http://127.0.0.1:{port}/")
-            expect(
-                page.get_by_role("heading", name="Topics over the last 12 weeks")
-            ).to_be_visible()
-            charts = page.locator("svg.topic-chart")
-            expect(charts).to_have_count(len(config.topics))
-            names = [t.name for t in config.topics]
-            assert [charts.nth(i).get_attribute("data-topic") for i in range(len(names))] == names
-            # Each chart is an image with a name and a description, and every bar a tooltip.
-            kinship = page.get_by_role("img", name="Kinship care")
-            expect(kinship).to_have_count(1)
-            expect(kinship.locator("desc")).to_contain_text(
-                "Kinship care: 3 changes in the last 12 weeks"
-            )
-            assert kinship.locator("g.chart-bar").count() == 12
-            expect(kinship.locator("rect.chart-fill")).to_have_count(3)
-            tips = kinship.locator("g.chart-bar title")
-            expect(tips.filter(has_text="Kinship care: 1 change in the week of")).to_have_count(3)
-            expect(tips.filter(has_text="Kinship care: 0 changes in the week of")).to_have_count(9)
-            expect(
-                page.get_by_role("img", name="Fostering").locator("rect.chart-fill")
-            ).to_have_count(3)
-            expect(page.locator(".picture-deadlines li")).to_have_count(1)
-            expect(page.locator(".picture-deadlines")).to_contain_text("leavers news")
-            assert page.evaluate("document.querySelectorAll('script').length") == 0
-            page.screenshot(path=str(ARTEFACTS / "home-topics.png"), full_page=True)
+    with serving(create_app(config)) as base, sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.on(
+            "console",
+            lambda m: (
+                problems.append(f"{m.text} {m.location}")
+                if m.type in ("error", "warning")
+                else None
+            ),
+        )
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(base + "/")
+        expect(page.get_by_role("heading", name="Topics over the last 12 weeks")).to_be_visible()
+        charts = page.locator("svg.topic-chart")
+        expect(charts).to_have_count(len(config.topics))
+        names = [t.name for t in config.topics]
+        assert [charts.nth(i).get_attribute("data-topic") for i in range(len(names))] == names
+        # Each chart is an image with a name and a description, and every bar a tooltip.
+        kinship = page.get_by_role("img", name="Kinship care")
+        expect(kinship).to_have_count(1)
+        expect(kinship.locator("desc")).to_contain_text(
+            "Kinship care: 3 changes in the last 12 weeks"
+        )
+        assert kinship.locator("g.chart-bar").count() == 12
+        expect(kinship.locator("rect.chart-fill")).to_have_count(3)
+        tips = kinship.locator("g.chart-bar title")
+        expect(tips.filter(has_text="Kinship care: 1 change in the week of")).to_have_count(3)
+        expect(tips.filter(has_text="Kinship care: 0 changes in the week of")).to_have_count(9)
+        expect(page.get_by_role("img", name="Fostering").locator("rect.chart-fill")).to_have_count(
+            3
+        )
+        expect(page.locator(".picture-deadlines li")).to_have_count(1)
+        expect(page.locator(".picture-deadlines")).to_contain_text("leavers news")
+        assert page.evaluate("document.querySelectorAll('script').length") == 0
+        page.screenshot(path=str(ARTEFACTS / "home-topics.png"), full_page=True)
 
-            page.get_by_role("link", name="Kinship care").first.click()
-            expect(page.locator(".change-item")).to_have_count(3)
-            assert "topic=Kinship%20care" in page.url
-            page.locator(".change-title a").first.click()
-            expect(page.locator("table.topics")).to_contain_text(
-                "A kinship local offer is due from every council by 1 June 2027."
-            )
-            page.screenshot(path=str(ARTEFACTS / "change-topics.png"), full_page=True)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+        page.get_by_role("link", name="Kinship care").first.click()
+        expect(page.locator(".change-item")).to_have_count(3)
+        assert "topic=Kinship%20care" in page.url
+        page.locator(".change-title a").first.click()
+        expect(page.locator("table.topics")).to_contain_text(
+            "A kinship local offer is due from every council by 1 June 2027."
+        )
+        page.screenshot(path=str(ARTEFACTS / "change-topics.png"), full_page=True)
+        browser.close()
     assert problems == [], f"the browser reported: {problems}"
 
 
@@ -322,9 +269,7 @@ def test_change_page_cite_box_in_chromium(served: tuple[str, Config]) -> None:
     ARTEFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless=new", "--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1100, "height": 900}, java_script_enabled=False)
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
