@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from bs4 import BeautifulSoup, Tag
+if TYPE_CHECKING:  # bs4 is read only where its trees are (selectors, listings, discover)
+    from bs4 import BeautifulSoup, Tag
+
 
 # Never page content: code, chrome, and controls.
 DROP_TAGS = frozenset(
@@ -191,6 +194,8 @@ def main_region(soup: BeautifulSoup) -> Tag:
     for found in (mains, articles):
         if len(found) == 1 and found[0].get_text(strip=True):
             return found[0]
+    from bs4 import Tag
+
     body = soup.body
     return body if isinstance(body, Tag) else soup
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from bs4 import BeautifulSoup, Tag
+from typing import TYPE_CHECKING
 
 from watcher.errors import ExtractError
 from watcher.extract.blocks import normalise_line
 from watcher.extract.regions import region_roots
 from watcher.extract.tree import Element
+
+if TYPE_CHECKING:  # loaded by the sources that have selectors, the only ones that need a bs4 tree
+    from bs4 import BeautifulSoup, Tag
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Selected:
 
 def _pair(soup: BeautifulSoup, root: Element) -> dict[int, Element]:
     """Each bs4 tag's lxml element (by the tag's id), found by walking both trees side by side."""
+    from bs4 import Tag
+
     pairs: dict[int, Element] = {}
     tops = [t for t in soup.contents if isinstance(t, Tag)]
     stack: list[tuple[Tag, Element]] = [(tops[0], root)] if tops else []
@@ -56,6 +60,8 @@ def apply_selectors(
     html: str, root: Element, select: Sequence[str], exclude: Sequence[str], explain: bool
 ) -> Selected:
     """Match `exclude` (in order, each on what the ones before left) and then `select`."""
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "lxml")
     pairs = _pair(soup, root)
     out = Selected()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 _lock = threading.Lock()
 _last: dict[str, str | None] = {"retry_after": None}
@@ -25,6 +26,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    import requests  # Apprise's HTTP library: loaded with Apprise, at the first send
+
     original = requests.Session.send
 
     def send(self: requests.Session, request: Any, **kwargs: Any) -> requests.Response:
