@@ -10,7 +10,7 @@ the web app). It never holds a notify target's address or any other secret.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from watcher.rows import ChangeRow, DeadlineRow
@@ -26,22 +26,9 @@ def _envelope(event: str) -> dict[str, Any]:
     return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "event": event}
 
 
-def topics_of(row: object) -> list[dict[str, str]]:
-    """The change's topics as [{name, sentence}]: [] until changes carry topics. Accepts what a
-    topic may be stored as: a (name, sentence) pair, a mapping, or an object with those fields."""
-    out: list[dict[str, str]] = []
-    for topic in getattr(row, "topics", None) or ():
-        if isinstance(topic, str):
-            name, sentence = topic, ""
-        elif isinstance(topic, Mapping):
-            name, sentence = topic.get("name", ""), topic.get("sentence", "")
-        elif isinstance(topic, tuple | list):
-            name = topic[0] if topic else ""
-            sentence = topic[1] if len(topic) > 1 else ""
-        else:
-            name, sentence = getattr(topic, "name", ""), getattr(topic, "sentence", "")
-        out.append({"name": str(name), "sentence": str(sentence or "")})
-    return out
+def topics_of(topics: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """The change's topics, as stored ((name, the sentence that matched) pairs), as objects."""
+    return [{"name": name, "sentence": sentence} for name, sentence in topics]
 
 
 def story_of(mark: StoryMark | None, base: str | None = None) -> dict[str, Any] | None:
@@ -106,7 +93,7 @@ def change_object(
             for fact, i in zip(evidence.facts, evidence.of, strict=False)
         ],
         evidence=list(evidence.sentences),
-        topics=topics_of(row),
+        topics=topics_of(row.topics),
         story=story_of(story, base),
         deadlines=[{"due": d.due, "text": d.text, "sentence": d.sentence} for d in deadlines],
         detected_at=row.detected_at,
