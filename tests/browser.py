@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import pytest
 import uvicorn
 
 from tests.conftest import free_port
@@ -20,6 +21,13 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+# Every browser test: slow, and skipped (saying why) where Debian's Chromium is not installed.
+BROWSER_TESTS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
+    ),
+]
 # Headless, and none of the browser's own traffic (updates, sync, first-run pages) on the wire.
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import PageServer, Smtp, html_page, message_text, respond, write_config
+from tests.conftest import Clock, PageServer, Smtp, html_page, message_text, respond, write_config
 from watcher.cli import cli
 from watcher.config import load_config
 from watcher.runtime import check_once
@@ -40,14 +40,6 @@ def _config(
     path = write_config(tmp_path / "sources.toml", sources, targets=targets, watcher=watcher)
     path.write_text(path.read_text() + routes)
     return path
-
-
-class Clock:
-    def __init__(self, at: datetime = START) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def _run(path: Path, env: dict[str, str], clock: Clock) -> None:
@@ -90,7 +82,7 @@ targets = ["policy-mail", "funding-hook"]
 """,
     )
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/funding", "MAIL": smtp.apprise_url}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)  # baselines
     site.set("/sector", html_page("sector page", [*INTRO, FUNDING]))
     site.set("/dfe", html_page("dfe page", [*INTRO, GUIDANCE]))
@@ -120,7 +112,7 @@ def test_a_daily_digest_holds_three_changes_in_one_email(
         watcher='digest_at = "08:00"',
     )
     env = {"MAIL": smtp.apprise_url}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)
     lines = list(INTRO)
     for n, sentence in enumerate(
@@ -160,7 +152,7 @@ def test_a_site_redesign_yields_one_summary_alert(
         [("hook", "HOOK")],
     )
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)
     # The redesign: every page changes at once, in a way no site rule may learn away (a new
     # date on each page), so all six are changes and the storm folds them into one alert.
@@ -198,7 +190,7 @@ def test_a_source_returning_404_gives_one_alert_and_one_on_recovery(
     site.set("/k", page)
     path = _config(tmp_path, [{"name": "kinship", "url": site.url("/k")}], [("hook", "HOOK")])
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)
     site.set("/k", b"gone", status=404)
     for _ in range(4):
@@ -226,7 +218,7 @@ def test_failures_alert_after_n_in_a_row_and_a_redirect_elsewhere_at_once(
         watcher="failing_after = 3",
     )
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)
     site.set("/a", b"oops", status=500)
     site.set("/b", b"", status=301, headers={"Location": "/other"})
@@ -259,7 +251,7 @@ def test_retry_after_is_honoured_and_a_dead_alert_is_listed_and_retried(
         watcher="max_attempts = 2",
     )
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)
     site.set("/p", html_page("P", [*INTRO, FUNDING]))
     sent_at = clock.at
@@ -361,7 +353,7 @@ def test_an_alert_links_to_the_change_in_the_web_app(
     path = _config(tmp_path, [{"name": "p", "url": site.url("/p")}], [("hook", "HOOK")])
     path.write_text(path.read_text() + '[web]\npublic_url = "https://watcher.example.org/"\n')
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)
     site.set("/p", html_page("P", [*INTRO, FUNDING]))
     _run(path, env, clock)
@@ -387,7 +379,7 @@ def test_one_target_down_does_not_hold_back_or_repeat_another(
         tmp_path, [{"name": "p", "url": site.url("/p")}], [("chat", "CHAT"), ("mail", "MAIL")]
     )
     env = {"CHAT": f"json://127.0.0.1:{receiver.port}/slack", "MAIL": smtp.apprise_url}
-    clock = Clock()
+    clock = Clock(START)
     _run(path, env, clock)
     site.set("/p", html_page("P", [*INTRO, FUNDING]))
     _run(path, env, clock)

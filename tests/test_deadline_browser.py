@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ARTEFACTS, CHROMIUM, launch, loopback_only, serving
+from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, loopback_only, serving
 from tests.conftest import PageServer
 from tests.test_calendar import ENV, TODAY, _fill, _title
 from watcher.config import load_config
 from watcher.web.app import create_app
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PageServer, html_page, write_config
+from tests.conftest import Clock, PageServer, html_page, write_config
 from watcher.config import load_config
 from watcher.errors import ConfigError
 from watcher.notify.policy import staleness_change
@@ -20,14 +20,6 @@ from watcher.store import Store
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 INTRO = ["Our service supports families across the county with advice and help."]
 NEWS = "The council has been awarded £2 million of new funding for family hubs."
-
-
-class Clock:
-    def __init__(self, at: datetime = START) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def _config(tmp_path: Path, site: PageServer, extra: str = "", watcher: str = "") -> Path:
@@ -57,7 +49,7 @@ def test_one_alert_after_a_day_without_change_and_one_when_it_changes_again(
     site.set("/k", html_page("Kinship care", INTRO))
     path = _config(tmp_path, site, 'expect_change_within = "1d"\n')
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
-    clock = Clock()
+    clock = Clock(START)
 
     def run(at: timedelta) -> None:
         clock.at = START + at
@@ -112,7 +104,7 @@ def test_staleness_is_queued_in_the_outbox_once_without_targets(
     """With no target set the decision is still recorded once (state in the database)."""
     site.set("/k", html_page("Kinship care", INTRO))
     path = _config(tmp_path, site, 'expect_change_within = "1d"\n')
-    clock = Clock()
+    clock = Clock(START)
     for hours in (0, 25, 26, 50):
         clock.at = START + timedelta(hours=hours)
         asyncio.run(check_once(load_config(path, environ={}), clock=clock))
@@ -131,7 +123,7 @@ def test_a_failing_source_is_a_health_alert_not_a_staleness_alert(
     site.set("/k", html_page("Kinship care", INTRO))
     path = _config(tmp_path, site, 'expect_change_within = "1d"\n')
     env = {"HOOK": f"json://127.0.0.1:{receiver.port}/hook"}
-    clock = Clock()
+    clock = Clock(START)
 
     def run(hours: float) -> None:
         clock.at = START + timedelta(hours=hours)

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.browser import ARTEFACTS, CHROMIUM, launch, loopback_only, serving
+from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, loopback_only, serving
 from tests.conftest import PageServer
 from tests.storydata import RESPONSE, fill_seeds
 from watcher.web.app import create_app
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 def test_story_page_in_chromium(tmp_path: Path, site: PageServer) -> None:

@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from tests.browser import ARTEFACTS, CHROMIUM, launch, loopback_only, serving
+from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, loopback_only, serving
 from tests.conftest import PageServer
 from tests.webdata import CONSULTATION_TITLE, fill
 from watcher.config import Config
@@ -20,12 +20,7 @@ from watcher.web.app import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
