@@ -21,6 +21,8 @@ DatabaseError = sqlite3.DatabaseError
 class Connection:
     """One SQLite file in WAL mode, migrated on open; the base every part of the store builds on."""
 
+    engine = "sqlite"  # "postgresql" for the PostgreSQL engine's connection
+
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
@@ -169,6 +171,20 @@ class Connection:
             f"{self.path}: could not write ({exc}); free disk space, check permissions, "
             "or stop the other process using it; nothing was lost"
         )
+
+    def columns(self, table: str) -> list[str]:
+        """The table's column names in their order; empty when there is no such table."""
+        if self.engine == "postgresql":
+            found = self.conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            ).fetchall()
+        else:
+            found = self.conn.execute(
+                "SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,)
+            ).fetchall()
+        return [str(r[0]) for r in found]
 
     def count(self, table: str) -> int:
         return int(self.db[table].count)
