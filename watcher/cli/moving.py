@@ -96,7 +96,8 @@ def _print(report: CopyReport) -> None:
                 f"{check.name:<20} {check.source_rows:>8}  {check.source_sha256[:12]}  DIFFERS "
                 f"(target: {check.target_rows} rows, {check.target_sha256[:12]})"
             )
-    click.echo("not copied: " + "; ".join(f"{k} ({v})" for k, v in _skipped().items()))
+    for names, reason in _skipped().items():
+        click.echo(f"not copied: {names} ({reason})")
 
 
 def _skipped() -> dict[str, str]:

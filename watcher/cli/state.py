@@ -111,9 +111,9 @@ def backup(config: Config, path: Path) -> None:
     "--to-env",
     default=None,
     metavar="NAME",
-    help="Copy the state into the store whose URL is in the environment variable NAME, like "
-    "WATCHER_DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/DBNAME (a URL is never typed "
-    "on the command line).",
+    help="Copy the state into the store whose URL the environment variable NAME holds (like "
+    "WATCHER_DATABASE_URL, set to postgresql://USER:PASSWORD@HOST:5432/DBNAME): a password "
+    "never goes on the command line.",
 )
 @common_options
 def migrate(config: Config, to: str | None, to_env: str | None) -> None:
@@ -123,7 +123,7 @@ def migrate(config: Config, to: str | None, to_env: str | None) -> None:
     reviews, corrections, learned volatility, topics, stories, publications) into another,
     empty store, then check it: each table's row count and SHA-256 on both sides are printed,
     and a difference exits 2. Web logins and lockouts are not copied. The state is locked
-    while it is copied; stop the daemon first.
+    while it is copied: stop the daemon first. Nothing is written into a target that holds data.
     """
     from watcher.store.ops import latest_schema, schema_on_disk
 

@@ -65,17 +65,22 @@ TABLES = (
     Table("story_links", ("id",)),
     Table("story_keys", ("change_id",)),
 )
+# Not copied, and why (`watcher migrate --to` prints these).
+_WORKERS = "runtime coordination of one deployment's workers"
+_OWN_INDEX = "the target's own search index, filled as rows are written"
 SKIPPED = {
-    "web_sessions": "logins are short-lived bearer tokens of the old deployment: people log in again",
-    "login_failures": "lockout counters of the old deployment's clients, cleared by time anyway",
-    "workers": "runtime coordination of one deployment's workers",
-    "site_claims": "runtime coordination of one deployment's workers",
-    "host_holds": "runtime coordination of one deployment's workers",
-    "job_claims": "runtime coordination of one deployment's workers",
-    "_sqlite_migrations": "the target records its own schema migrations",
-    "schema_migrations": "the target records its own schema migrations",
-    "changes_fts": "filled by the target as changes are written",
-    "snapshots_fts": "filled by the target as snapshots are written",
+    # Session ids are bearer tokens: a copy would be one more place to steal them from, and the
+    # new deployment may use another address or login. People log in again.
+    "web_sessions": "web logins of the old deployment: people log in again",
+    "login_failures": "lockout counters of the old deployment's clients",
+    "workers": _WORKERS,
+    "site_claims": _WORKERS,
+    "host_holds": _WORKERS,
+    "job_claims": _WORKERS,
+    "_sqlite_migrations": "the target records its own schema version",
+    "schema_migrations": "the target records its own schema version",
+    "changes_fts": _OWN_INDEX,
+    "snapshots_fts": _OWN_INDEX,
 }
 Progress = Callable[[str, int], None]
 
