@@ -23,6 +23,7 @@ from tests.conftest import PageServer
 from tests.storydata import fill_seeds, shipped_topics
 from tests.test_cli import out, watcher
 from watcher.config import Config
+from watcher.errors import CopyError
 from watcher.store import Store, reads
 from watcher.store.codec import pack_text
 from watcher.store.copy import SKIPPED, TABLES, copy_state, state_tables
@@ -266,3 +267,16 @@ def test_a_sqlite_target_names_no_secret_and_takes_a_db_file(tmp_path: Path) -> 
     assert parse_target(str(tmp_path / "x.db")).path == tmp_path / "x.db"
     url = parse_target(f"postgresql://u:{PASSWORD}@db.internal:5433/watcher")
     assert url.shown == "postgresql://db.internal:5433/watcher"
+
+
+def test_a_target_without_a_column_of_the_source_is_refused(seeded: Config, tmp_path: Path) -> None:
+    source = Store.open(seeded.settings.state_dir)
+    target = Store.open(tmp_path / "target")
+    try:
+        target.conn.execute("ALTER TABLE sources DROP COLUMN stale_at")
+        with pytest.raises(CopyError, match="no sources column stale_at"):
+            copy_state(source, target)
+        assert target.count("snapshots") == 0
+    finally:
+        source.close()
+        target.close()

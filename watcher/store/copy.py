@@ -127,10 +127,11 @@ def copy_state(
     from watcher.store.copy_verify import verify_copy
 
     refuse_unless_empty(target)
+    refuse_missing_columns(source, target)
     copied = []
     with _reading(source):
         for table in TABLES:
-            if not source.columns(table.name) or not target.columns(table.name):
+            if not source.columns(table.name):
                 continue  # a table this schema version has not got yet
             if table.name == "snapshots":
                 rows = _copy_snapshots(source, target, progress)
@@ -153,6 +154,23 @@ def refuse_unless_empty(target: Connection) -> None:
         if rows:
             raise CopyError(
                 f"the target already holds {rows} rows in {name}; copy into an empty database"
+            )
+
+
+def refuse_missing_columns(source: Connection, target: Connection) -> None:
+    """Raise CopyError when the target lacks a table or column the source has: the copy would
+    drop its data silently. (Snapshots are written through the store, which knows its engine.)"""
+    for table in TABLES:
+        ours = source.columns(table.name)
+        if table.name == "snapshots" or not ours:
+            continue
+        theirs = target.columns(table.name)
+        missing = [c for c in ours if c not in theirs]
+        if not theirs or missing:
+            what = f"column {', '.join(missing)}" if theirs else "table"
+            raise CopyError(
+                f"the target has no {table.name} {what}, which the source has; its schema is "
+                "older than this watcher's: copy into a new database made by this watcher"
             )
 
 

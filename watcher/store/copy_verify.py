@@ -33,28 +33,29 @@ def verify_copy(source: Connection, target: Connection) -> list[TableCheck]:
 
 
 def table_digest(store: Connection, table: Table, columns: list[str]) -> tuple[int, str]:
-    """The number of rows and the SHA-256 (hex) of the table's rows in key order."""
-    keyed: list[tuple[tuple[object, ...], str]] = []
+    """The number of rows and the SHA-256 (hex) over each row's SHA-256, in key order."""
+    # Each row's own digest is kept, not its text: a large table is never held in memory.
+    keyed: list[tuple[tuple[object, ...], bytes]] = []
     if table.name == "snapshots":
         for digest, title, plain, z, paths, zpaths, created_at in store.conn.execute(
             "SELECT hash, title, text, ztext, paths, zpaths, created_at FROM snapshots"
         ):
             page = (digest, title, unpack_text(z, plain), list(unpack_paths(zpaths, paths)))
-            keyed.append(((str(digest),), _canonical((*page, created_at))))
+            keyed.append(((str(digest),), _row_sha((*page, created_at))))
     else:
         at = [columns.index(k) for k in table.key]
         for row in rows_of(store, table, columns):
-            keyed.append((tuple(row[i] for i in at), _canonical(tuple(row))))
+            keyed.append((tuple(row[i] for i in at), _row_sha(tuple(row))))
     keyed.sort(key=lambda item: item[0])
     sha = hashlib.sha256()
-    for _, line in keyed:
-        sha.update(line.encode("utf-8"))
-        sha.update(b"\n")
+    for _, row_sha in keyed:
+        sha.update(row_sha)
     return len(keyed), sha.hexdigest()
 
 
-def _canonical(row: Row) -> str:
-    return json.dumps([_value(v) for v in row], ensure_ascii=False, separators=(",", ":"))
+def _row_sha(row: Row) -> bytes:
+    line = json.dumps([_value(v) for v in row], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(line.encode("utf-8")).digest()
 
 
 def _value(value: object) -> object:
