@@ -280,3 +280,23 @@ def test_a_target_without_a_column_of_the_source_is_refused(seeded: Config, tmp_
     finally:
         source.close()
         target.close()
+
+
+def test_a_row_the_target_refuses_stops_the_copy_naming_the_table(
+    seeded: Config, tmp_path: Path
+) -> None:
+    source = Store.open(seeded.settings.state_dir)
+    target = Store.open(tmp_path / "target")
+    try:
+        target.conn.execute("CREATE UNIQUE INDEX one_outcome ON checks(outcome)")
+        with pytest.raises(
+            CopyError,
+            match=r"^copying checks: the target refused a row .*"
+            r"tables copied before it: snapshots, sources;",
+        ):
+            copy_state(source, target)
+        assert target.count("checks") == 0  # the table's transaction is rolled back whole
+        assert target.count("sources") == source.count("sources")
+    finally:
+        source.close()
+        target.close()

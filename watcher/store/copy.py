@@ -23,7 +23,7 @@ from watcher.errors import CopyError
 from watcher.models import Snapshot
 from watcher.store import snapshots
 from watcher.store.codec import unpack_paths, unpack_text
-from watcher.store.connection import Connection
+from watcher.store.connection import Connection, DatabaseError
 
 BATCH = 500
 # Meta keys that describe one running deployment, not the state: the copy's daemon writes its own.
@@ -128,15 +128,23 @@ def copy_state(
 
     refuse_unless_empty(target)
     refuse_missing_columns(source, target)
-    copied = []
+    copied: list[tuple[str, int]] = []
     with _reading(source):
         for table in TABLES:
             if not source.columns(table.name):
                 continue  # a table this schema version has not got yet
-            if table.name == "snapshots":
-                rows = _copy_snapshots(source, target, progress)
-            else:
-                rows = _copy_rows(source, target, table, progress)
+            try:
+                if table.name == "snapshots":
+                    rows = _copy_snapshots(source, target, progress)
+                else:
+                    rows = _copy_rows(source, target, table, progress)
+            except DatabaseError as exc:
+                # The table's transaction is rolled back; the tables before it stay written.
+                done = ", ".join(name for name, _ in copied) or "none"
+                raise CopyError(
+                    f"copying {table.name}: the target refused a row ({exc}); tables copied "
+                    f"before it: {done}; delete the target's data before copying again"
+                ) from None
             copied.append((table.name, rows))
         _advance_identities(target)
         checks = verify_copy(source, target)
