@@ -51,7 +51,9 @@ class CopyTarget:
 
 @pytest.fixture(params=["sqlite"])
 def copy_target(request: pytest.FixtureRequest, tmp_path: Path) -> CopyTarget:
-    """A fresh, empty store to copy into (parametrised: add "postgresql" with its URL in env)."""
+    """A fresh, empty store to copy into. With the PostgreSQL engine, add a "postgresql" param
+    taking the `postgres_db` fixture's URL: CopyTarget(url, ["--to-env", "WATCHER_DATABASE_URL"],
+    {"WATCHER_DATABASE_URL": url}, web=<create_app over that database>)."""
     db = tmp_path / "target" / "watcher.db"
     spec = f"sqlite:{db.parent}"
     return CopyTarget(spec, ["--to", spec], web=lambda config: create_app(config, store_path=db))
