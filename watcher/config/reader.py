@@ -17,7 +17,13 @@ from watcher.errors import ConfigError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters"
+# Bounds of `expect_change_within`: shorter than an hour is noise, longer than ten years is never.
+MIN_EXPECT = timedelta(hours=1)
+MAX_EXPECT = timedelta(days=3650)
+EXPECT_HINT = 'write it like "90d" (or false to turn a [watcher] default off for one source)'
+NAME_RULE = (
+    "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters"
+)
 
 
 def name_problem(name: object) -> str:
