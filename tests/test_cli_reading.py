@@ -148,6 +148,10 @@ def test_alerts_columns_line_up_with_a_long_source_name(tmp_path: Path, site: Pa
     site.set("/b", html_page("B page", [*INTRO, "£45 million of new funding was announced."]))
     assert watcher("check", cwd=tmp_path, env=env).returncode == 0
 
+    changes = watcher("changes", cwd=tmp_path).stdout.splitlines()
+    assert len(changes) == 2
+    assert all(re.match(r"#\d+  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  ", c) for c in changes), changes
+
     piped = watcher("alerts", cwd=tmp_path, env=env)
     header, *rows = piped.stdout.splitlines()
     assert header.split("\t")[:7] == ["id", "status", "kind", "mode", "target", "source", "what"]

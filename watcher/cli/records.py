@@ -48,7 +48,7 @@ def changes(
         return
     for r in rows:
         click.echo(
-            f"#{r.id}  {r.detected_at}  {r.source}  [{category_label(r.category)}]  {r.summary}"
+            f"#{r.id}  {stamp(r.detected_at)}  {r.source}  [{category_label(r.category)}]  {r.summary}"
         )
         if show_diff:
             click.echo(terminal_safe(indent(render_diff(r.diff, max_lines=60))))
