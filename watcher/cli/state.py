@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from watcher import statelock
-from watcher.cli.group import cli, common_options
+from watcher.cli.group import cli, common_options, format_option
 from watcher.config import Config, parse_duration
 from watcher.errors import StoreError
 from watcher.logs import redact
@@ -27,9 +27,7 @@ from watcher.store.ops import HealthReport, open_store
     help='Oldest heartbeat that is healthy, like "2m" (default: [watcher] health_max_age, '
     "else three heartbeats, at least 2m).",
 )
-@click.option(
-    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
-)
+@format_option()
 @common_options
 def health(config: Config, max_age: str | None, fmt: str) -> None:
     """Exit 0 if the daemon beats and the database takes writes; else 1, one line per reason."""
