@@ -64,7 +64,7 @@ def figures(store: Connection) -> Figures:
     """Totals since the database was created (pruned checks included), read at call time."""
     conn = store.conn
     checks = _pruned_totals(conn)
-    for outcome, totals in _check_totals(conn, "1", ()).items():
+    for outcome, totals in _check_totals(conn, "true", ()).items():
         checks[outcome] = checks.get(outcome, CheckTotals.empty()).plus(totals)
     changes = {
         str(category): int(n)

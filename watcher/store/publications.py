@@ -49,7 +49,7 @@ class PublicationStore(Connection):
         self, category: str = "", organisation: str = "", limit: int = 200
     ) -> list[PublicationRow]:
         """Publications newest first, with the sources that reported each."""
-        where, args = ["1"], []
+        where, args = ["true"], []
         if category:
             where.append("p.category = ?")
             args.append(category)
