@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.engines import open_on
 from watcher.diff import diff_blocks
 from watcher.errors import StoreError
 from watcher.models import Change, CheckResult, Snapshot, Source, Validators
 from watcher.pipeline import digest
-from tests.engines import open_on
 from watcher.store import Store, migrations
 from watcher.store.engine import IntegrityError
 
@@ -79,7 +79,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path, database: str | None, store: 
             "INSERT INTO schema_migrations (name, applied_at) VALUES ('m999_future', 'x')"
         )
     store.close()
-    with pytest.raises(StoreError, match="newer watcher.*m999_future"):
+    with pytest.raises(StoreError, match=r"newer watcher.*m999_future"):
         open_on(tmp_path, database)
 
 
