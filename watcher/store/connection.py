@@ -46,6 +46,7 @@ class Connection:
         self.engine = SQLITE
         self.path = path
         self.conn = self.sqlite = self._open_sqlite(path)
+        self.db = Database(self.sqlite)  # sqlite-utils over the same connection (migrations)
         self._migrate()
 
     @property
@@ -141,7 +142,7 @@ class Connection:
             ) from None
 
     def _sqlite_utils(self) -> Database:
-        return Database(self.sqlite)
+        return self.db
 
     def _migrate_postgres(self) -> None:
         from watcher.store.pg_migrate import migrate
