@@ -16,7 +16,7 @@ from watcher.errors import StoreError
 from watcher.store import snapshots
 from watcher.store.codec import iso
 from watcher.store.connection import Connection
-from watcher.store.engine import DatabaseError
+from watcher.store.engine import DatabaseError, PgConnection, PgError
 from watcher.store.figures import (  # re-exported: callers read the figures from ops
     ALERT_STATUSES,
     DURATION_BUCKETS,
@@ -245,8 +245,19 @@ def _check_file(path: Path) -> list[str]:
         conn.close()
 
 
-def schema_on_disk(state_dir: Path) -> int:
-    """How many migrations the database file has had, read without migrating it (0 if none)."""
+def schema_on_disk(state_dir: Path, database: str | None = None) -> int:
+    """How many migrations the database has had, read without migrating it (0 if none)."""
+    if database:
+        from watcher.store.pg_migrate import applied
+
+        try:
+            conn = PgConnection(database)
+        except PgError as exc:
+            raise StoreError(str(exc)) from None
+        try:
+            return len(applied(conn))
+        finally:
+            conn.close()
     path = state_dir / DB_NAME
     if not path.exists():
         return 0
