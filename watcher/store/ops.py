@@ -251,13 +251,13 @@ def schema_on_disk(state_dir: Path, database: str | None = None) -> int:
         from watcher.store.pg_migrate import applied
 
         try:
-            conn = PgConnection(database)
+            server = PgConnection(database)
         except PgError as exc:
             raise StoreError(str(exc)) from None
         try:
-            return len(applied(conn))
+            return len(applied(server))
         finally:
-            conn.close()
+            server.close()
     path = state_dir / DB_NAME
     if not path.exists():
         return 0
