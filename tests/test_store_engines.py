@@ -381,3 +381,18 @@ def test_dates_in_the_calendar(store: Store) -> None:
     month = reads.deadlines_between(store, date(2026, 12, 1), date(2026, 12, 31))
     assert [d.due for d in month] == ["2026-12-03"]
     assert reads.deadlines(store, date(2026, 11, 30))[0].days_left == 3
+
+
+def test_a_sqlite_user_never_loads_psycopg(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from watcher.store import Store, reads; "
+        f"s = Store.open(Path({str(tmp_path)!r})); reads.search(s, 'word'); s.close(); "
+        "print(sorted(m for m in sys.modules if m.startswith('psycopg')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
