@@ -4,6 +4,7 @@ config file; then a real pass and the web app on the server's database."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -97,3 +98,33 @@ def test_a_pass_records_its_change_and_alert_in_postgresql(
         assert "Kinship" in page.text
         api = client.get("/api/changes").json()
         assert [c["id"] for c in api["items"]] == [changes[0].id] and api["total"] == 1
+
+
+def test_the_commands_on_postgresql(tmp_path: Path, postgres_db: str) -> None:
+    from tests.test_cli import err, out, watcher
+
+    config = _config(tmp_path)
+    env = {"WATCHER_DATABASE_URL": postgres_db}
+    password = postgres_db.split("@")[0].split(":")[-1]
+    migrated = watcher("migrate", "--config", str(config), cwd=tmp_path, env=env)
+    assert migrated.returncode == 0, err(migrated)
+    assert "migrated from version 0 to 13" in out(migrated)
+    again = watcher("migrate", "--config", str(config), cwd=tmp_path, env=env)
+    assert "already at version 13" in out(again)
+    # No daemon has beaten yet: unhealthy for that reason alone, the probe write committed.
+    health = watcher("health", "--config", str(config), "--format", "json", cwd=tmp_path, env=env)
+    report = json.loads(out(health))
+    assert health.returncode == 1 and report["writable"] is True
+    assert report["reasons"] == [
+        "no heartbeat: the daemon (`watcher run`) has not run on this database"
+    ]
+    backup = watcher(
+        "backup", "--config", str(config), str(tmp_path / "b.db"), cwd=tmp_path, env=env
+    )
+    assert backup.returncode != 0 and "pg_dump -Fc" in err(backup)
+    assert not (tmp_path / "state" / "watcher.db").exists()
+    down = dict(env, WATCHER_DATABASE_URL=postgres_db.rsplit("@", 1)[0] + "@127.0.0.1:9/nope")
+    refused = watcher("migrate", "--config", str(config), cwd=tmp_path, env=down)
+    message = err(refused)
+    assert refused.returncode != 0 and "cannot reach the database at 127.0.0.1:9/nope" in message
+    assert password not in message and len(message.strip().splitlines()) == 1

@@ -89,9 +89,14 @@ def health(
     try:
         beat = store.meta(HEARTBEAT_KEY)
     except DatabaseError as exc:
+        reason = (
+            f"{store.path}: cannot read the database ({exc}); check that PostgreSQL is running"
+            if store.engine == "postgresql"
+            else str(_damaged(store.path, str(exc)))
+        )
         return HealthReport(
             ok=False,
-            reasons=[str(_damaged(store.path, str(exc)))],
+            reasons=[reason],
             max_age_seconds=max_age.total_seconds(),
         )
     beat_at = parse_time(beat)
