@@ -396,3 +396,30 @@ def test_a_sqlite_user_never_loads_psycopg(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_search_folds_case_and_accents_on_both_engines(store: Store) -> None:
+    change_id, _ = _changed(store, DFE, "a", "a\nThe Café Fund for Élèves opens", NOW)
+    for words in ("cafe eleves", "CAFÉ", "élè*"):
+        assert [h.id for h in reads.search(store, words).changes.items] == [change_id], words
+
+
+def test_two_workers_migrating_a_new_database_at_once(postgres_db: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def open_and_count(_: int) -> int:
+        store = Store.connect(postgres_db)
+        try:
+            return store.schema_version
+        finally:
+            store.close()
+
+    with ThreadPoolExecutor(3) as pool:
+        versions = list(pool.map(open_and_count, range(3)))
+    assert versions == [13, 13, 13]
+    store = Store.connect(postgres_db)
+    try:
+        names = store.conn.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()
+    finally:
+        store.close()
+    assert [n[0] for n in names][:2] == ["m001_initial", "m002_volatility"] and len(names) == 13

@@ -34,7 +34,8 @@ def common_options(fn: F) -> F:
         envvar="WATCHER_STATE",
         default=None,
         type=click.Path(file_okay=False),
-        help="State directory holding watcher.db (env WATCHER_STATE).",
+        help="State directory holding watcher.db (env WATCHER_STATE); with "
+        "WATCHER_DATABASE_URL set, the database is that PostgreSQL instead.",
     )
     @click.option(
         "--log-level",

@@ -37,15 +37,17 @@ SQLITE_BASELINE = (
 # and queries agree; the dictionary is named with its schema so the result does not depend on
 # the search_path.
 _FOLD = """
-DO $$ BEGIN
+DO $$ DECLARE home text; BEGIN
     BEGIN
         CREATE EXTENSION IF NOT EXISTS unaccent;
     EXCEPTION WHEN OTHERS THEN
         NULL;
     END;
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN
+    SELECT extnamespace::regnamespace::text INTO home FROM pg_extension WHERE extname = 'unaccent';
+    IF home IS NOT NULL THEN
         EXECUTE 'CREATE OR REPLACE FUNCTION watcher_fold(t text) RETURNS text LANGUAGE sql '
-            'IMMUTABLE PARALLEL SAFE AS $f$ SELECT lower(public.unaccent(''public.unaccent''::regdictionary, t)) $f$';
+            'IMMUTABLE PARALLEL SAFE AS $f$ SELECT lower(' || home || '.unaccent('
+            || quote_literal(home || '.unaccent') || '::regdictionary, t)) $f$';
     ELSE
         EXECUTE 'CREATE OR REPLACE FUNCTION watcher_fold(t text) RETURNS text LANGUAGE sql '
             'IMMUTABLE PARALLEL SAFE AS $f$ SELECT lower(t) $f$';
