@@ -128,3 +128,35 @@ def test_the_commands_on_postgresql(tmp_path: Path, postgres_db: str) -> None:
     message = err(refused)
     assert refused.returncode != 0 and "cannot reach the database at 127.0.0.1:9/nope" in message
     assert password not in message and len(message.strip().splitlines()) == 1
+
+
+def test_the_daemon_beats_checks_and_prunes_on_postgresql(
+    tmp_path: Path, site: PageServer, postgres_db: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from watcher.runtime import open_runtime
+    from watcher.scheduler import Daemon
+    from watcher.store import ops
+
+    site.set("/page", html_page("Kinship care", ["The allowance is paid monthly."]))
+    path = write_config(tmp_path / "sources.toml", [{"name": "kin", "url": site.url("/page")}])
+    config = load_config(path, environ={"WATCHER_DATABASE_URL": postgres_db})
+    late = datetime.now(UTC) + timedelta(days=400)
+
+    async def scenario() -> tuple[int, int, bool]:
+        async with open_runtime(config) as rt:
+            daemon = Daemon(config, clock=lambda: late)
+            await daemon._check(rt, config.sources)
+            site.set("/page", html_page("Kinship care", ["A wholly new text of the page."]))
+            await daemon._check(rt, config.sources)
+            await daemon._heartbeat(rt)
+            checks = rt.store.count("checks")
+            await daemon._prune(rt)
+            report = ops.health(rt.store, late, timedelta(minutes=5))
+            return checks, rt.store.count("checks"), report.ok
+
+    before, after, healthy = asyncio.run(scenario())
+    # A year on, only the change's check is left; the heartbeat just written makes it healthy.
+    assert (before, after, healthy) == (2, 1, True)
+    assert not (config.settings.state_dir / "watcher.db").exists()
