@@ -423,3 +423,34 @@ def test_two_workers_migrating_a_new_database_at_once(postgres_db: str) -> None:
     finally:
         store.close()
     assert [n[0] for n in names][:2] == ["m001_initial", "m002_volatility"] and len(names) == 13
+
+
+def test_training_reads_corrections_from_postgresql(
+    tmp_path: Path,
+    postgres_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.test_model import _corpus
+    from watcher.classify import train
+
+    store = Store.connect(postgres_db)
+    try:
+        store.sync_sources([DFE], NOW)
+        change_id, _ = _changed(store, DFE, "a", "a\nThe zorblax grant for families opens", NOW)
+        store.correct(change_id, "funding", "ana", "", NOW)
+    finally:
+        store.close()
+    monkeypatch.setenv("TRAIN_DB", postgres_db)
+    out = tmp_path / "model.json"
+    args = [
+        "--corpus",
+        str(_corpus(tmp_path)),
+        "--state",
+        str(tmp_path / "none"),
+        "--out",
+        str(out),
+    ]
+    assert train.main([*args, "--database-env", "TRAIN_DB"]) == 0
+    assert "1 corrections" in capsys.readouterr().out
+    assert not (tmp_path / "none" / "watcher.db").exists()
