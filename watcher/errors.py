@@ -43,3 +43,9 @@ class StoreError(WatcherError):
     """The state database is unusable (not writable, damaged, newer than this code)."""
 
     exit_code = 3
+
+
+class CopyError(WatcherError):
+    """A state copy was refused (the target holds data) or its check found a difference."""
+
+    exit_code = 2

@@ -101,12 +101,38 @@ def backup(config: Config, path: Path) -> None:
     click.echo(f"backed up {store.path} to {done.path} ({done.bytes:,} bytes, integrity ok)")
 
 
-@cli.command(short_help="Apply schema migrations and print the version.")
+@cli.command(short_help="Apply schema migrations, or copy the state into another store.")
+@click.option(
+    "--to",
+    default=None,
+    metavar="sqlite:PATH",
+    help="Copy the state into a new SQLite state at PATH (a directory or a .db file) instead.",
+)
+@click.option(
+    "--to-env",
+    default=None,
+    metavar="NAME",
+    help="Copy the state into the store whose URL the environment variable NAME holds (like "
+    "WATCHER_DATABASE_URL, set to postgresql://USER:PASSWORD@HOST:5432/DBNAME): a password "
+    "never goes on the command line.",
+)
 @common_options
-def migrate(config: Config) -> None:
-    """Bring the state database to the latest schema and print its version."""
+def migrate(config: Config, to: str | None, to_env: str | None) -> None:
+    """Bring the state database to the latest schema and print its version.
+
+    With --to or --to-env, copy the whole state (sources, checks, snapshots, changes, alerts,
+    reviews, corrections, learned volatility, topics, stories, publications) into another,
+    empty store, then check it: each table's row count and SHA-256 on both sides are printed,
+    and a difference exits 2. Web logins and lockouts are not copied. The state is locked
+    while it is copied: stop the daemon first. Nothing is written into a target that holds data.
+    """
     from watcher.store.ops import latest_schema, schema_on_disk
 
+    if to is not None or to_env is not None:
+        from watcher.cli.moving import copy_to, target_of
+
+        copy_to(config, target_of(to, to_env))
+        return
     database = config.settings.database_url
     with statelock.hold(config.settings.state_dir, "migrate", server=database is not None):
         before = schema_on_disk(config.settings.state_dir, database)

@@ -251,6 +251,20 @@ class Connection:
             "or stop the other process using it; nothing was lost"
         )
 
+    def columns(self, table: str) -> list[str]:
+        """The table's column names in their order; empty when there is no such table."""
+        if self.engine == "postgresql":
+            found = self.conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            ).fetchall()
+        else:
+            found = self.conn.execute(
+                "SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,)
+            ).fetchall()
+        return [str(r[0]) for r in found]
+
     def count(self, table: str) -> int:
         # The table name comes from the store's own calls, never from input.
         return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608

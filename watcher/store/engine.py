@@ -28,6 +28,7 @@ class Cursor(Protocol):
     def description(self) -> Any: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int = 1, /) -> list[Any]: ...
     def __iter__(self) -> Iterator[Any]: ...
 
 
@@ -113,6 +114,9 @@ class PgCursor:
 
     def fetchall(self) -> list[Any]:
         return list(self._cursor.fetchall()) if self._cursor.description else []
+
+    def fetchmany(self, size: int = 1, /) -> list[Any]:
+        return list(self._cursor.fetchmany(size)) if self._cursor.description else []
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.fetchall())
