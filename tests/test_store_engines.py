@@ -454,3 +454,11 @@ def test_training_reads_corrections_from_postgresql(
     assert train.main([*args, "--database-env", "TRAIN_DB"]) == 0
     assert "1 corrections" in capsys.readouterr().out
     assert not (tmp_path / "none" / "watcher.db").exists()
+
+
+def test_both_engines_know_the_same_migrations() -> None:
+    # A migration added on one side only would make schema_version differ between engines.
+    from watcher.store import migrations
+    from watcher.store.schema_pg import known_names
+
+    assert known_names() == {m.name for m in migrations._migrations}
