@@ -41,7 +41,7 @@ def alerts(
             raise click.UsageError("name the alert: watcher alerts retry OUTBOX_ID")
         _retry(config, outbox_id)
         return
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.outbox(status=status, limit=limit)
     finally:
@@ -107,7 +107,7 @@ def notify_test(config: Config, target: str) -> None:
             f"no target {target!r}; the [[notify]] targets are: {', '.join(known) or '(none)'}",
             param_hint="TARGET",
         )
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         error = asyncio.run(Deliverer(store=store, targets=known).send_test(target))
     finally:

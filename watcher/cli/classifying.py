@@ -128,7 +128,7 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
             f"{label!r} is not a category; choose from {', '.join(config.settings.categories)}",
             param_hint="LABEL",
         )
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         done = store.correct(change_id, label, reviewer.strip(), note, datetime.now(UTC))
     except KeyError:
@@ -162,7 +162,7 @@ def retrain(config: Config, corpora: tuple[Path, ...], out: Path | None) -> None
     from watcher.classify import MODEL_FILE
     from watcher.classify.train import corpus_examples, correction_examples, fit
 
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         fixes = correction_examples(store.corrections())
     finally:

@@ -41,7 +41,8 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
             "(see the README), nothing was checked",
             err=True,
         )
-    with statelock.hold(config.settings.state_dir, "check"):
+    server = config.settings.database_url is not None
+    with statelock.hold(config.settings.state_dir, "check", server=server):
         results, report = asyncio.run(check_once(config, sources))
     width = max((len(r.source) for r in results), default=10)
     for r in results:
@@ -93,9 +94,10 @@ def run(config: Config, listen: str | None) -> None:
         logging.getLogger("watcher").warning(
             f"notify target {name!r} is off: set {target.env} (or {target.env}_FILE) to its Apprise URL"
         )
-    with statelock.hold(config.settings.state_dir, "run"):
+    shared = config.settings.database_url is not None
+    with statelock.hold(config.settings.state_dir, "run", server=shared):
         # A damaged file stops the daemon at once with the fix, not at its first write hours later.
-        store = open_store(config.settings.state_dir)
+        store = open_store(config.settings.state_dir, config.settings.database_url)
         try:
             integrity(store)
         finally:

@@ -45,7 +45,8 @@ def _shared_options(fn: F, root: bool) -> F:
             envvar=None if root else "WATCHER_STATE",
             default=None,
             type=click.Path(file_okay=False),
-            help="State directory holding watcher.db (env WATCHER_STATE).",
+            help="State directory holding watcher.db (env WATCHER_STATE); with "
+            "WATCHER_DATABASE_URL set, the database is that PostgreSQL instead.",
         ),
         click.option(
             "--log-level",

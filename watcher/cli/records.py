@@ -38,7 +38,7 @@ def changes(
 ) -> None:
     """The change log, newest first."""
     since_at = parse_since(since)  # a usage error must not open (or create) the state database
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.changes(source=source_name, since=since_at, limit=limit)
     finally:
@@ -80,7 +80,7 @@ def _print_kinds(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 @common_options
 def sources(config: Config, fmt: str) -> None:
     """Every configured source with its last status (or, with --kinds, the kinds of source)."""
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         status = {row.name: row for row in store.sources_status()}
     finally:
@@ -167,7 +167,7 @@ def explain(config: Config, name: str, fmt: str) -> None:
 def deadlines(config: Config, show_all: bool, fmt: str) -> None:
     """Consultation closing dates found in changes, soonest first."""
     today = datetime.now(UTC).date()
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.deadlines(None if show_all else today.isoformat())
     finally:
@@ -210,7 +210,7 @@ def deadlines(config: Config, show_all: bool, fmt: str) -> None:
 def publications(config: Config, category: str, organisation: str, limit: int, fmt: str) -> None:
     """New publications found by feeds, searches, sitemaps and listings, newest first: each once,
     with every source that reported it."""
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.publications(category, organisation, limit)
     finally:

@@ -44,8 +44,9 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
                 f'{max_age!r} is not a duration; write it like "2m"', param_hint="--max-age"
             ) from None
     state_dir = config.settings.state_dir
-    if (state_dir / DB_NAME).exists():
-        report = _health_of(state_dir, limit)
+    database = config.settings.database_url
+    if database or (state_dir / DB_NAME).exists():
+        report = _health_of(state_dir, limit, database)
     else:  # a health check must not create the database it reports on
         report = HealthReport(
             ok=False,
@@ -65,11 +66,11 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
         sys.exit(1)
 
 
-def _health_of(state_dir: Path, limit: timedelta) -> HealthReport:
+def _health_of(state_dir: Path, limit: timedelta, database: str | None) -> HealthReport:
     from watcher.store.ops import health as check_health
 
     try:
-        store = open_store(state_dir)
+        store = open_store(state_dir, database)
     except StoreError as exc:  # unopenable is unhealthy (exit 1), not a crash of the check
         return HealthReport(ok=False, reasons=[str(exc)], max_age_seconds=limit.total_seconds())
     try:
@@ -90,7 +91,7 @@ def backup(config: Config, path: Path) -> None:
             f"{path} already exists; a backup never overwrites, choose a new name",
             param_hint="PATH",
         )
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         done = copy_database(store, path)
     finally:
@@ -130,9 +131,10 @@ def migrate(config: Config, to: str | None, to_env: str | None) -> None:
 
         copy_to(config, target_of(to, to_env))
         return
-    with statelock.hold(config.settings.state_dir, "migrate"):
-        before = schema_on_disk(config.settings.state_dir)
-        store = open_store(config.settings.state_dir)  # opening applies pending migrations
+    database = config.settings.database_url
+    with statelock.hold(config.settings.state_dir, "migrate", server=database is not None):
+        before = schema_on_disk(config.settings.state_dir, database)
+        store = open_store(config.settings.state_dir, database)  # opening applies what is pending
         try:
             after = store.schema_version
         finally:
@@ -166,8 +168,8 @@ def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -
     settings = config.settings
     checks_for = keep(keep_checks, settings.keep_checks, "--keep-checks")
     snapshots_for = keep(keep_snapshots, settings.keep_snapshots, "--keep-snapshots")
-    with statelock.hold(settings.state_dir, "prune"):
-        store = open_store(settings.state_dir)
+    with statelock.hold(settings.state_dir, "prune", server=settings.database_url is not None):
+        store = open_store(settings.state_dir, settings.database_url)
         try:
             pruned = retention(store, datetime.now(UTC), checks_for, snapshots_for)
         finally:
@@ -189,7 +191,7 @@ def logins(config: Config, action: str | None, address: str | None) -> None:
     none is given)."""
     from watcher.web.logins import EVERYONE, client_key
 
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         if action == "clear":
             cleared = store.login_clear(client_key(address) if address else None)
@@ -219,7 +221,7 @@ def calendar_link(config: Config) -> None:
 
     listen = config.web.listen
     base = config.web.public_url or (f"http://{listen}" if parse_listen(listen) else "")
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         key = CalendarKey(store).new(datetime.now(UTC))
     finally:

@@ -47,11 +47,11 @@ class AlertStore(Connection):
         (a claim older than `stale_before`, or by an owner in `gone`, is free again)."""
         with self.transaction() as c:
             rows = c.execute(
-                "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, "
+                "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, "  # noqa: S608
                 "payload FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
                 "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ? "
-                "OR claimed_by IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT ?",
-                (iso(due_by), owner, iso(stale_before), json.dumps(list(gone)), limit),
+                f"OR {self.any_of('claimed_by')}) ORDER BY id LIMIT ?{self.skip_locked}",
+                (iso(due_by), owner, iso(stale_before), self.listed(gone), limit),
             ).fetchall()
             c.executemany(
                 "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?",
@@ -80,8 +80,9 @@ class AlertStore(Connection):
                 if window is not None:
                     at = iso(now)
                     c.executemany(
-                        "INSERT OR IGNORE INTO outbox (change_id, target, kind, deadline_id, days, "
-                        "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?)",
+                        "INSERT INTO outbox (change_id, target, kind, deadline_id, days, "
+                        "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?) "
+                        "ON CONFLICT DO NOTHING",
                         [(change_id, t, "reminder", deadline_id, window, at, at) for t in targets],
                     )
                     queued += 1

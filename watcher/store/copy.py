@@ -14,7 +14,6 @@ on SQLite). What is not copied, and why, is in `SKIPPED`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from watcher.models import Snapshot
 from watcher.store import snapshots
 from watcher.store.codec import unpack_paths, unpack_text
 from watcher.store.connection import Connection, DatabaseError
+from watcher.store.engine import Cursor
 
 BATCH = 500
 # Meta keys that describe one running deployment, not the state: the copy's daemon writes its own.
@@ -203,9 +203,7 @@ def _reading(source: Connection) -> Iterator[None]:
         source.conn.execute("COMMIT")
 
 
-def rows_of(
-    source: Connection, table: Table, columns: list[str], order: str = ""
-) -> sqlite3.Cursor:
+def rows_of(source: Connection, table: Table, columns: list[str], order: str = "") -> Cursor:
     """A cursor over the table's rows (the columns given), in `order` if given."""
     names = ", ".join(f'"{c}"' for c in columns)
     where = f" WHERE {table.where}" if table.where else ""

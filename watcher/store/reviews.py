@@ -25,9 +25,9 @@ class ReviewStore(Connection):
             at = iso(now)
             kept = c.execute(
                 "INSERT INTO corrections (change_id, previous, label, reviewer, note, created_at) "
-                "VALUES (?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?) RETURNING id",
                 (change_id, row[0], label, reviewer, note, at),
-            ).lastrowid
+            ).fetchone()[0]
             c.execute(
                 "UPDATE changes SET category = ?, corrected_by = ? WHERE id = ?",
                 (label, reviewer, change_id),
@@ -46,8 +46,9 @@ class ReviewStore(Connection):
                 raise KeyError(change_id)
             at = iso(now)
             kept = c.execute(
-                "INSERT INTO reviews (change_id, state, note, reviewer, at) VALUES (?,?,?,?,?)",
+                "INSERT INTO reviews (change_id, state, note, reviewer, at) VALUES (?,?,?,?,?) "
+                "RETURNING id",
                 (change_id, state, note, reviewer, at),
-            ).lastrowid
+            ).fetchone()[0]
             c.execute("UPDATE changes SET review_state = ? WHERE id = ?", (state, change_id))
         return ReviewRow(int(kept or 0), change_id, state, note, reviewer, at)

@@ -90,8 +90,7 @@ def make_directory(target: Target) -> Path:
 
 
 def open_postgresql(target: Target) -> Store:
-    """The PostgreSQL store at `target.url`, migrated. Wired to the PostgreSQL engine (issue 19a)."""
-    raise StoreError(
-        f"{target.shown}: this watcher has no PostgreSQL engine yet; copy into sqlite:PATH, "
-        "or upgrade watcher"
-    )
+    """The PostgreSQL store at `target.url`, migrated."""
+    from watcher.store import Store
+
+    return Store.connect(target.url)

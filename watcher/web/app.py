@@ -149,7 +149,11 @@ def create_app(
     """
     address = parse_listen(listen or config.web.listen)
     host = address[0] if address else "127.0.0.1"
-    store = Store(store_path) if store_path else Store.open(config.settings.state_dir)
+    store = (
+        Store(store_path)
+        if store_path
+        else Store.open(config.settings.state_dir, config.settings.database_url)
+    )
     lock = threading.Lock()
     access = Access.build(
         config.web,
