@@ -69,6 +69,23 @@ def when(stamp: object, empty: str = "") -> str:
     return f"{moment.astimezone(UTC).day} {moment.astimezone(UTC):%b %Y %H:%M} UTC"
 
 
+# A page title's site suffix: "Kinship care - GOV.UK", "Report | Children's Commissioner". After
+# a pipe, whatever follows is the site; after a dash, only a short run of capitalised words or a
+# domain (so "Kinship care - support for carers" keeps its words).
+_PIPE_SUFFIX = re.compile(r"\s+\|\s+[^|]{1,60}$")
+_DASH_SUFFIX = re.compile(r"\s+[-–—]\s+((?:[A-Z0-9][\w.&'’]*)(?:\s+[A-Z0-9&][\w.&'’]*){0,3})$")
+
+
+def page_title(title: str) -> str:
+    """A page's title without its site suffix, for alert subjects: `Kinship care - GOV.UK` ->
+    `Kinship care`. A title that is only a site name stays as it is."""
+    for suffix in (_PIPE_SUFFIX, _DASH_SUFFIX):
+        found = suffix.search(title)
+        if found and title[: found.start()].strip():
+            return title[: found.start()].rstrip()
+    return title
+
+
 def compact_duration(seconds: float) -> str:
     """`6h`, `1d`, `90s`: the form durations are written in sources.toml."""
     whole = int(seconds)

@@ -48,7 +48,9 @@ def link_target(url: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Spans
 
-Span = tuple[str, str, str]  # (kind, text, url); kind: text | strong | ins | del | link
+# (kind, text, url); kind: text | strong | heading | ins | del | link. A heading is page text
+# (a heading block of the page), shown bold where the channel can and escaped like text.
+Span = tuple[str, str, str]
 Line = list[Span]
 Block = list[Line]
 
