@@ -20,7 +20,8 @@ BULLET = "• "
 # What extract.blocks writes: "#" * level + " " for h1-h6, "- " for a list item (nested lists
 # and paragraphs inside an item carry one "- ", never more).
 _MARK = re.compile(r"(#{1,6}|-) (?=\S)")
-_LINE_MARK = re.compile(r"(?m)^(#{1,6}|-) (?=\S)")
+# At a line's start, or after the "…" (or a match mark) a snippet opens with.
+_LINE_MARK = re.compile(r"(?m)^([…\ue000]?)(#{1,6}|-) (?=\S)")
 # diff.summarise: "2 blocks added, 1 block removed: " and then the first block as stored.
 _SUMMARY = re.compile(r"(\d+ blocks? (?:edited|added|removed)(?:, \d+ blocks? (?:added|removed))*: )")
 # In a word-marked block the mark may be a whole run of its own ("## ", then the words).
@@ -67,7 +68,8 @@ def plain(block: str) -> str:
 def plain_lines(text: str) -> str:
     """Stored text of many blocks (a page version, a search snippet) with every line's mark
     read: headings as their words, items after a bullet."""
-    return _LINE_MARK.sub(lambda m: "" if m.group(1) != "-" else BULLET, text)
+    text = "\n".join(plain_summary(line) for line in text.split("\n"))
+    return _LINE_MARK.sub(lambda m: m.group(1) + (BULLET if m.group(2) == "-" else ""), text)
 
 
 def unmark_ops(ops: Sequence[tuple[str, str]]) -> tuple[Block, list[tuple[str, str]]]:

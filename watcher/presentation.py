@@ -86,6 +86,17 @@ def page_title(title: str) -> str:
     return title
 
 
+def day(stamp: object) -> str:
+    """`11 May 2027` from an ISO date (or the date of an ISO timestamp), for people; ISO stays
+    in exports, the API and a <time datetime>. Anything unreadable as given, controls out."""
+    text = str(stamp or "")
+    try:
+        found = date.fromisoformat(text[:10])
+    except ValueError:
+        return " ".join(UNSAFE_CHARS.sub("", text).split())
+    return f"{found.day} {found:%B %Y}"
+
+
 def compact_duration(seconds: float) -> str:
     """`6h`, `1d`, `90s`: the form durations are written in sources.toml."""
     whole = int(seconds)
