@@ -142,6 +142,8 @@ class SnapshotHit:
     title: str
     snippet: str
     source: str | None
+    stored_at: str = ""  # when this version was first stored (ISO)
+    current: bool = False  # the source's version as last read, not an older one
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,12 @@ class WebCore:
         access: Access,
         clock: Clock,
         lock: threading.Lock | None = None,
+        scheduled: bool = False,
     ) -> None:
         self.config = config
+        # True when the daemon (`watcher run`) serves the app and so schedules checks; alone
+        # (`watcher serve`) nothing is checked, so no page promises a next check.
+        self.scheduled = scheduled
         self.store = store
         self.access = access
         self.clock = clock

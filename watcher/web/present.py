@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from watcher import blockmarks
 from watcher.diff import WordOp, diff_rows
 from watcher.models import Diff, Evidence, Fact
-from watcher.rows import MATCH_CLOSE, MATCH_OPEN
+from watcher.presentation import when
+from watcher.rows import MATCH_CLOSE, MATCH_OPEN, SourceRow
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,21 @@ def plain_snippet(snippet: str | None) -> str:
     """The snippet with matches shown as [[...]] for JSON and feeds."""
     text = blockmarks.plain_lines(snippet or "")
     return text.replace(MATCH_OPEN, "[[").replace(MATCH_CLOSE, "]]")
+
+
+# A check's outcome as staff read it; "not_modified" is HTTP's 304, which is "unchanged" to them.
+OUTCOME_WORDS = {"baseline": "first read", "changed": "changed", "error": "error"}
+
+
+def source_status(row: SourceRow | None) -> str:
+    """What the last check found, in words: `unchanged since 23 Nov 2026 09:00 UTC`, `changed`,
+    `first read`; `never checked` before the first check."""
+    outcome = row.last_outcome if row else None
+    if row is None or not outcome:
+        return "never checked"
+    if outcome in ("unchanged", "not_modified"):
+        return f"unchanged since {when(row.last_change_at or row.added_at)}"
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
 
 
 def percent(confidence: float | None) -> str:
