@@ -23,7 +23,9 @@ _MARK = re.compile(r"(#{1,6}|-) (?=\S)")
 # At a line's start, or after the "…" (or a match mark) a snippet opens with.
 _LINE_MARK = re.compile(r"(?m)^([…\ue000]?)(#{1,6}|-) (?=\S)")
 # diff.summarise: "2 blocks added, 1 block removed: " and then the first block as stored.
-_SUMMARY = re.compile(r"(\d+ blocks? (?:edited|added|removed)(?:, \d+ blocks? (?:added|removed))*: )")
+_SUMMARY = re.compile(
+    r"(\d+ blocks? (?:edited|added|removed)(?:, \d+ blocks? (?:added|removed))*: )"
+)
 # In a word-marked block the mark may be a whole run of its own ("## ", then the words).
 _OPS_MARK = re.compile(r"(#{1,6}|-) ")
 

@@ -145,14 +145,15 @@ def change_json(
         "title": row.title,
         "summary": row.summary,
         "category": row.category,
-        "confidence": row.confidence,
+        "confidence": row.confidence,  # null once staff corrected the category
+        "corrected_by": row.corrected_by,
+        "corrected_at": row.corrected_at,
         "topics": [{"topic": name, "sentence": sentence} for name, sentence in row.topics],
     }
     if base is not None:
         out.update(
             evidence_sentence=row.sentence,
             review_state=row.review_state,
-            corrected_by=row.corrected_by,
             link=f"{base}/changes/{row.id}",
         )
     if detail and isinstance(row, ChangeRow):

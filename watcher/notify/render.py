@@ -109,7 +109,8 @@ def _confidence(change: ChangeRow) -> str:
     """`Consultation, 0.82`; a staff correction replaces the model's confidence."""
     label = category_label(change.category)
     if change.corrected_by:
-        return f"{label} (corrected by {clean(change.corrected_by)})"
+        on = f" on {presentation.day(change.corrected_at)}" if change.corrected_at else ""
+        return f"{label} (corrected by {clean(change.corrected_by)}{on})"
     for name, score, _sentence in change.evidence.categories:
         if name == change.category:
             return f"{label}, {score:.2f}"

@@ -26,6 +26,7 @@ from watcher.rows import (
 from watcher.store import snapshots
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
+from watcher.store.reviews import CORRECTED_AT
 from watcher.store.schema import REVIEW_STATES
 from watcher.store.topics import topics_by_change, topics_of
 
@@ -35,9 +36,12 @@ Tagged = TypeVar("Tagged", ChangeRow, TimelineItem)
 REVIEW_FILTERS = ("unreviewed", "reviewed_any", *REVIEW_STATES)
 MAX_PER_PAGE = 200
 EXPORT_LIMIT = 10_000
-TIMELINE_COLUMNS = """
+# After a correction the classifier's confidence was for the replaced label: none is shown.
+TIMELINE_COLUMNS = f"""
     c.id, c.source, c.url, c.detected_at, c.title, c.summary, c.category, c.review_state,
-    c.corrected_by, json_extract(c.evidence, '$.categories[0].confidence') AS confidence,
+    c.corrected_by, {CORRECTED_AT},
+    CASE WHEN c.corrected_by IS NULL
+         THEN json_extract(c.evidence, '$.categories[0].confidence') END AS confidence,
     coalesce(nullif(json_extract(c.evidence, '$.categories[0].sentence'), ''),
              json_extract(c.evidence, '$.sentences[0]')) AS sentence
 """
@@ -65,7 +69,7 @@ class ReadStore(Connection):
         if ids is not None:
             where.append(f"id IN ({', '.join('?' * len(ids))})")
             args.extend(ids)
-        sql = "SELECT * FROM changes"
+        sql = f"SELECT c.*, {CORRECTED_AT} FROM changes c"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY detected_at DESC, id DESC"
@@ -250,7 +254,7 @@ def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT)
     found = rows(
         ChangeRow,
         store.conn.execute(
-            f"SELECT c.* FROM changes c{where} "  # noqa: S608
+            f"SELECT c.*, {CORRECTED_AT} FROM changes c{where} "  # noqa: S608
             "ORDER BY c.detected_at DESC, c.id DESC LIMIT ?",
             [*args, limit],
         ),
@@ -260,9 +264,8 @@ def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT)
 
 def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
     """One change with its reviews and corrections (newest first) and its deadlines."""
-    found = rows(
-        ChangeDetail, store.conn.execute("SELECT * FROM changes WHERE id = ?", (change_id,))
-    )
+    sql = f"SELECT c.*, {CORRECTED_AT} FROM changes c WHERE c.id = ?"  # noqa: S608
+    found = rows(ChangeDetail, store.conn.execute(sql, (change_id,)))
     if not found:
         return None
 

@@ -221,13 +221,14 @@ class Pages(WebCore):
             raise HTTPException(400, f"category must be one of {', '.join(allowed)}")
         name = self.reviewer(request, data)
         try:
-            await self.db(
+            done = await self.db(
                 Store.correct, change_id, category, name, data.get("note", "")[:2000], self.clock()
             )
         except KeyError:
             raise HTTPException(404, "no such change") from None
+        saved = "category" if done else "unchanged"
         return RedirectResponse(
-            f"/changes/{change_id}?saved=category#classification", status_code=303
+            f"/changes/{change_id}?saved={saved}#classification", status_code=303
         )
 
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from watcher import blockmarks
-from watcher.diff import WordOp, diff_rows
-from watcher.models import Diff, Evidence, Fact
+from watcher.diff import diff_rows
+from watcher.models import Diff, Evidence, Fact, WordOp
 from watcher.presentation import when
 from watcher.rows import MATCH_CLOSE, MATCH_OPEN, SourceRow
 
