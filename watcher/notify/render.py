@@ -175,6 +175,17 @@ def diff_lines(diff: Diff, limit: int = MAX_DIFF_LINES) -> Block:
     return out
 
 
+def _sections(block: Block) -> list[Block]:
+    """The diff's groups (Changed, Added, Removed) as blocks of their own, so each channel
+    sets them apart (a blank line in text, a paragraph in HTML)."""
+    out: list[Block] = []
+    for line in block:
+        if not out or (line and line[0][0] == "strong"):
+            out.append([])
+        out[-1].append(line)
+    return out
+
+
 def _evidence(change: ChangeRow) -> Block:
     """The sentences that state what changed, under a label; else the change's summary."""
     sentences = change.evidence.sentences
@@ -206,7 +217,7 @@ def render_change(
     change: ChangeRow, channel: str, link: str | None = None, story: StoryMark | None = None
 ) -> Message:
     """One stored change as an alert for `channel`; in a story, it says which and where."""
-    blocks = [_evidence(change), diff_lines(change.diff), _footer(change, link)]
+    blocks = [_evidence(change), *_sections(diff_lines(change.diff)), _footer(change, link)]
     if story is not None:
         blocks.insert(0, [[strong(clean(story_line(story)))]])
     return compose(change_title(change), blocks, channel)
