@@ -120,3 +120,15 @@ def test_no_alert_shows_a_block_mark(channel: str) -> None:
     for mark in ("## ", "### ", "~ - ", "+ - "):
         assert mark not in message.body.replace("\\#", "#"), (channel, mark)
     assert "Notes to editors" in message.body
+
+
+@pytest.mark.parametrize("channel", ["email", "slack", "mattermost", "teams"])
+def test_a_heading_from_the_page_is_escaped_like_any_page_text(channel: str) -> None:
+    hostile = "## <script>alert(1)</script> **bold** <!channel> [x](https://evil.example)"
+    diff = diff_blocks(["Intro"], ["Intro", hostile])
+    body = render_change(replace(change(), diff=diff, evidence=Evidence()), channel).body
+    assert "<script>" not in body and "<!channel>" not in body
+    if channel != "email":  # Markdown channels: no link can form (HTML shows the words inert)
+        assert "](https://evil.example)" not in body
+    else:
+        assert "<strong>&lt;script&gt;alert(1)&lt;/script&gt; **bold**" in body
