@@ -45,6 +45,8 @@ def test_timeline_change_search_and_deadlines_in_chromium(tmp_path: Path, site: 
         shot("timeline")
 
         page.locator(".change-item h2 a").first.click()
+        # Computed styles below need the stylesheet, which a click does not wait for.
+        page.wait_for_load_state("load")
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{TITLE} - GOV.UK")
         edited = page.locator(".diff-inline .row-edit").first
         expect(edited.locator("del")).to_contain_text("£9")
