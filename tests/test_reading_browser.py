@@ -44,9 +44,9 @@ def test_timeline_change_search_and_deadlines_in_chromium(tmp_path: Path, site: 
         expect(page.locator(".change-item")).to_have_count(1)
         shot("timeline")
 
-        page.locator(".change-item h2 a").first.click()
-        # Computed styles below need the stylesheet, which a click does not wait for.
-        page.wait_for_load_state("load")
+        # Computed styles below need the stylesheet: wait for the change page's load event.
+        with page.expect_navigation(wait_until="load"):
+            page.locator(".change-item h2 a").first.click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{TITLE} - GOV.UK")
         edited = page.locator(".diff-inline .row-edit").first
         expect(edited.locator("del")).to_contain_text("£9")
