@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_render import change
 from watcher import blockmarks
-from watcher.diff import diff_blocks
+from watcher.diff import diff_blocks, render_diff
 from watcher.extract import extract
 from watcher.models import Evidence
 from watcher.notify.render import render_change
@@ -132,3 +132,12 @@ def test_a_heading_from_the_page_is_escaped_like_any_page_text(channel: str) -> 
         assert "](https://evil.example)" not in body
     else:
         assert "<strong>&lt;script&gt;alert(1)&lt;/script&gt; **bold**" in body
+
+
+def test_the_text_diff_of_the_cli_and_atom_feed_shows_no_block_mark() -> None:
+    assert render_diff(DIFF).splitlines() == [
+        "~ Changes to [-this-]{+the+} page",
+        "~ • Second item [-9-]{+12+}",
+        "~ We will spend [-£9-]{+£12+} million.",
+        "+ Notes",
+    ]
