@@ -1,10 +1,11 @@
 """The channels an alert is written for, one writer each. Pure.
 
-Every message is first built as spans (text, strong, ins, del, link; see spans.py) and only then
-written out for a channel here, so escaping happens in one place per channel and cannot be
-forgotten by a template. Page-derived text (titles, summaries, diff lines, evidence, error text) is only ever a
-`text`, `ins` or `del` span; links are emitted only for http(s) URLs we were given (the page URL
-from the config and the web app's own link), never for anything found in a page.
+Every message is first built as spans (text, strong, heading, ins, del, link; see spans.py)
+and only then written out for a channel here, so escaping happens in one place per channel and
+cannot be forgotten by a template. Page-derived text (titles, summaries, diff lines, evidence,
+error text) is only ever a `text`, `heading`, `ins` or `del` span; links are emitted only for
+http(s) URLs we were given (the page URL from the config and the web app's own link), never for
+anything found in a page.
 
 What Apprise does to a body (apprise 2.2, read from its source):
 - Slack with body_format TEXT entity-escapes `&<>` itself and posts with mrkdwn off, so no link

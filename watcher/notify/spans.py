@@ -1,7 +1,7 @@
 """Alert text as spans (text, strong, ins, del, link), and the cleaning every channel does to
 page-derived text before any writer escapes it. Pure.
 
-Page-derived text is only ever a `text`, `ins` or `del` span; a `link` span is made only for a URL
+Page-derived text is only ever a `text`, `heading`, `ins` or `del` span; a `link` span is made only for a URL
 that `presentation.is_web_url` accepts.
 """
 
