@@ -17,6 +17,7 @@ PURE = [
     "extract/blocks.py",
     "extract/metadata.py",
     "diff.py",
+    "blockmarks.py",
     "models.py",
     "normalise.py",
     "volatility/__init__.py",

@@ -137,6 +137,9 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
         ) from None
     finally:
         store.close()
+    if done is None:
+        click.echo(f"#{change_id}: already {label}; nothing recorded")
+        return
     click.echo(f"#{change_id}: {done.previous or 'none'} -> {label} (by {reviewer.strip()})")
 
 

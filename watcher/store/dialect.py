@@ -6,6 +6,8 @@ IS NOT DISTINCT FROM, sums of CASE). JSON columns are text on both; PostgreSQL c
 
 from __future__ import annotations
 
+from watcher.store.reviews import CORRECTED_AT
+
 POSTGRESQL = "postgresql"
 
 
@@ -36,8 +38,10 @@ def timeline_columns(engine: str) -> str:
         confidence = f"{confidence}::float8"
     sentence = json_path(engine, "c.evidence", "categories", 0, "sentence")
     first = json_path(engine, "c.evidence", "sentences", 0)
+    # After a correction the classifier's confidence was for the replaced label: none is shown.
     return (
         "c.id, c.source, c.url, c.detected_at, c.title, c.summary, c.category, c.review_state, "
-        f"c.corrected_by, {confidence} AS confidence, "
+        f"c.corrected_by, {CORRECTED_AT}, "
+        f"CASE WHEN c.corrected_by IS NULL THEN {confidence} END AS confidence, "
         f"coalesce(nullif({sentence}, ''), {first}) AS sentence"
     )

@@ -55,14 +55,22 @@ def changes(conn: Db, fts: str, page: int, per_page: int) -> tuple[list[SearchHi
 def snapshots_matching(conn: Db, fts: str) -> list[SnapshotHit]:
     """Stored page versions holding every word, newest first."""
     found = conn.execute(
-        "SELECT s.hash, s.title, s.text, s.ztext, "
-        "coalesce((SELECT name FROM sources WHERE snapshot_hash = s.hash LIMIT 1), "
-        "(SELECT source FROM changes WHERE after_hash = s.hash LIMIT 1)) "
+        "SELECT s.hash, s.title, s.text, s.ztext, s.created_at, "
+        "(SELECT name FROM sources WHERE snapshot_hash = s.hash LIMIT 1), "
+        "coalesce((SELECT source FROM changes WHERE after_hash = s.hash LIMIT 1), "
+        "(SELECT source FROM changes WHERE before_hash = s.hash LIMIT 1)) "
         "FROM snapshots s WHERE s.search @@ to_tsquery('simple', watcher_fold(?)) "
         "ORDER BY s.created_at DESC, s.hash LIMIT ?",
         (tsquery(fts), snapshots.HITS),
     ).fetchall()
     return [
-        SnapshotHit(digest, title, snapshots.snippet(unpack_text(ztext, plain), fts), source)
-        for digest, title, plain, ztext, source in found
+        SnapshotHit(
+            digest,
+            title,
+            snapshots.snippet(unpack_text(ztext, plain), fts),
+            current or older,
+            created_at or "",
+            current is not None,
+        )
+        for digest, title, plain, ztext, created_at, current, older in found
     ]

@@ -27,6 +27,7 @@ from watcher.store import pg_search, snapshots
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
 from watcher.store.dialect import json_values, timeline_columns
+from watcher.store.reviews import CORRECTED_AT
 from watcher.store.schema import REVIEW_STATES
 from watcher.store.topics import topics_by_change, topics_of
 
@@ -60,7 +61,7 @@ class ReadStore(Connection):
         if ids is not None:
             where.append(f"id IN ({', '.join('?' * len(ids))})")
             args.extend(ids)
-        sql = "SELECT * FROM changes"
+        sql = f"SELECT c.*, {CORRECTED_AT} FROM changes c"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY detected_at DESC, id DESC"
@@ -244,7 +245,7 @@ def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT)
     found = rows(
         ChangeRow,
         store.conn.execute(
-            f"SELECT c.* FROM changes c{where} "  # noqa: S608
+            f"SELECT c.*, {CORRECTED_AT} FROM changes c{where} "  # noqa: S608
             "ORDER BY c.detected_at DESC, c.id DESC LIMIT ?",
             [*args, limit],
         ),
@@ -254,9 +255,8 @@ def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT)
 
 def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
     """One change with its reviews and corrections (newest first) and its deadlines."""
-    found = rows(
-        ChangeDetail, store.conn.execute("SELECT * FROM changes WHERE id = ?", (change_id,))
-    )
+    sql = f"SELECT c.*, {CORRECTED_AT} FROM changes c WHERE c.id = ?"  # noqa: S608
+    found = rows(ChangeDetail, store.conn.execute(sql, (change_id,)))
     if not found:
         return None
 

@@ -131,18 +131,28 @@ def delete(c: Db, where: str, args: Sequence[object]) -> int:
 
 
 def search(c: Db, query: str) -> list[SnapshotHit]:
-    """Stored page versions matching an FTS5 query (from `reads.fts_query`), newest first."""
+    """Stored page versions matching an FTS5 query (from `reads.fts_query`), newest first, each
+    with the source it was read from, when it was first stored, and whether it is that source's
+    current version (an older version is kept as the "before" of a change)."""
     found = c.execute(
-        "SELECT s.hash, s.title, s.text, s.ztext, "
-        "coalesce((SELECT name FROM sources WHERE snapshot_hash = s.hash LIMIT 1), "
-        "(SELECT source FROM changes WHERE after_hash = s.hash LIMIT 1)) "
+        "SELECT s.hash, s.title, s.text, s.ztext, s.created_at, "
+        "(SELECT name FROM sources WHERE snapshot_hash = s.hash LIMIT 1), "
+        "coalesce((SELECT source FROM changes WHERE after_hash = s.hash LIMIT 1), "
+        "(SELECT source FROM changes WHERE before_hash = s.hash LIMIT 1)) "
         "FROM snapshots_fts f JOIN snapshots s ON s.fts_id = f.rowid "
         "WHERE snapshots_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?",
         (query, HITS),
     ).fetchall()
     return [
-        SnapshotHit(digest, title, snippet(unpack_text(ztext, plain), query), source)
-        for digest, title, plain, ztext, source in found
+        SnapshotHit(
+            digest,
+            title,
+            snippet(unpack_text(ztext, plain), query),
+            current or older,
+            created_at or "",
+            current is not None,
+        )
+        for digest, title, plain, ztext, created_at, current, older in found
     ]
 
 

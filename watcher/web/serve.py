@@ -78,7 +78,7 @@ def server(config: Config, listen: str | None = None, embedded: bool = False) ->
             f'--listen {address!r} is not an address; write it like "127.0.0.1:8080" or "off"'
         )
     host, port = parsed
-    app = create_app(config, listen=address)
+    app = create_app(config, listen=address, scheduled=embedded)
     settings = uvicorn.Config(
         app,
         host=host,
