@@ -21,6 +21,11 @@ DatabaseError = sqlite3.DatabaseError
 class Connection:
     """One SQLite file in WAL mode, migrated on open; the base every part of the store builds on."""
 
+    # What claiming SQL needs to know of the engine: PostgreSQL locks the rows a claim selects
+    # and skips those another claimer holds; SQLite's BEGIN IMMEDIATE serialises writers instead.
+    engine = "sqlite"
+    skip_locked = ""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
