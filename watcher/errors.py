@@ -43,3 +43,8 @@ class StoreError(WatcherError):
     """The state database is unusable (not writable, damaged, newer than this code)."""
 
     exit_code = 3
+
+
+class ClaimLost(StoreError):
+    """A worker's lease on a site ran out (a stall longer than the lease, and another worker took
+    the site over): its outcome is not written, since the new holder's may already be."""

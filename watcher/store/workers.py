@@ -9,9 +9,10 @@ ISO text compared as text; `now` and every deadline are computed by the caller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from watcher.errors import ClaimLost
 from watcher.store.codec import iso, parse_iso
 from watcher.store.connection import Connection
 
@@ -134,6 +135,16 @@ class WorkerStore(Connection):
             (*sites, worker, iso(now)),
         ).fetchall()
         return len({r[0] for r in held}) == len(set(sites))
+
+    def ensure_holds(self, worker: str, sites: Iterable[str], now: datetime) -> None:
+        """Raise ClaimLost unless `worker` still holds every one of `sites` (see still_holds)."""
+        sites = sorted(set(sites))
+        if not self.still_holds(worker, sites, now):
+            raise ClaimLost(
+                f"{', '.join(sites)}: the lease of worker {worker!r} ran out during its pass and "
+                "another worker may hold the site now; these checks were not written, and the "
+                "site is checked again on its next pass"
+            )
 
     def hold(self, host: str, not_before: datetime) -> None:
         """Record that `host` asked to be left alone until `not_before` (429/503 Retry-After);
