@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from watcher.heartbeat import HEARTBEAT_EVERY
-from watcher.store import Store
+from watcher.store import Store, iso
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,7 +56,7 @@ def period_of(now: datetime, every: timedelta) -> str:
     """The period `now` falls in, as an ISO time that sorts in time order (a job's done_for)."""
     step = every.total_seconds()
     start = now.timestamp() // step * step
-    return datetime.fromtimestamp(start, tz=now.tzinfo).isoformat()
+    return iso(datetime.fromtimestamp(start, tz=now.tzinfo))
 
 
 class Claims:
