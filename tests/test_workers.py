@@ -328,3 +328,54 @@ def test_a_pass_without_the_sites_lease_writes_nothing(tmp_path: Path, site: Pag
             return rt.store.count("checks")
 
     assert asyncio.run(passes()) == 1
+
+
+def test_a_shared_workers_heartbeat_renews_its_leases_and_groups_share_one(
+    open_worker: OpenWorker,
+) -> None:
+    store, other = open_worker(), open_worker()
+    claims = Claims(store, "me", shared=True)
+    claims.join(NOW)
+    lease = timedelta(minutes=3)
+    assert claims.claim_site("host", NOW, lease)
+    assert claims.claim_site("host", NOW, lease)  # the host's second interval group joins it
+    long_pass = NOW + timedelta(minutes=10)
+    claims.beat(long_pass)
+    assert not other.claim_sites("other", ["host"], long_pass, long_pass, long_pass - SILENT_AFTER)
+    claims.release_site("host", NOW + timedelta(hours=1))
+    assert store.site_claims()["host"][0] == "me"  # the first group's pass still runs
+    claims.release_site("host", NOW + timedelta(hours=1))
+    assert store.site_claims()["host"] == (None, None, iso(NOW + timedelta(hours=1)))
+    assert claims.once("sweep", timedelta(seconds=30), NOW, lambda: 1) == 1
+    assert (
+        Claims(other, "other", shared=True).once("sweep", timedelta(seconds=30), NOW, lambda: 2)
+        is None
+    )
+
+
+def test_a_hosts_asked_for_wait_is_shared_after_a_shared_pass(
+    tmp_path: Path, site: PageServer
+) -> None:
+    from watcher.runtime import open_runtime
+    from watcher.scheduler import Daemon
+
+    site.set("/busy", "slow down", status=429, headers={"Retry-After": "600"})
+    config = load_config(
+        write_config(tmp_path / "sources.toml", [{"name": "busy", "url": site.url("/busy")}])
+    )
+    clock = Clock(NOW)
+    daemon = Daemon(config, clock=clock, worker="one", shared=True)
+
+    async def one_pass() -> None:
+        async with open_runtime(config, clock) as rt:
+            daemon.join(rt)
+            await daemon._check(rt, list(config.sources))
+
+    asyncio.run(one_pass())
+    store = Store.open(tmp_path / "state")
+    try:
+        until = store.holds("127.0.0.1")
+        assert until is not None
+        assert NOW + timedelta(seconds=590) < until <= NOW + timedelta(seconds=600)
+    finally:
+        store.close()
