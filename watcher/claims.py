@@ -70,10 +70,10 @@ class Claims:
         self.held: Counter[str] = Counter()
 
     def join(self, now: datetime) -> None:
-        """Write the first beat. On SQLite the file lock means no other worker runs, so claims
-        left by a crashed run are freed now, not when their leases expire."""
+        """Write the first beat. A single worker on SQLite holds the file lock, so no other
+        runs: claims left by a crashed run are freed now, not when their leases expire."""
         self.store.beat(self.name, now)
-        if self.store.engine == "sqlite":
+        if self.store.engine == "sqlite" and not self.shared:
             self.store.free_claims(keep=self.name)
 
     def beat(self, now: datetime) -> None:
