@@ -60,6 +60,13 @@ class AlertStore(Connection):
         free_args = (owner, iso(stale_before), iso(silent_before) if silent_before else "", *gone)
         due = "status = 'pending' AND next_attempt_at <= ?"
         with self.transaction() as c:
+            # Claimers take turns (the upsert locks one row until commit; SQLite's BEGIN
+            # IMMEDIATE does it already): rows are locked one by one as a claim scans them,
+            # so two claimers at once could each take part of one target's rows.
+            c.execute(
+                "INSERT INTO job_claims (job) VALUES ('outbox claims') "
+                "ON CONFLICT(job) DO UPDATE SET worker = job_claims.worker"
+            )
             rows = c.execute(
                 "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id IN ("  # noqa: S608 (placeholders and fixed clauses)
                 f"SELECT id FROM outbox WHERE {due} AND {free} AND target IN ("
