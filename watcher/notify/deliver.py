@@ -132,7 +132,7 @@ class Deliverer:
     storm: StormPolicy = field(default_factory=StormPolicy)
     link: Callable[[int], str | None] = lambda _change_id: None
     public_url: str | None = None  # the web app's address, for links in JSON payloads
-    owner: str = field(default_factory=lambda: claim_owner())  # the worker claims are made by
+    owner: str = field(default_factory=claim_owner)  # the worker its claims are made as
     # Checks finishing together each ask for delivery; one at a time, or a row is sent twice.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
