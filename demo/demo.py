@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,19 +35,33 @@ EVERY = 10  # seconds between checks of each page
 EDIT_AT = 15  # seconds after start when the pages change
 DEADLINE = 75  # give up after this long
 YEAR = re.compile(r"\b20[0-9]{2}\b")
+# Every date the demo's pages state is set from the day it runs, so that the consultation it
+# announces still lies ahead (and `watcher deadlines` lists it) whenever the demo is run.
+TODAY = datetime.now(UTC).date()
+
+
+def spoken(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def stamp(days_ago: int) -> str:
+    return f"{TODAY - timedelta(days=days_ago):%Y-%m-%d}T09:00:00Z"
+
+
 EDIT = (
     "Update: the Department for Education has confirmed that the consultation on the "
-    "National Framework now closes on 11 May 2023, and £45 million of new funding was announced."
+    f"National Framework now closes on {spoken(TODAY + timedelta(days=42))}, and £45 million of "
+    "new funding was announced."
 )
 # The sector's news feed: two older entries, and after the edit a new one, a consultation.
 FEED_ENTRIES = [
-    ("/news/annual-report.html", "Our annual report is out", "2026-10-02T09:00:00Z"),
-    ("/news/conference.html", "Highlights from our autumn conference", "2026-11-05T09:00:00Z"),
+    ("/news/annual-report.html", "Our annual report is out", stamp(58)),
+    ("/news/conference.html", "Highlights from our autumn conference", stamp(24)),
 ]
 NEW_ENTRY = (
     "/news/kinship-consultation.html",
     "Government consults on a kinship allowance",
-    "2026-11-29T09:00:00Z",
+    stamp(0),
 )
 NEW_PAGE = [
     "Government consults on a kinship allowance",
@@ -54,7 +69,7 @@ NEW_PAGE = [
     "carers who raise children unable to live with their parents.",
     "The consultation asks whether the allowance should be paid at the same rate as the "
     "fostering allowance, and how local authorities should assess eligibility.",
-    "Responses can be sent online. The consultation closes on 11 May 2027.",
+    f"Responses can be sent online. The consultation closes on {spoken(TODAY + timedelta(days=84))}.",
 ]
 
 
@@ -271,6 +286,8 @@ def main() -> int:
     subprocess.run([*WATCHER, "changes", "--config", str(config), "--diff"], env=env, check=False)
     say("new publications (watcher publications):")
     subprocess.run([*WATCHER, "publications", "--config", str(config)], env=env, check=False)
+    say("consultation deadlines found in the changes (watcher deadlines):")
+    subprocess.run([*WATCHER, "deadlines", "--config", str(config)], env=env, check=False)
     listed = subprocess.run(
         [*WATCHER, "changes", "--config", str(config), "--format", "json"],
         env=env,

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.engines import database, engine_store  # noqa: F401
+
 # Fixtures any test may ask for: a throwaway PostgreSQL server and fresh databases on it.
 from tests.postgres import postgres, postgres_db, postgres_server  # noqa: F401
 

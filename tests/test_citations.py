@@ -230,6 +230,7 @@ def test_json_webhook_validates_against_the_published_schema_and_matches_api_and
     assert payload["categories"], "the change's categories, with confidence"
     assert all(0 <= c["confidence"] <= 1 for c in payload["categories"])
     assert payload["category"] == payload["categories"][0]["name"]
+    assert payload["correction"] is None  # no staff correction: the classifier's label stands
     money = [f for f in payload["facts"] if f["kind"] == "money"]
     assert any(f["text"].startswith("£250 million") for f in money)
     assert "£40 million" in {f["text"] for f in money}

@@ -194,7 +194,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "bad-name",
         WATCHER + FIRST + f'[[source]]\nname = "has space"  {HERE}\nurl = "https://www.gov.uk/2"\n',
-        ["name is required", "letters, digits"],
+        [
+            "name 'has space' cannot hold ' '",
+            "letters, digits",
+            'try name = "has-space"',
+        ],
     ),
     (
         "missing-url",

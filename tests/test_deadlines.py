@@ -58,9 +58,9 @@ def test_a_change_carries_evidence_a_deadline_and_one_reminder_per_window(
     alerts = posts()
     assert len(alerts) == 1
     assert alerts[0]["title"].endswith(f": closes {_when(due)}")
-    # The evidence sentence leads the body.
+    # The evidence sentence leads the body, under its label.
     assert alerts[0]["message"].startswith(
-        "The reform plan comes with £200 million over the next two years."
+        "Evidence\nThe reform plan comes with £200 million over the next two years."
     )
 
     store = Store.open(config.settings.state_dir)

@@ -141,8 +141,12 @@ def test_a_correction_is_stored_shown_and_retrained_on(tmp_path: Path, site: Pag
         cli, ["correct", str(change.id), "funding", "--by", "ana", "--note", "grant", *args]
     )
     assert done.exit_code == 0, done.output
+    again = runner.invoke(cli, ["correct", str(change.id), "funding", "--by", "ana", *args])
+    assert again.exit_code == 0 and "already funding; nothing recorded" in again.output
     shown = runner.invoke(cli, ["changes", "--format", "json", *args])
-    assert json.loads(shown.output)[0]["category"] == "funding"
+    listed = json.loads(shown.output)[0]
+    assert listed["category"] == "funding" and listed["corrected_by"] == "ana"
+    assert listed["confidence"] is None and listed["corrected_at"]
     store = Store.open(config.settings.state_dir)
     [fix] = store.corrections()
     store.close()

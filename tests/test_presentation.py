@@ -202,6 +202,8 @@ def test_change_json_has_one_shape_for_cli_api_and_exports() -> None:
     assert set(cli) == {
         *("id", "source", "url", "detected_at", "title", "summary", "category", "confidence"),
         *(
+            "corrected_by",
+            "corrected_at",
             "topics",
             "added",
             "removed",

@@ -161,7 +161,7 @@ def test_each_channel_has_its_apprise_format() -> None:
         "telegram": "markdown",
         "matrix": "text",
     }
-    assert render_change(change(), "email").alt.startswith("The consultation closes")
+    assert render_change(change(), "email").alt.startswith("Evidence\nThe consultation closes")
     with pytest.raises(ValueError, match="unknown channel"):
         render_change(change(), "sms")
 
@@ -185,7 +185,7 @@ def test_confidence_from_list_shaped_categories_and_corrections() -> None:
 
 def test_summary_stands_in_when_there_is_no_evidence() -> None:
     body = render_change(change(evidence={}, summary="2 blocks edited: x"), "text").body
-    assert body.startswith("2 blocks edited: x")
+    assert body.startswith("Summary\n2 blocks edited: x")
 
 
 # --- hostile page text -------------------------------------------------------------------------

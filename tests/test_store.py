@@ -1,18 +1,20 @@
-"""The SQLite store: pragmas, migrations, one transaction per check, and refusal of unknown schemas."""
+"""The store on both engines (tests/engines.py): migrations, one transaction per check, and
+refusal of unknown schemas; SQLite's pragmas and file errors."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.engines import open_on
 from watcher.diff import diff_blocks
 from watcher.errors import StoreError
 from watcher.models import Change, CheckResult, Snapshot, Source, Validators
 from watcher.pipeline import digest
 from watcher.store import Store, migrations
+from watcher.store.engine import IntegrityError
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SOURCE = Source(
@@ -39,14 +41,14 @@ def _change(before: Snapshot, after: Snapshot) -> Change:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(tmp_path / "state")
-    s.sync_sources([SOURCE], NOW)
-    return s
+def store(engine_store: Store) -> Store:
+    engine_store.sync_sources([SOURCE], NOW)
+    return engine_store
 
 
-def test_pragmas_and_schema(store: Store) -> None:
-    conn = store.conn
+def test_pragmas_and_schema(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "state")
+    conn = store.sqlite
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
@@ -55,20 +57,30 @@ def test_pragmas_and_schema(store: Store) -> None:
     assert {"sources", "checks", "snapshots", "changes", "outbox", "meta"} <= tables
 
 
-def test_reopening_migrates_nothing_twice(tmp_path: Path, store: Store) -> None:
+def test_reopening_migrates_nothing_twice(
+    tmp_path: Path, database: str | None, store: Store
+) -> None:
+    assert store.schema_version == len(migrations._migrations)
     store.close()
-    again = Store.open(tmp_path / "state")
+    again = open_on(tmp_path, database)
     assert again.schema_version == len(migrations._migrations)
+    assert again.state("dfe").error_streak == 0  # the row synced before reopening is still there
     again.close()
 
 
-def test_a_newer_schema_is_refused(tmp_path: Path, store: Store) -> None:
-    store.conn.execute(
-        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('watcher', 'm999_future', 'x')"
-    )
+def test_a_newer_schema_is_refused(tmp_path: Path, database: str | None, store: Store) -> None:
+    if store.engine == "sqlite":
+        store.conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('watcher', 'm999_future', 'x')"
+        )
+    else:
+        store.conn.execute(
+            "INSERT INTO schema_migrations (name, applied_at) VALUES ('m999_future', 'x')"
+        )
     store.close()
-    with pytest.raises(StoreError, match="newer watcher"):
-        Store.open(tmp_path / "state")
+    with pytest.raises(StoreError, match=r"newer watcher.*m999_future"):
+        open_on(tmp_path, database)
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
@@ -130,7 +142,7 @@ def test_a_failure_mid_transaction_leaves_nothing_behind(store: Store) -> None:
         title="T",
         summary="s",
     )
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         store.record(
             CheckResult("dfe", "changed", NOW, 5, change=bad), snapshot=b, targets=["mail"]
         )

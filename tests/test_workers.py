@@ -1,7 +1,9 @@
 """Several workers sharing one state: site leases, outbox claims, host holds and jobs done once.
 
-Workers are Store objects on one database (threads claiming at once); the store comes from the
-`open_worker` fixture so these tests can later run over PostgreSQL as well.
+Workers are Store objects on one database (threads claiming at once), from the `open_worker`
+fixture: each of those tests runs on SQLite and on PostgreSQL (where claims skip locked rows).
+The daemon's end-to-end tests run on SQLite; tests/test_postgres_config.py runs the daemon on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TypeVar
 import pytest
 
 from tests.conftest import Clock, PageServer, html_page, write_config
+from tests.engines import open_on
 from watcher.claims import SILENT_AFTER, Claims, due_again, pass_lease, period_of
 from watcher.config import load_config
 from watcher.errors import ClaimLost
@@ -30,12 +33,13 @@ OpenWorker = Callable[[], Store]
 
 
 @pytest.fixture
-def open_worker(tmp_path: Path) -> Iterator[OpenWorker]:
-    """A new connection to the one shared state for each worker; all closed at the end."""
+def open_worker(tmp_path: Path, database: str | None) -> Iterator[OpenWorker]:
+    """A new connection to the one shared state for each worker, on each engine (SQLite file,
+    PostgreSQL database: tests/engines.py); all closed at the end."""
     opened: list[Store] = []
 
     def open_one() -> Store:
-        opened.append(Store.open(tmp_path / "state"))
+        opened.append(open_on(tmp_path, database))
         return opened[-1]
 
     yield open_one
@@ -225,13 +229,14 @@ def test_a_single_worker_claims_nothing_and_frees_a_crashed_runs_leases(
     store.claim_job("retention", "2026-03-01", "crashed:1", NOW, NOW + timedelta(hours=1))
     claims = Claims(store, "me:2", shared=False)
     claims.join(NOW)
-    assert store.site_claims()["site"][0] is None
+    # Under SQLite's file lock no other worker can be alive; on PostgreSQL one may be.
+    assert store.site_claims()["site"][0] == (None if store.engine == "sqlite" else "crashed:1")
     assert claims.claim_site("site", NOW, timedelta(minutes=1)) and not claims.held
     assert claims.once("retention", timedelta(days=1), NOW, lambda: "pruned") == "pruned"
 
 
 def test_two_shared_daemons_check_each_site_once_and_alert_once(
-    tmp_path: Path, site: PageServer, receiver: PageServer
+    tmp_path: Path, site: PageServer, receiver: PageServer, database: str | None
 ) -> None:
     """Two workers on one state directory, through the daemon's own pass code: every site is
     checked by one of them per due time, each change recorded once and alerted once."""
@@ -248,7 +253,10 @@ def test_two_shared_daemons_check_each_site_once_and_alert_once(
             sources.append({"name": f"s{h}p{p}", "url": url, "every": "1h"})
     config = load_config(
         write_config(tmp_path / "sources.toml", sources, [("hook", "HOOK")]),
-        environ={"HOOK": f"json://127.0.0.1:{receiver.port}/hook"},
+        environ={
+            "HOOK": f"json://127.0.0.1:{receiver.port}/hook",
+            **({"WATCHER_DATABASE_URL": database} if database else {}),
+        },
     )
     clock = Clock(NOW)
     one = Daemon(config, clock=clock, worker="one", shared=True)
@@ -284,7 +292,7 @@ def test_two_shared_daemons_check_each_site_once_and_alert_once(
             await two._deliver(rt2)
 
     asyncio.run(passes())
-    store = Store.open(tmp_path / "state")
+    store = open_on(tmp_path, database)
     try:
         checks = store.conn.execute("SELECT source, count(*) FROM checks GROUP BY source")
         assert dict(checks.fetchall()) == {s.name: 2 for s in config.sources}

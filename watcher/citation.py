@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from watcher.blockmarks import plain, plain_summary
 from watcher.presentation import UNSAFE_CHARS, when
 from watcher.rows import ChangeRow
 
@@ -52,10 +53,10 @@ def _one_line(text: str) -> str:
 def excerpt(row: ChangeRow, limit: int = EXCERPT_CHARS) -> str:
     """What changed, quoted: the first added lines (or, for a removal, the removed ones)."""
     lines, mark = (row.added, "") if row.added else (row.removed, "removed: ")
-    text = " / ".join(_one_line(line) for line in lines[:EXCERPT_LINES] if line.strip())
+    text = " / ".join(_one_line(plain(line)) for line in lines[:EXCERPT_LINES] if line.strip())
     if len(lines) > EXCERPT_LINES:
         text += " / …"
-    text = mark + text if text else _one_line(row.summary)
+    text = mark + text if text else _one_line(plain_summary(row.summary))
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from watcher import blockmarks
 from watcher.models import Diff, Hunk, WordOp
 
 TOKENS = re.compile(r"\s+|[^\s]+")
@@ -198,16 +199,19 @@ def diff_rows(diff: Diff) -> Iterator[DiffRow]:
 
 
 def render_diff(diff: Diff, max_lines: int | None = None) -> str:
-    """Plain-text view: '- ' removed block, '+ ' added block, '~ ' block with word marks."""
+    """Plain-text view: '- ' removed block, '+ ' added block, '~ ' block with word marks; each
+    block as people read it (a heading's words, an item after a bullet; see blockmarks)."""
     lines: list[str] = []
     for row in diff_rows(diff):
         if row.words:
-            lines.append("~ " + render_words(row.words))
+            block, ops = blockmarks.unmark_ops([(w.op, w.text) for w in row.words])
+            bullet = blockmarks.BULLET if block.kind == blockmarks.ITEM else ""
+            lines.append("~ " + bullet + render_words([WordOp(op, text) for op, text in ops]))
             continue
         if row.before is not None:
-            lines.append("- " + row.before)
+            lines.append("- " + blockmarks.plain(row.before))
         if row.after is not None:
-            lines.append("+ " + row.after)
+            lines.append("+ " + blockmarks.plain(row.after))
     if max_lines is not None and len(lines) > max_lines:
         hidden = len(lines) - max_lines
         lines = [*lines[:max_lines], f"… {hidden} more line{'s' if hidden != 1 else ''}"]

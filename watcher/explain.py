@@ -81,7 +81,7 @@ async def explain(config: Config, source: Source) -> Explanation:
     """Fetch `source` now and say what is extracted, what is ignored and why."""
     from watcher.egress import Egress  # the notes above serve the web app, which fetches nothing
 
-    store = Store.open(config.settings.state_dir)
+    store = Store.open(config.settings.state_dir, config.settings.database_url)
     try:
         memory = store.learned(source.name)
         host = store.host_evidence(source.host)

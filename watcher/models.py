@@ -242,14 +242,15 @@ class CheckResult:
 
     source: str
     outcome: Outcome
-    started_at: datetime
-    duration_ms: int
+    started_at: datetime  # when the fetch started, its waits over
+    duration_ms: int  # from the fetch's start: the check itself, without the waits
     status: int | None = None
     bytes: int = 0
     error_reason: str | None = None
     error: str | None = None
     change: Change | None = None
     change_id: int | None = None
+    waited_ms: int = 0  # before the fetch: the host's turn (politeness), room to read, a slot
 
 
 @dataclass(frozen=True)

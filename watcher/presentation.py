@@ -69,6 +69,34 @@ def when(stamp: object, empty: str = "") -> str:
     return f"{moment.astimezone(UTC).day} {moment.astimezone(UTC):%b %Y %H:%M} UTC"
 
 
+# A page title's site suffix: "Kinship care - GOV.UK", "Report | Children's Commissioner". After
+# a pipe, whatever follows is the site; after a dash, only a short run of capitalised words or a
+# domain (so "Kinship care - support for carers" keeps its words).
+_PIPE_SUFFIX = re.compile(r"\s+\|\s+[^|]{1,60}$")
+_DASH_SUFFIX = re.compile(r"\s+[-–—]\s+((?:[A-Z0-9][\w.&'’]*)(?:\s+[A-Z0-9&][\w.&'’]*){0,3})$")
+
+
+def page_title(title: str) -> str:
+    """A page's title without its site suffix, for alert subjects: `Kinship care - GOV.UK` ->
+    `Kinship care`. A title that is only a site name stays as it is."""
+    for suffix in (_PIPE_SUFFIX, _DASH_SUFFIX):
+        found = suffix.search(title)
+        if found and title[: found.start()].strip():
+            return title[: found.start()].rstrip()
+    return title
+
+
+def day(stamp: object) -> str:
+    """`11 May 2027` from an ISO date (or the date of an ISO timestamp), for people; ISO stays
+    in exports, the API and a <time datetime>. Anything unreadable as given, controls out."""
+    text = str(stamp or "")
+    try:
+        found = date.fromisoformat(text[:10])
+    except ValueError:
+        return " ".join(UNSAFE_CHARS.sub("", text).split())
+    return f"{found.day} {found:%B %Y}"
+
+
 def compact_duration(seconds: float) -> str:
     """`6h`, `1d`, `90s`: the form durations are written in sources.toml."""
     whole = int(seconds)
@@ -117,14 +145,15 @@ def change_json(
         "title": row.title,
         "summary": row.summary,
         "category": row.category,
-        "confidence": row.confidence,
+        "confidence": row.confidence,  # null once staff corrected the category
+        "corrected_by": row.corrected_by,
+        "corrected_at": row.corrected_at,
         "topics": [{"topic": name, "sentence": sentence} for name, sentence in row.topics],
     }
     if base is not None:
         out.update(
             evidence_sentence=row.sentence,
             review_state=row.review_state,
-            corrected_by=row.corrected_by,
             link=f"{base}/changes/{row.id}",
         )
     if detail and isinstance(row, ChangeRow):

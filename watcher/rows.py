@@ -85,9 +85,14 @@ class ChangeRow:
     kind: str = "edit"  # "edit" of a watched page, or a "publication" arriving, or its "update"
     topics: tuple[tuple[str, str], ...] = ()  # (topic name, the sentence that matched)
 
+    corrected_at: str | None = None  # when staff last corrected the category (ISO)
+
     @property
     def confidence(self) -> float | None:
-        """The main category's confidence, as the classifier gave it."""
+        """The main category's confidence, as the classifier gave it; none once staff have
+        corrected the category (the score was for the label they replaced)."""
+        if self.corrected_by:
+            return None
         return self.evidence.categories[0][1] if self.evidence.categories else None
 
     @property
@@ -119,9 +124,10 @@ class TimelineItem:
     category: str | None
     review_state: str | None
     corrected_by: str | None
-    confidence: float | None
+    confidence: float | None  # none once corrected: the classifier's score was for another label
     sentence: str | None
     topics: tuple[tuple[str, str], ...] = ()  # (topic name, the sentence that matched)
+    corrected_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,8 @@ class SnapshotHit:
     title: str
     snippet: str
     source: str | None
+    stored_at: str = ""  # when this version was first stored (ISO)
+    current: bool = False  # the source's version as last read, not an older one
 
 
 @dataclass(frozen=True)

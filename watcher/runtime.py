@@ -32,7 +32,7 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
     """Everything a pass needs, closed in order on exit."""
     register_secrets(config)
     check_targets(config.targets)
-    store = Store.open(config.settings.state_dir)
+    store = Store.open(config.settings.state_dir, config.settings.database_url)
     try:
         store.sync_sources(config.sources, clock())
         ready = [t.name for t in config.targets if t.secret is not None]

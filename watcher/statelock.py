@@ -49,8 +49,14 @@ def unwritable(state_dir: Path) -> str | None:
 
 
 @contextmanager
-def hold(state_dir: Path, command: str) -> Iterator[Path]:
-    """Hold the state's writer lock while the block runs; raise StateLocked if another has it."""
+def hold(state_dir: Path, command: str, server: bool = False) -> Iterator[Path]:
+    """Hold the state's writer lock while the block runs; raise StateLocked if another has it.
+
+    `server`: the state is a PostgreSQL database, shared by workers on several machines, which
+    an flock beside a file cannot span; nothing is locked (migrations take an advisory lock)."""
+    if server:
+        yield state_dir / LOCK_NAME
+        return
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(state_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

@@ -79,6 +79,7 @@ def change_object(
         title=row.title,
         summary=row.summary,
         category=row.category,
+        correction=({"by": row.corrected_by, "at": row.corrected_at} if row.corrected_by else None),
         categories=[
             {"name": name, "confidence": float(confidence), "sentence": sentence}
             for name, confidence, sentence in evidence.categories

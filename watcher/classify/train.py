@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -236,6 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Train watcher's category model.")
     ap.add_argument("--corpus", type=Path, action="append", default=[], required=True)
     ap.add_argument("--state", type=Path, help="also learn from the corrections stored here")
+    ap.add_argument(
+        "--database-env",
+        metavar="VAR",
+        help="with --state: read the corrections from the PostgreSQL database whose URL this "
+        "environment variable holds, like WATCHER_DATABASE_URL",
+    )
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     try:
@@ -246,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.state:
             from watcher.store import Store
 
-            store = Store.open(args.state)
+            url = os.environ.get(args.database_env, "") if args.database_env else ""
+            store = Store.open(args.state, url or None)
             fixes = correction_examples(store.corrections())
             store.close()
             corrected = len(fixes)

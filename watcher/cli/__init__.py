@@ -18,6 +18,7 @@ from watcher.cli.output import terminal_safe
 from watcher.errors import WatcherError
 from watcher.logs import redact
 from watcher.store import DatabaseError
+from watcher.store.engine import PgError
 
 __all__ = [
     "adding",
@@ -48,6 +49,15 @@ def main() -> None:
         message = " ".join(redact(str(exc)).splitlines())
         click.echo(f"watcher: error: {message}", err=True)
         sys.exit(exc.exit_code)
+    except PgError as exc:
+        # The server went away or refused mid-command: not a damaged file to restore.
+        problem = " ".join(redact(str(exc)).split())
+        click.echo(
+            f"watcher: error: the PostgreSQL database failed ({problem}); check that it is "
+            "running and WATCHER_DATABASE_URL, then run the command again",
+            err=True,
+        )
+        sys.exit(3)
     except DatabaseError as exc:
         # A damaged file found by any command, not only by the start-up check of `run`.
         from watcher.store.ops import DAMAGED_FIX

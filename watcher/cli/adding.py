@@ -14,7 +14,7 @@ import click
 from watcher.cli.group import cli, common_options
 from watcher.cli.output import terminal_safe
 from watcher.config import Config, parse_duration
-from watcher.config.reader import NAME_RE
+from watcher.config.reader import name_problem
 from watcher.config.settings import MAX_EVERY, MIN_EVERY
 from watcher.errors import ConfigError, EgressDenied, FetchError
 from watcher.models import Fetched
@@ -88,10 +88,8 @@ def _check_options(url: str, name: str | None, every: str | None, tags: tuple[st
         )
     if "@" in urlsplit(url).netloc:
         raise click.BadParameter("a URL must not carry a user name or password", param_hint="URL")
-    if name is not None and not NAME_RE.match(name):
-        raise click.BadParameter(
-            "letters, digits, '.', '_' or '-', at most 64 characters", param_hint="--name"
-        )
+    if name is not None and (problem := name_problem(name)):
+        raise click.BadParameter(problem, param_hint="--name")
     if every is not None:
         try:
             interval = parse_duration(every)

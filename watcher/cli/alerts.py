@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import click
 
-from watcher.cli.group import cli, common_options
-from watcher.cli.output import cut
+from watcher.cli.group import cli, common_options, format_option
+from watcher.cli.output import cut, stamp, table
 from watcher.config import Config
 from watcher.store.ops import open_store
 
@@ -24,7 +24,7 @@ from watcher.store.ops import open_store
     help="Only alerts in this state.",
 )
 @click.option("--limit", type=int, default=50, show_default=True, help="Newest N alerts.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option(table=True)
 @common_options
 def alerts(
     config: Config,
@@ -34,14 +34,14 @@ def alerts(
     limit: int,
     fmt: str,
 ) -> None:
-    """The outbox: pending, sent and dead alerts, newest first. `alerts retry ID` resends one
-    (a dead one gets a fresh set of tries) and delivers what is due."""
+    """The outbox: pending, sent and dead alerts, newest first. `alerts retry OUTBOX_ID` resends
+    one (a dead one gets a fresh set of tries) and delivers what is due."""
     if action == "retry":
         if outbox_id is None:
-            raise click.UsageError("name the alert: watcher alerts retry ID")
+            raise click.UsageError("name the alert: watcher alerts retry OUTBOX_ID")
         _retry(config, outbox_id)
         return
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.outbox(status=status, limit=limit)
     finally:
@@ -53,16 +53,24 @@ def alerts(
         )  # fmt: skip
         click.echo(json.dumps([{k: getattr(r, k) for k in keep} for r in rows], indent=2))
         return
-    for r in rows:
-        what = f"change #{r.change_id}" if r.change_id else r.kind
-        when = r.sent_at if r.status == "sent" else f"next {r.next_attempt_at}"
-        click.echo(
-            f"{r.id:>5}  {r.status:<7} {r.kind:<8} {r.mode:<9} {r.target:<16} "
-            f"{r.source or '-':<20} {what}  tries {r.attempts}  {when}"
-            + (f"  error: {cut(r.last_error, 80)}" if r.last_error else "")
-        )
     if not rows:
         click.echo("no alerts" + (f" {status}" if status else ""))
+        return
+    lines = []
+    for r in rows:
+        what = f"change #{r.change_id}" if r.change_id else r.kind
+        when = stamp(r.sent_at if r.status == "sent" else r.next_attempt_at)
+        lines.append(
+            [
+                str(r.id), r.status, r.kind, r.mode, r.target, r.source or "-", what,
+                str(r.attempts), when, cut(r.last_error, 80) if r.last_error else "",
+            ]
+        )  # fmt: skip
+    headers = [
+        "id", "status", "kind", "mode", "target", "source", "what", "tries",
+        "sent_or_next_utc", "last_error",
+    ]  # fmt: skip
+    click.echo(table(headers, lines))
 
 
 def _retry(config: Config, outbox_id: int) -> None:
@@ -73,7 +81,7 @@ def _retry(config: Config, outbox_id: int) -> None:
             if not rt.store.retry(outbox_id, datetime.now(UTC)):
                 raise click.BadParameter(
                     f"no unsent alert #{outbox_id}; list them with `watcher alerts`",
-                    param_hint="ID",
+                    param_hint="OUTBOX_ID",
                 )
             report = await rt.deliverer.deliver_due()
         click.echo(f"alert #{outbox_id} queued; sent {report.sent}, retrying {report.retrying}")
@@ -99,7 +107,7 @@ def notify_test(config: Config, target: str) -> None:
             f"no target {target!r}; the [[notify]] targets are: {', '.join(known) or '(none)'}",
             param_hint="TARGET",
         )
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         error = asyncio.run(Deliverer(store=store, targets=known).send_test(target))
     finally:

@@ -33,7 +33,7 @@ def cite(config: Config, change_id: int, fmt: str) -> None:
     """Print a citation of change CHANGE_ID: source, URL, when the page was retrieved (UTC),
     the SHA-256 of the stored text (checked against that text), an excerpt of what changed,
     and the archived copy's permalink when [web] public_url is set."""
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         row = reads.change(store, change_id)
         stored = reads.snapshot_text(store, row.after_hash) if row is not None else None

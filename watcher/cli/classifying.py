@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from watcher.cli.group import cli, common_options
+from watcher.cli.group import cli, common_options, optional_config
 from watcher.cli.output import cut
 from watcher.config import Config
 from watcher.errors import WatcherError
@@ -17,7 +17,7 @@ from watcher.store.ops import open_store
 
 
 @cli.command(name="classify")
-@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("source", metavar="[FILE]", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("--title", default="", help="The page's title, which weighs in.")
 @click.option(
     "--url",
@@ -36,15 +36,26 @@ from watcher.store.ops import open_store
     "model_path",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="A retrained model file instead of the shipped one.",
+    help="A retrained model file [default: [classify] model, else STATE/model.json if there, "
+    "else the shipped one, as the daemon chooses].",
 )
+@optional_config
 def classify_command(
-    source: Any, title: str, url: str, jsonl: bool, model_path: Path | None
+    config: Config | None,
+    source: Any,
+    title: str,
+    url: str,
+    jsonl: bool,
+    model_path: Path | None,
 ) -> None:
-    """Categories, confidence and evidence of a text (FILE, or standard input)."""
-    from watcher.classify import classify, gather
+    """Categories, confidence and evidence of a text (FILE, or standard input). Needs no sources
+    file; with one, it uses the model the daemon uses."""
+    from watcher.classify import MODEL_FILE, classify, gather
     from watcher.classify.model import load
 
+    if model_path is None and config is not None:
+        retrained = config.settings.state_dir / MODEL_FILE
+        model_path = config.settings.model_path or (retrained if retrained.is_file() else None)
     try:
         model = load(model_path)
     except WatcherError as exc:
@@ -89,7 +100,7 @@ def classify_command(
                 out = {"id": item.get("id"), **result(item)}
             except (json.JSONDecodeError, AttributeError) as exc:
                 raise click.BadParameter(
-                    f"line {number} is not a JSON object ({exc})", param_hint="SOURCE"
+                    f"line {number} is not a JSON object ({exc})", param_hint="FILE"
                 ) from None
             click.echo(json.dumps(out, ensure_ascii=False))
         return
@@ -117,7 +128,7 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
             f"{label!r} is not a category; choose from {', '.join(config.settings.categories)}",
             param_hint="LABEL",
         )
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         done = store.correct(change_id, label, reviewer.strip(), note, datetime.now(UTC))
     except KeyError:
@@ -126,6 +137,9 @@ def correct(config: Config, change_id: int, label: str, reviewer: str, note: str
         ) from None
     finally:
         store.close()
+    if done is None:
+        click.echo(f"#{change_id}: already {label}; nothing recorded")
+        return
     click.echo(f"#{change_id}: {done.previous or 'none'} -> {label} (by {reviewer.strip()})")
 
 
@@ -151,7 +165,7 @@ def retrain(config: Config, corpora: tuple[Path, ...], out: Path | None) -> None
     from watcher.classify import MODEL_FILE
     from watcher.classify.train import corpus_examples, correction_examples, fit
 
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         fixes = correction_examples(store.corrections())
     finally:

@@ -41,7 +41,8 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
             "(see the README), nothing was checked",
             err=True,
         )
-    with statelock.hold(config.settings.state_dir, "check"):
+    server = config.settings.database_url is not None
+    with statelock.hold(config.settings.state_dir, "check", server=server):
         results, report = asyncio.run(check_once(config, sources))
     width = max((len(r.source) for r in results), default=10)
     for r in results:
@@ -82,13 +83,14 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
 @common_options
 def run(config: Config, listen: str | None, worker: str | None) -> None:
     """Run the daemon: check each source on its schedule, and serve the web app, until SIGTERM
-    or Ctrl-C. --listen off (or [web] listen = "off") runs no web app."""
+    or Ctrl-C. --listen off (or [web] listen = "off") runs no web app; an address in use
+    stops it with exit 2."""
     import logging
     from functools import partial
 
     from watcher.notify.deliver import check_targets
     from watcher.scheduler import Daemon
-    from watcher.web.serve import serve_beside, server
+    from watcher.web.serve import bind, serve_beside, server
 
     check_targets(config.targets)  # before anything is opened or written
 
@@ -100,9 +102,10 @@ def run(config: Config, listen: str | None, worker: str | None) -> None:
         logging.getLogger("watcher").warning(
             f"notify target {name!r} is off: set {target.env} (or {target.env}_FILE) to its Apprise URL"
         )
-    with statelock.hold(config.settings.state_dir, "run"):
+    shared = config.settings.database_url is not None
+    with statelock.hold(config.settings.state_dir, "run", server=shared):
         # A damaged file stops the daemon at once with the fix, not at its first write hours later.
-        store = open_store(config.settings.state_dir)
+        store = open_store(config.settings.state_dir, config.settings.database_url)
         try:
             integrity(store)
         finally:
@@ -112,7 +115,10 @@ def run(config: Config, listen: str | None, worker: str | None) -> None:
         if address != "off":
             # Built before the daemon starts: a web setting that is wrong stops `run` at once.
             web = server(config, address, embedded=True)
-            companions.append(partial(serve_beside, web, address))
+            # Bound now: an address in use stops `run` with exit 2 rather than leaving a daemon
+            # that checks but has no web app (--listen off runs none on purpose).
+            sock = bind(address)
+            companions.append(partial(serve_beside, web, address, sock))
             logging.getLogger("watcher").info(f"web app on http://{address}/")
         asyncio.run(Daemon(config, companions=companions, worker=worker).run())
 
@@ -123,10 +129,11 @@ def run(config: Config, listen: str | None, worker: str | None) -> None:
 def serve(config: Config, listen: str | None) -> None:
     """Serve the staff web app (timeline, change pages, search, review, feeds, API) until
     SIGTERM or Ctrl-C, without checking sources."""
+    from watcher.web.serve import bind, server
     from watcher.web.serve import serve as serve_web
-    from watcher.web.serve import server
 
     address = listen or config.web.listen
     web = server(config, address)
+    sock = bind(address)  # before saying where: an address in use is the one line printed
     click.echo(f"web app on http://{address}/ (Ctrl-C to stop)", err=True)
-    asyncio.run(serve_web(web, address))
+    asyncio.run(serve_web(web, address, sock))

@@ -3,6 +3,7 @@ terminal-safe text, `--since` values."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 
 import click
@@ -61,3 +62,35 @@ def terminal_safe(text: str) -> str:
 
 def indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
+
+
+def stamp(value: str | None, empty: str = "-") -> str:
+    """A stored ISO timestamp as `2026-11-30 09:15:02` (UTC, to the second): no fraction and no
+    offset, which the column header names."""
+    if not value:
+        return empty
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.utcoffset() is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+def table(headers: list[str], rows: list[list[str]], tty: bool | None = None) -> str:
+    """Rows under a header row. On a terminal, columns padded to line up under headers in
+    capitals (`last_check_utc` reads LAST CHECK UTC). Piped (`tty` False), tab-separated lines
+    under the headers as given, which `cut`, `awk` and spreadsheets read. Tabs and line breaks
+    inside a cell become spaces, and cells are made terminal-safe, either way."""
+    if tty is None:
+        tty = sys.stdout.isatty()
+    cells = [[" ".join(terminal_safe(str(c)).split()) for c in row] for row in rows]
+    if not tty:
+        return "\n".join("\t".join(row) for row in [headers, *cells])
+    top = [h.replace("_", " ").upper() for h in headers]
+    widths = [max(len(row[i]) for row in [top, *cells]) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [top, *cells]
+    )

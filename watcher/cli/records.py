@@ -10,10 +10,11 @@ from typing import Any
 
 import click
 
-from watcher.cli.group import cli, common_options
-from watcher.cli.output import cut, indent, parse_since, terminal_safe
+from watcher.cli.group import cli, common_options, format_option
+from watcher.cli.output import cut, indent, parse_since, stamp, table, terminal_safe
 from watcher.config import Config
 from watcher.diff import render_diff
+from watcher.humane import closing, plural
 from watcher.presentation import category_label, change_json, compact_duration
 from watcher.store.ops import open_store
 
@@ -24,9 +25,7 @@ from watcher.store.ops import open_store
 @click.option(
     "--limit", default=None, type=click.IntRange(min=1), help="At most this many, newest first."
 )
-@click.option(
-    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
-)
+@format_option()
 @click.option("--diff/--no-diff", "show_diff", default=False, help="Text format: print each diff.")
 @common_options
 def changes(
@@ -39,7 +38,7 @@ def changes(
 ) -> None:
     """The change log, newest first."""
     since_at = parse_since(since)  # a usage error must not open (or create) the state database
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.changes(source=source_name, since=since_at, limit=limit)
     finally:
@@ -49,7 +48,7 @@ def changes(
         return
     for r in rows:
         click.echo(
-            f"#{r.id}  {r.detected_at}  {r.source}  [{category_label(r.category)}]  {r.summary}"
+            f"#{r.id}  {stamp(r.detected_at)}  {r.source}  [{category_label(r.category)}]  {r.summary}"
         )
         if show_diff:
             click.echo(terminal_safe(indent(render_diff(r.diff, max_lines=60))))
@@ -69,9 +68,7 @@ def _print_kinds(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 
 
 @cli.command()
-@click.option(
-    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
-)
+@format_option(table=True)
 @click.option(
     "--kinds",
     is_flag=True,
@@ -83,7 +80,7 @@ def _print_kinds(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 @common_options
 def sources(config: Config, fmt: str) -> None:
     """Every configured source with its last status (or, with --kinds, the kinds of source)."""
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         status = {row.name: row for row in store.sources_status()}
     finally:
@@ -107,21 +104,27 @@ def sources(config: Config, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    width = max((len(r["name"]) for r in rows), default=10)
+    lines = []
     for r in rows:
-        status_text = r["last_outcome"] or "never checked"
+        status_text = (r["last_outcome"] or "never checked").replace("_", " ")
         if r["error_streak"]:
-            status_text += f" x{r['error_streak']}: {r['last_error']}"
-        click.echo(
-            f"{r['name']:<{width}}  every {r['every']:<4} {r['last_check_at'] or '-':<29} {status_text}"
+            status_text += f" x{r['error_streak']}: {cut(r['last_error'] or '', 100)}"
+        lines.append(
+            [
+                r["name"],
+                r["every"],
+                stamp(r["last_check_at"]),
+                stamp(r["last_change_at"]),
+                status_text,
+            ]
         )
+    headers = ["name", "every", "last_check_utc", "last_change_utc", "status"]
+    click.echo(table(headers, lines))
 
 
 @cli.command()
 @click.argument("name")
-@click.option(
-    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
-)
+@format_option()
 @common_options
 def explain(config: Config, name: str, fmt: str) -> None:
     """Fetch source NAME now and show what is read, what is ignored, and why."""
@@ -139,8 +142,9 @@ def explain(config: Config, name: str, fmt: str) -> None:
     click.echo(f"{result.source}: {result.url}")
     click.echo(f"reads {result.region}; title: {result.title}")
     click.echo(
-        f"learned from {result.comparisons} comparisons: {result.learned_slots} volatile slots, "
-        f"{len(result.site_rules)} site-wide rules"
+        f"learned from {plural(result.comparisons, 'comparison')}: "
+        f"{plural(result.learned_slots, 'volatile slot')}, "
+        f"{plural(len(result.site_rules), 'site-wide rule')}"
     )
     click.echo(
         f"\nwatched text ({sum(b.watched for b in result.blocks)} of {len(result.blocks)} blocks):"
@@ -158,14 +162,12 @@ def explain(config: Config, name: str, fmt: str) -> None:
 
 @cli.command()
 @click.option("--all", "show_all", is_flag=True, help="Include deadlines that have passed.")
-@click.option(
-    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
-)
+@format_option(table=True)
 @common_options
 def deadlines(config: Config, show_all: bool, fmt: str) -> None:
     """Consultation closing dates found in changes, soonest first."""
     today = datetime.now(UTC).date()
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.deadlines(None if show_all else today.isoformat())
     finally:
@@ -185,12 +187,14 @@ def deadlines(config: Config, show_all: bool, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(items, ensure_ascii=False, indent=2))
         return
-    for item in items:
-        click.echo(
-            f"{item['due']}  ({item['days_left']:>3} days)  {item['source']}  {cut(item['sentence'], 90)}"
-        )
     if not items:
-        click.echo("no upcoming deadlines", err=True)
+        click.echo("no deadlines" if show_all else "no upcoming deadlines", err=True)
+        return
+    lines = [
+        [item["due"], closing(item["days_left"]), item["source"], cut(item["sentence"], 90)]
+        for item in items
+    ]
+    click.echo(table(["due", "when", "source", "sentence"], lines))
 
 
 @cli.command()
@@ -201,14 +205,12 @@ def deadlines(config: Config, show_all: bool, fmt: str) -> None:
     help='Only those from this publisher ("Department for Education").',
 )
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-@click.option(
-    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
-)
+@format_option()
 @common_options
 def publications(config: Config, category: str, organisation: str, limit: int, fmt: str) -> None:
     """New publications found by feeds, searches, sitemaps and listings, newest first: each once,
     with every source that reported it."""
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         rows = store.publications(category, organisation, limit)
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from watcher import statelock
-from watcher.cli.group import cli, common_options
+from watcher.cli.group import cli, common_options, format_option
 from watcher.config import Config, parse_duration
 from watcher.errors import StoreError
 from watcher.logs import redact
@@ -27,9 +27,7 @@ from watcher.store.ops import HealthReport, open_store
     help='Oldest heartbeat that is healthy, like "2m" (default: [watcher] health_max_age, '
     "else three heartbeats, at least 2m).",
 )
-@click.option(
-    "--format", "fmt", default="text", type=click.Choice(["text", "json"]), show_default=True
-)
+@format_option()
 @common_options
 def health(config: Config, max_age: str | None, fmt: str) -> None:
     """Exit 0 if the daemon beats and the database takes writes; else 1, one line per reason."""
@@ -46,8 +44,9 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
                 f'{max_age!r} is not a duration; write it like "2m"', param_hint="--max-age"
             ) from None
     state_dir = config.settings.state_dir
-    if (state_dir / DB_NAME).exists():
-        report = _health_of(state_dir, limit)
+    database = config.settings.database_url
+    if database or (state_dir / DB_NAME).exists():
+        report = _health_of(state_dir, limit, database)
     else:  # a health check must not create the database it reports on
         report = HealthReport(
             ok=False,
@@ -67,11 +66,11 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
         sys.exit(1)
 
 
-def _health_of(state_dir: Path, limit: timedelta) -> HealthReport:
+def _health_of(state_dir: Path, limit: timedelta, database: str | None) -> HealthReport:
     from watcher.store.ops import health as check_health
 
     try:
-        store = open_store(state_dir)
+        store = open_store(state_dir, database)
     except StoreError as exc:  # unopenable is unhealthy (exit 1), not a crash of the check
         return HealthReport(ok=False, reasons=[str(exc)], max_age_seconds=limit.total_seconds())
     try:
@@ -92,7 +91,7 @@ def backup(config: Config, path: Path) -> None:
             f"{path} already exists; a backup never overwrites, choose a new name",
             param_hint="PATH",
         )
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         done = copy_database(store, path)
     finally:
@@ -100,15 +99,42 @@ def backup(config: Config, path: Path) -> None:
     click.echo(f"backed up {store.path} to {done.path} ({done.bytes:,} bytes, integrity ok)")
 
 
-@cli.command(short_help="Apply schema migrations and print the version.")
+@cli.command(short_help="Apply schema migrations, or copy the state into another store.")
+@click.option(
+    "--to",
+    default=None,
+    metavar="sqlite:PATH",
+    help="Copy the state into a new SQLite state at PATH (a directory or a .db file) instead.",
+)
+@click.option(
+    "--to-env",
+    default=None,
+    metavar="NAME",
+    help="Copy the state into the store whose URL the environment variable NAME holds (like "
+    "WATCHER_DATABASE_URL, set to postgresql://USER:PASSWORD@HOST:5432/DBNAME): a password "
+    "never goes on the command line.",
+)
 @common_options
-def migrate(config: Config) -> None:
-    """Bring the state database to the latest schema and print its version."""
+def migrate(config: Config, to: str | None, to_env: str | None) -> None:
+    """Bring the state database to the latest schema and print its version.
+
+    With --to or --to-env, copy the whole state (sources, checks, snapshots, changes, alerts,
+    reviews, corrections, learned volatility, topics, stories, publications) into another,
+    empty store, then check it: each table's row count and SHA-256 on both sides are printed,
+    and a difference exits 2. Web logins and lockouts are not copied. The state is locked
+    while it is copied: stop the daemon first. Nothing is written into a target that holds data.
+    """
     from watcher.store.ops import latest_schema, schema_on_disk
 
-    with statelock.hold(config.settings.state_dir, "migrate"):
-        before = schema_on_disk(config.settings.state_dir)
-        store = open_store(config.settings.state_dir)  # opening applies pending migrations
+    if to is not None or to_env is not None:
+        from watcher.cli.moving import copy_to, target_of
+
+        copy_to(config, target_of(to, to_env))
+        return
+    database = config.settings.database_url
+    with statelock.hold(config.settings.state_dir, "migrate", server=database is not None):
+        before = schema_on_disk(config.settings.state_dir, database)
+        store = open_store(config.settings.state_dir, database)  # opening applies what is pending
         try:
             after = store.schema_version
         finally:
@@ -142,8 +168,8 @@ def prune(config: Config, keep_checks: str | None, keep_snapshots: str | None) -
     settings = config.settings
     checks_for = keep(keep_checks, settings.keep_checks, "--keep-checks")
     snapshots_for = keep(keep_snapshots, settings.keep_snapshots, "--keep-snapshots")
-    with statelock.hold(settings.state_dir, "prune"):
-        store = open_store(settings.state_dir)
+    with statelock.hold(settings.state_dir, "prune", server=settings.database_url is not None):
+        store = open_store(settings.state_dir, settings.database_url)
         try:
             pruned = retention(store, datetime.now(UTC), checks_for, snapshots_for)
         finally:
@@ -165,7 +191,7 @@ def logins(config: Config, action: str | None, address: str | None) -> None:
     none is given)."""
     from watcher.web.logins import EVERYONE, client_key
 
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         if action == "clear":
             cleared = store.login_clear(client_key(address) if address else None)
@@ -195,7 +221,7 @@ def calendar_link(config: Config) -> None:
 
     listen = config.web.listen
     base = config.web.public_url or (f"http://{listen}" if parse_listen(listen) else "")
-    store = open_store(config.settings.state_dir)
+    store = open_store(config.settings.state_dir, config.settings.database_url)
     try:
         key = CalendarKey(store).new(datetime.now(UTC))
     finally:

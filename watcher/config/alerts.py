@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from watcher.config.reader import ENV_RE, NAME_RE, Reader
+from watcher.config.reader import ENV_RE, Reader, name_problem
 from watcher.config.types import NotifyTarget, Route
 from watcher.models import Source
 from watcher.topics import Topic
@@ -43,8 +43,9 @@ class AlertReader(Reader):
         name = data.get("name")
         what = f"notify {name!r}" if isinstance(name, str) else f"notify #{index + 1}"
         self.check_keys(data, NOTIFY_KEYS, what, "notify", index)
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise self.fail(header, f"{what}: name is required: letters, digits, '.', '_' or '-'")
+        problem = name_problem(name)
+        if problem or not isinstance(name, str):
+            raise self.fail(self.where.key("name", "notify", index) or header, f"{what}: {problem}")
         env = data.get("env")
         env_line = self.where.key("env", "notify", index) or header
         if not isinstance(env, str) or not ENV_RE.match(env):
@@ -84,8 +85,9 @@ class AlertReader(Reader):
         name = data.get("name", f"route-{index + 1}")
         what = f"route {name!r}"
         self.check_keys(data, ROUTE_KEYS, what, "route", index)
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise self.fail(header, f"{what}: name must be letters, digits, '.', '_' or '-'")
+        problem = name_problem(name)
+        if problem or not isinstance(name, str):
+            raise self.fail(self.where.key("name", "route", index) or header, f"{what}: {problem}")
 
         def names(key: str, known: list[str], kind: str) -> tuple[str, ...]:
             given = self.string_list(data.get(key, []), key, what, "route", index)

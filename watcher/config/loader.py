@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from watcher.config.alerts import AlertReader
 from watcher.config.settings import SettingsReader
@@ -130,6 +131,14 @@ def register_secrets(config: Config) -> None:
         if target.secret is not None:
             for piece in target.secret.fragments():
                 register_secret(piece)
+    database = config.settings.database
+    if database is not None:
+        # The URL and its password; not the user name, often a plain word like "watcher"
+        # that hiding would mask in every log line.
+        url = database.reveal()
+        password = urlsplit(url).password or ""
+        for piece in {url, password, unquote(password)} - {""}:
+            register_secret(piece)
     web = config.web
     for secret in (web.password, web.secret_key, *web.tokens):
         if secret is not None:

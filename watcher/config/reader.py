@@ -21,6 +21,28 @@ ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 MIN_EXPECT = timedelta(hours=1)
 MAX_EXPECT = timedelta(days=3650)
 EXPECT_HINT = 'write it like "90d" (or false to turn a [watcher] default off for one source)'
+NAME_RULE = (
+    "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters"
+)
+
+
+def name_problem(name: object) -> str:
+    """Why `name` is not a valid source or target name, worded with the fix ('' if it is valid).
+
+    A name that was given is never called missing: the message says what is wrong with it."""
+    if isinstance(name, str) and NAME_RE.match(name):
+        return ""
+    if not isinstance(name, str) or not name.strip():
+        return f"name is required: a name is {NAME_RULE}"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("._-")[:64] or "my-source"
+    bad = list(dict.fromkeys(c for c in name if not (c.isascii() and (c.isalnum() or c in "._-"))))
+    if bad:
+        why = f"name {name!r} cannot hold {' or '.join(repr(c) for c in bad)}"
+    elif len(name) > 64:
+        why = f"name is {len(name)} characters long"
+    else:
+        why = f"name {name!r} starts with {name[0]!r}"
+    return f'{why}: a name is {NAME_RULE}; try name = "{slug}"'
 
 
 class _Locator:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from watcher.categories import CATEGORIES
 from watcher.config.parse import default_user_agent, parse_duration
 from watcher.config.reader import Reader
-from watcher.config.types import IPNetwork, Settings
+from watcher.config.types import IPNetwork, Secret, Settings
 from watcher.models import EgressPolicy
 
 CLASSIFY_KEYS = ("categories", "model")
@@ -45,7 +45,11 @@ WATCHER_KEYS = (
     "follow_max",
     "parse_processes",
     "expect_change_within",
+    "database_env",
+    "database",
 )
+ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+URL_PREFIXES = ("postgresql://", "postgres://")
 EGRESS_KEYS = ("allow_cidrs",)
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 MIN_EVERY = timedelta(seconds=10)
@@ -56,6 +60,34 @@ EGRESS = EgressPolicy(user_agent="")  # its field defaults: the [watcher] reques
 
 
 class SettingsReader(Reader):
+    def database(self, data: Mapping[str, Any]) -> tuple[str, Secret | None]:
+        """Where the PostgreSQL URL comes from: never the file itself, which is shared and
+        committed; the environment variable `database_env` names, or its _FILE secret file."""
+        env = data.get("database_env", DEFAULTS["database_env"])
+        if "database" in data:
+            raise self.fail(
+                self.where.key("database", "watcher"),
+                "[watcher]: database must not be written in the config (it would hold the "
+                "password): put the postgresql:// URL in the environment variable "
+                f"{env if isinstance(env, str) else 'WATCHER_DATABASE_URL'} or the secret file "
+                "its _FILE variable names, and name another variable with database_env",
+            )
+        line = self.where.key("database_env", "watcher")
+        if not isinstance(env, str) or not ENV_NAME_RE.match(env):
+            raise self.fail(
+                line,
+                "[watcher]: database_env must name an environment variable holding the "
+                'PostgreSQL URL, like database_env = "WATCHER_DATABASE_URL"',
+            )
+        secret = self.secret(env, "[watcher] database", line)
+        if secret is not None and not secret.reveal().startswith(URL_PREFIXES):
+            raise self.fail(
+                line,
+                f"[watcher]: ${env} must be a postgresql:// URL (value hidden); unset it "
+                "to keep the state in SQLite",
+            )
+        return env, secret
+
     def settings(
         self, data: Mapping[str, Any], egress: Mapping[str, Any]
     ) -> tuple[Settings, timedelta]:
@@ -120,8 +152,11 @@ class SettingsReader(Reader):
                     self.where.key("allow_cidrs", "egress"),
                     f'[egress]: allow_cidrs entry {raw!r} is not a network; write it like "10.20.0.0/16"',
                 ) from None
+        database_env, database = self.database(data)
         base = self.path.parent
         settings = Settings(
+            database_env=database_env,
+            database=database,
             state_dir=(base / state_dir).resolve()
             if not Path(state_dir).is_absolute()
             else Path(state_dir),

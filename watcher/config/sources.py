@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from watcher.config.reader import NAME_RE, Reader
+from watcher.config.reader import Reader, name_problem
 from watcher.config.settings import MAX_EVERY, MIN_EVERY
 from watcher.config.types import IPNetwork
 from watcher.errors import FetchError
@@ -102,11 +102,9 @@ class SourceReader(Reader):
         name = data.get("name")
         what = f"source {name!r}" if isinstance(name, str) else f"source #{index + 1}"
         self.check_keys(data, SOURCE_KEYS, what, "source", index)
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise self.fail(
-                self.where.key("name", "source", index) or header,
-                f"{what}: name is required: letters, digits, '.', '_' or '-', at most 64 characters",
-            )
+        problem = name_problem(name)
+        if problem or not isinstance(name, str):
+            raise self.fail(self.where.key("name", "source", index) or header, f"{what}: {problem}")
         if "url" not in data:
             raise self.fail(header, f"{what}: url is required")
         every = default_every

@@ -107,6 +107,15 @@ class Settings:
     parse_processes: int = 0  # large pages read in a pool of this many processes; 0: threads
     # A source unchanged this long gets one staleness alert (None: never); a source may override.
     expect_change_within: timedelta | None = None
+    # The PostgreSQL URL, read from the environment variable `database_env` names (or the file
+    # its _FILE variable names); None: the SQLite file in state_dir.
+    database_env: str = "WATCHER_DATABASE_URL"
+    database: Secret | None = None
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL URL to open, or None for the SQLite state in `state_dir`."""
+        return self.database.reveal() if self.database is not None else None
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,15 @@ class Egress:
         url: str,
         validators: Validators | None = None,
         admit: Callable[[], Awaitable[object]] | None = None,
+        on_start: Callable[[], object] | None = None,
     ) -> Fetched:
         """GET `url` within every limit. 304 comes back as `not_modified`; anything else odd raises.
 
         `admit`, when given, is awaited once the host's turn has come and before a connection
         slot is taken: the caller's back-pressure (room to read one more page), which holds up
-        this host only, never requests to other hosts."""
+        this host only, never requests to other hosts. `on_start`, when given, is called as the
+        request starts, every wait (the host's turn, `admit`, a connection slot) over: where the
+        caller's clock for the fetch itself starts."""
         host = parse_url(url).host
         # The host's turn first, a concurrency slot second: a request queued behind a busy host
         # must not sit on a slot that requests to other hosts could use.
@@ -100,6 +103,8 @@ class Egress:
                 await admit()
             async with self._slots:
                 started = time.monotonic()
+                if on_start is not None:
+                    on_start()
                 try:
                     async with asyncio.timeout(self.policy.timeout):
                         return await self._fetch(url, host, validators, started)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from watcher.errors import ExtractError
-from watcher.extract.blocks import Blocks, normalise_line, walk
+from watcher.extract.blocks import Blocks, normalise_line, outside_region, walk
 from watcher.extract.metadata import metadata
 from watcher.extract.regions import DROP_ROLES, DROP_TAGS, signature_of
 from watcher.extract.selectors import Selected, apply_selectors
@@ -131,6 +131,8 @@ def extract(
             _read(root, out, holders, ignored, skip, whole=True)
         else:
             _read(region, out, holders, ignored, skip)
+            if ignored is not None and found.body is not None and region is not found.body:
+                outside_region(region, found.body, holders, ignored, skip)
         read = [root if region is None else region]
     lines = tuple(out.lines)
     if not lines:

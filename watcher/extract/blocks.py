@@ -180,3 +180,40 @@ def walk(
         stack.extend(reversed(child))
         if child.text:
             out.text(child.text)
+
+
+# At most this many parts outside the main region are listed: a page of a thousand links around
+# its article would otherwise bury `explain`'s answer.
+MAX_OUTSIDE = 40
+
+
+def outside_region(
+    region: Element,
+    body: Element,
+    holders: set[Element],
+    ignored: list[tuple[str, str]],
+    skip: Skip = frozenset(),
+) -> None:
+    """List in `ignored`, in page order, the parts of `body` around `region` (the <main> or
+    <article> read): chrome with the rule that drops it (<nav>, cookie banner), other text as
+    outside the region. A wrapper with no text of its own is opened, so its parts are named apart."""
+    where = f"outside <{region.tag}>"
+    path = set(region.iterancestors())
+    stack = [c for c in reversed(body) if type(c.tag) is str]
+    listed = 0
+    while stack and listed < MAX_OUTSIDE:
+        el = stack.pop()
+        if el is region or el.tag in UNLISTED or (skip and el in skip):
+            continue
+        if el in path:  # a wrapper of the region: what sits beside it is outside
+            stack.extend(c for c in reversed(el) if type(c.tag) is str)
+            continue
+        text = normalise_line(text_of(el, " ", skip))
+        if not text:
+            continue
+        reason = drop_reason_of(el.tag, el.attrib, el in holders, False)
+        if not reason and not (el.text or "").strip() and len(el):
+            stack.extend(c for c in reversed(el) if type(c.tag) is str)
+            continue
+        ignored.append((f"{reason}, {where}" if reason else where, text))
+        listed += 1

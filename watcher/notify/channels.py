@@ -1,10 +1,11 @@
 """The channels an alert is written for, one writer each. Pure.
 
-Every message is first built as spans (text, strong, ins, del, link; see spans.py) and only then
-written out for a channel here, so escaping happens in one place per channel and cannot be
-forgotten by a template. Page-derived text (titles, summaries, diff lines, evidence, error text) is only ever a
-`text`, `ins` or `del` span; links are emitted only for http(s) URLs we were given (the page URL
-from the config and the web app's own link), never for anything found in a page.
+Every message is first built as spans (text, strong, heading, ins, del, link; see spans.py)
+and only then written out for a channel here, so escaping happens in one place per channel and
+cannot be forgotten by a template. Page-derived text (titles, summaries, diff lines, evidence,
+error text) is only ever a `text`, `heading`, `ins` or `del` span; links are emitted only for
+http(s) URLs we were given (the page URL from the config and the web app's own link), never for
+anything found in a page.
 
 What Apprise does to a body (apprise 2.2, read from its source):
 - Slack with body_format TEXT entity-escapes `&<>` itself and posts with mrkdwn off, so no link
@@ -129,7 +130,7 @@ def _marked(text: str, left: str, right: str, write: Callable[[str], str]) -> st
 
 def _write_slack(span: Span) -> str:
     kind, text, url = span
-    if kind == "strong":
+    if kind in ("strong", "heading"):
         return _marked(text, "**", "**", slack_text)
     if kind == "ins":
         return _marked(text, "**", "**", slack_text)
@@ -184,7 +185,7 @@ def _chat_writer(markdown: bool) -> Callable[[Span], str]:
             if kind == "link" and text != url:
                 return f"{escaped} ({url})"
             return escaped
-        if kind in ("strong", "ins"):
+        if kind in ("strong", "ins", "heading"):
             return _marked(text, "**", "**", chat_text)
         if kind == "del":
             return _marked(text, "~~", "~~", chat_text)
@@ -204,7 +205,7 @@ _DEL = "background:#ffebe9;color:#82071e;text-decoration:line-through"
 def _write_html(span: Span) -> str:
     kind, text, url = span
     escaped = html.escape(inline(text), quote=True)
-    if kind == "strong":
+    if kind in ("strong", "heading"):
         return f"<strong>{escaped}</strong>"
     if kind == "ins":
         marks = _HIDDEN.format("{+"), _HIDDEN.format("+}")
@@ -224,16 +225,18 @@ def _join(blocks: Iterable[Block], write: Callable[[Span], str]) -> str:
 
 def _html(blocks: Iterable[Block]) -> str:
     paragraphs = [
-        '<p style="margin:0 0 12px 0">'
+        '<p style="margin:0">'
         + "<br>".join("".join(map(_write_html, line)) for line in block)
         + "</p>"
         for block in blocks
         if block
     ]
-    # Inline styles only: mail clients drop <style> blocks and never load external CSS.
+    # Inline styles only: mail clients drop <style> blocks and never load external CSS. The
+    # <br> between paragraphs is the blank line: Apprise's HTML-to-text converter (which writes
+    # the email's text part) ends a paragraph with one newline and keeps a <br> as another.
     return (
         '<div style="font-family:Arial,Helvetica,sans-serif;font-size:14px;'
-        'line-height:1.45;color:#1f2328">' + "".join(paragraphs) + "</div>"
+        'line-height:1.45;color:#1f2328">' + "<br>".join(paragraphs) + "</div>"
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from watcher import presentation
+from watcher import blockmarks, presentation
 from watcher.diff import diff_rows
 from watcher.models import Diff, Evidence
 from watcher.notify.channels import (
@@ -96,7 +96,7 @@ def change_title(change: ChangeRow) -> str:
     elif change.kind == "update":
         label = f"Updated {label.lower()}" if change.category else "Updated publication"
     title = f"[{label}] {clean(change.source)}"
-    page = clean(change.title)
+    page = presentation.page_title(clean(change.title))
     if page:
         title += f" — {page}"
     fact = headline(change.evidence)
@@ -109,7 +109,8 @@ def _confidence(change: ChangeRow) -> str:
     """`Consultation, 0.82`; a staff correction replaces the model's confidence."""
     label = category_label(change.category)
     if change.corrected_by:
-        return f"{label} (corrected by {clean(change.corrected_by)})"
+        on = f" on {presentation.day(change.corrected_at)}" if change.corrected_at else ""
+        return f"{label} (corrected by {clean(change.corrected_by)}{on})"
     for name, score, _sentence in change.evidence.categories:
         if name == change.category:
             return f"{label}, {score:.2f}"
@@ -117,8 +118,10 @@ def _confidence(change: ChangeRow) -> str:
 
 
 def _capped_ops(ops: Sequence[tuple[str, str]], limit: int) -> Line:
-    """Word marks as spans, the whole line cut at `limit` characters."""
-    line: Line = []
+    """Word marks as spans, the whole line cut at `limit` characters; a list item's mark is
+    read as a bullet, a heading's dropped (see blockmarks)."""
+    block, ops = blockmarks.unmark_ops(ops)
+    line: Line = [plain(blockmarks.BULLET)] if block.kind == blockmarks.ITEM else []
     left = limit
     for op, text in ops:
         text = inline(text)
@@ -136,6 +139,15 @@ def _capped_ops(ops: Sequence[tuple[str, str]], limit: int) -> Line:
     return line
 
 
+def _block(text: str) -> Line:
+    """A stored block as spans: a heading as a heading, an item after a bullet, never `##`."""
+    block = blockmarks.read(text)
+    shown = cap(clean(block.text), MAX_LINE_CHARS)
+    if block.kind == blockmarks.HEADING:
+        return [("heading", shown, "")]
+    return [plain(blockmarks.BULLET + shown if block.kind == blockmarks.ITEM else shown)]
+
+
 def diff_lines(diff: Diff, limit: int = MAX_DIFF_LINES) -> Block:
     """Changed, Added and Removed lines from a stored diff, at most `limit`, each capped."""
     groups: dict[str, Block] = {"Changed": [], "Added": [], "Removed": []}
@@ -145,9 +157,9 @@ def diff_lines(diff: Diff, limit: int = MAX_DIFF_LINES) -> Block:
             groups["Changed"].append([plain("~ "), *_capped_ops(ops, MAX_LINE_CHARS)])
             continue
         if row.before is not None:
-            groups["Removed"].append([plain("- "), plain(cap(clean(row.before), MAX_LINE_CHARS))])
+            groups["Removed"].append([plain("- "), *_block(row.before)])
         if row.after is not None:
-            groups["Added"].append([plain("+ "), plain(cap(clean(row.after), MAX_LINE_CHARS))])
+            groups["Added"].append([plain("+ "), *_block(row.after)])
     out: Block = []
     shown = 0
     total = sum(len(lines) for lines in groups.values())
@@ -163,11 +175,25 @@ def diff_lines(diff: Diff, limit: int = MAX_DIFF_LINES) -> Block:
     return out
 
 
+def _sections(block: Block) -> list[Block]:
+    """The diff's groups (Changed, Added, Removed) as blocks of their own, so each channel
+    sets them apart (a blank line in text, a paragraph in HTML)."""
+    out: list[Block] = []
+    for line in block:
+        if not out or (line and line[0][0] == "strong"):
+            out.append([])
+        out[-1].append(line)
+    return out
+
+
 def _evidence(change: ChangeRow) -> Block:
+    """The sentences that state what changed, under a label; else the change's summary."""
     sentences = change.evidence.sentences
     lines = [[plain(cap(clean(s), MAX_LINE_CHARS))] for s in sentences[:2] if clean(s)]
-    summary = clean(change.summary)
-    return lines or ([[plain(cap(summary, MAX_LINE_CHARS))]] if summary else [])
+    if lines:
+        return [[strong("Evidence")], *lines]
+    summary = clean(blockmarks.plain_summary(change.summary))
+    return [[strong("Summary")], [plain(cap(summary, MAX_LINE_CHARS))]] if summary else []
 
 
 def _footer(change: ChangeRow, link: str | None) -> Block:
@@ -191,7 +217,7 @@ def render_change(
     change: ChangeRow, channel: str, link: str | None = None, story: StoryMark | None = None
 ) -> Message:
     """One stored change as an alert for `channel`; in a story, it says which and where."""
-    blocks = [_evidence(change), diff_lines(change.diff), _footer(change, link)]
+    blocks = [_evidence(change), *_sections(diff_lines(change.diff)), _footer(change, link)]
     if story is not None:
         blocks.insert(0, [[strong(clean(story_line(story)))]])
     return compose(change_title(change), blocks, channel)
@@ -207,7 +233,7 @@ def render_reminder_message(
 ) -> Message:
     """A reminder that a closing date found in a change is near."""
     left = days_left(deadline.due, today)
-    page = clean(change.title)
+    page = presentation.page_title(clean(change.title))
     title = f"[Reminder] {clean(change.source)}{f' — {page}' if page else ''}"
     title += f": closes {left} ({clean(deadline.text)})"
     plural = "s" if days != 1 else ""
@@ -229,7 +255,7 @@ def _item(change: ChangeRow, link: str | None) -> Block:
     sentences = change.evidence.sentences
     if sentences:
         lines.append([plain(cap(clean(sentences[0]), MAX_LINE_CHARS))])
-    added = " ".join(clean(a) for a in change.added)
+    added = " ".join(clean(blockmarks.plain(a)) for a in change.added)
     if added:
         lines.append([plain("+ "), ("ins", cap(added, 200), "")])
     return lines

@@ -1,7 +1,7 @@
 """Alert text as spans (text, strong, ins, del, link), and the cleaning every channel does to
 page-derived text before any writer escapes it. Pure.
 
-Page-derived text is only ever a `text`, `ins` or `del` span; a `link` span is made only for a URL
+Page-derived text is only ever a `text`, `heading`, `ins` or `del` span; a `link` span is made only for a URL
 that `presentation.is_web_url` accepts.
 """
 
@@ -48,7 +48,9 @@ def link_target(url: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Spans
 
-Span = tuple[str, str, str]  # (kind, text, url); kind: text | strong | ins | del | link
+# (kind, text, url); kind: text | strong | heading | ins | del | link. A heading is page text
+# (a heading block of the page), shown bold where the channel can and escaped like text.
+Span = tuple[str, str, str]
 Line = list[Span]
 Block = list[Line]
 

@@ -36,6 +36,7 @@ from watcher.pipeline.observed import (
     Observed,
     ReadItem,
     Received,
+    StartMark,
     changed_evidence,
     digest,
     gone,
@@ -131,7 +132,7 @@ class Checker:
         except ExtractError as exc:
             received = base.received
             assert received is not None
-            result = self._failed(base, exc.reason, str(exc), received.status, received.size)
+            result = base.failed(exc.reason, str(exc), received.status, received.size)
             return replace(base, result=result)
         return await self._compared(replace(base, snapshot=snapshot_of(extracted)), kind, extracted)
 
@@ -145,12 +146,17 @@ class Checker:
         ticket = Ticket(limits.room)
         try:
             located = kind.locate(source, self.govuk_base)
+            start = StartMark(self.clock)
             try:
                 # Validators are only worth sending when we hold the text they vouch for.
                 validators = state.validators if state.snapshot_hash else None
-                fetched = await self.egress.fetch(located, validators, admit=ticket.take)
+                fetched = await self.egress.fetch(
+                    located, validators, admit=ticket.take, on_start=start
+                )
             except FetchError as exc:
-                return replace(base, result=self._failed(base, exc.reason, str(exc), exc.status))
+                base = start.applied(base)
+                return replace(base, result=base.failed(exc.reason, str(exc), exc.status))
+            base = start.applied(base)
             base = replace(base, received=Received.of(fetched))
             moved = moved_away(replace(source, url=located), fetched)
             if moved:
@@ -158,11 +164,10 @@ class Checker:
                 # page's next version, so it is a failed check (and a health alert), never a
                 # change.
                 why = f"{moved}; if the page moved for good, update this source's url"
-                failed = self._failed(base, "moved", why, fetched.status)
+                failed = base.failed("moved", why, fetched.status)
                 return replace(base, received=None, result=failed)
             if fetched.not_modified:
-                ms = self._ms(base)
-                result = CheckResult(source.name, Outcome.not_modified, base.started_at, ms, 304)
+                result = replace(base.ended(Outcome.not_modified), status=304, bytes=0)
                 return replace(base, result=result)
             base = replace(base, body_hash=digest(fetched.body))
             if state.snapshot_hash and base.body_hash == state.body_hash and not kind.documents:
@@ -175,7 +180,7 @@ class Checker:
                     extracted = await self.parser.read(fetched, source)
             except ExtractError as exc:
                 size = len(fetched.body)
-                result = self._failed(base, exc.reason, str(exc), fetched.status, size)
+                result = base.failed(exc.reason, str(exc), fetched.status, size)
                 return replace(base, result=result)
             return base, extracted
         finally:
@@ -272,6 +277,7 @@ class Checker:
                 status=received.status,
                 bytes=received.size,
                 change=change,
+                waited_ms=observed.waited_ms,
             )
 
         if kinds.kind(source.kind).lists:
@@ -322,37 +328,6 @@ class Checker:
     def _ms(self, observed: Observed) -> int:
         return int((time.monotonic() - observed.t0) * 1000)
 
-    def _failed(
-        self,
-        observed: Observed,
-        reason: str,
-        message: str,
-        status: int | None = None,
-        size: int = 0,
-    ) -> CheckResult:
-        """A failed check's result; settle records it (and the source's health)."""
-        name = observed.source.name
-        result = CheckResult(
-            name,
-            Outcome.error,
-            observed.started_at,
-            self._ms(observed),
-            status=status,
-            bytes=size,
-            error_reason=reason,
-            error=message,
-        )
-        log.warning(
-            "check failed",
-            extra={
-                "source": name,
-                "reason": reason,
-                "error": message,
-                "duration_ms": result.duration_ms,
-            },
-        )
-        return result
-
     def _record_failure(self, result: CheckResult, source: Source) -> CheckResult:
         self.store.record(result, health=self.alerting.health(source))
         return result
@@ -390,6 +365,7 @@ class Checker:
                 "source": result.source,
                 "outcome": result.outcome,
                 "duration_ms": result.duration_ms,
+                "waited_ms": result.waited_ms,
                 "change_id": change_id,
                 "suppressed": record.suppressed or None,
             },

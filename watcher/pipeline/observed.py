@@ -4,10 +4,11 @@ both halves share."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import pickle
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -27,6 +28,7 @@ from watcher.models import (
     Validators,
 )
 
+log = logging.getLogger("watcher.pipeline")  # the checker's logger: its lines, told apart by name
 V = TypeVar("V")
 HostEvidence = Mapping[str, tuple[float, float]]
 
@@ -35,6 +37,22 @@ def digest(data: bytes | str) -> str:
     """The SHA-256 of bytes or UTF-8 text, as hex: how bodies and texts are addressed."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     return hashlib.sha256(raw).hexdigest()
+
+
+class StartMark:
+    """Egress's `on_start` for one fetch: notes when the request started, its waits over, so
+    that a check's time and duration are the fetch's and the wait is told apart."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self.at: tuple[float, datetime] | None = None
+
+    def __call__(self) -> None:
+        if self.at is None:
+            self.at = (time.monotonic(), self._clock())
+
+    def applied(self, observed: Observed) -> Observed:
+        return observed if self.at is None else observed.fetch_started(*self.at)
 
 
 @dataclass(frozen=True)
@@ -77,9 +95,10 @@ class Observed:
     which settle records."""
 
     source: Source
-    started_at: datetime
-    t0: float
+    started_at: datetime  # when the check was queued; when its fetch started, once it has
+    t0: float  # time.monotonic() of the same moment
     state: SourceState
+    waited_ms: int = 0  # from queued to the fetch's start (the host's turn, room, a slot)
     result: CheckResult | None = None  # set when the check ended early (error, 304, same bytes)
     received: Received | None = None  # the response, without its body
     body_hash: str | None = None
@@ -114,13 +133,52 @@ class Observed:
         snapshot, diff, comparison = pickle.loads(zlib.decompress(self.parcel))  # noqa: S301
         return replace(self, snapshot=snapshot, diff=diff, comparison=comparison, parcel=None)
 
+    def fetch_started(self, t0: float, started_at: datetime) -> Observed:
+        """This check with its clock moved to its fetch's start: what came before was waiting."""
+        waited = self.waited_ms + int((t0 - self.t0) * 1000)
+        return replace(self, t0=t0, started_at=started_at, waited_ms=waited)
+
+    def failed(
+        self, reason: str, message: str, status: int | None = None, size: int = 0
+    ) -> CheckResult:
+        """A failed check's result, logged; settle records it (and the source's health)."""
+        name = self.source.name
+        result = CheckResult(
+            name,
+            Outcome.error,
+            self.started_at,
+            int((time.monotonic() - self.t0) * 1000),
+            status=status,
+            bytes=size,
+            error_reason=reason,
+            error=message,
+            waited_ms=self.waited_ms,
+        )
+        log.warning(
+            "check failed",
+            extra={
+                "source": name,
+                "reason": reason,
+                "error": message,
+                "duration_ms": result.duration_ms,
+                "waited_ms": result.waited_ms,
+            },
+        )
+        return result
+
     def ended(self, outcome: Outcome) -> CheckResult:
         """The result of a check that ended once its response was received (the same bytes or
         the same text as last time)."""
         assert self.received is not None
         ms = int((time.monotonic() - self.t0) * 1000)
         return CheckResult(
-            self.source.name, outcome, self.started_at, ms, self.received.status, self.received.size
+            self.source.name,
+            outcome,
+            self.started_at,
+            ms,
+            self.received.status,
+            self.received.size,
+            waited_ms=self.waited_ms,
         )
 
     @property

@@ -1,4 +1,4 @@
-"""The SQLite state: the one owner of every SQL statement.
+"""The state, in SQLite or PostgreSQL: the one owner of every SQL statement.
 
 `Store` is built from one part per concern (checks, alerts, reads, reviews, sessions), each a
 module of its own over one connection; `ops` holds health, backup, retention and metric figures.
@@ -31,7 +31,8 @@ class Store(
     StoryStore,
     WorkerStore,
 ):
-    """One SQLite file in WAL mode. Open with `Store.open(state_dir)`."""
+    """One SQLite file in WAL mode (`Store.open(state_dir)`), or one PostgreSQL database
+    (`Store.connect(url)`, or `Store.open(state_dir, url)`)."""
 
 
 __all__ = [

@@ -111,7 +111,8 @@ class AlertStore(Connection):
                     at = iso(now)
                     c.executemany(
                         "INSERT INTO outbox (change_id, target, kind, deadline_id, days, "
-                        "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                        "created_at, next_attempt_at) VALUES (?,?,?,?,?,?,?) "
+                        "ON CONFLICT DO NOTHING",
                         [(change_id, t, "reminder", deadline_id, window, at, at) for t in targets],
                     )
                     queued += 1

@@ -10,6 +10,7 @@ from watcher.rows import ChangeRow, DeadlineRow
 from watcher.store import snapshots
 from watcher.store.codec import rows
 from watcher.store.connection import Connection
+from watcher.store.reviews import CORRECTED_AT
 
 
 def deadlines_of(store: Connection, change_ids: Sequence[int]) -> dict[int, list[DeadlineRow]]:
@@ -40,7 +41,8 @@ def changes_by_id(store: Connection, change_ids: Sequence[int]) -> list[ChangeRo
         for r in rows(
             ChangeRow,
             store.conn.execute(
-                f"SELECT * FROM changes WHERE id IN ({', '.join('?' * len(change_ids))})",  # noqa: S608
+                f"SELECT c.*, {CORRECTED_AT} FROM changes c "  # noqa: S608
+                f"WHERE c.id IN ({', '.join('?' * len(change_ids))})",
                 list(change_ids),
             ),
         )

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
 from watcher.diff import diff_to_dict
 from watcher.evidence_json import evidence_to_dict
 from watcher.models import Change, Deadline, Delivery, Snapshot
 from watcher.store.codec import iso
+from watcher.store.engine import Db
 from watcher.store.stories import link_change
 
 
 def insert_change(
-    c: sqlite3.Connection,
+    c: Db,
     change: Change,
     check_id: int | None,
     at: str,
@@ -29,7 +29,7 @@ def insert_change(
     change_id = c.execute(
         "INSERT INTO changes (source, url, detected_at, before_hash, after_hash, check_id, "
         "title, summary, category, added, removed, diff, suppressed, evidence, kind) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (
             change.source,
             change.url,
@@ -47,8 +47,7 @@ def insert_change(
             json.dumps(evidence_to_dict(change.evidence)),
             kind,
         ),
-    ).lastrowid
-    assert change_id is not None
+    ).fetchone()[0]
     c.executemany(
         "INSERT INTO outbox (change_id, source, target, mode, created_at, next_attempt_at) "
         "VALUES (?,?,?,?,?,?)",
@@ -56,13 +55,14 @@ def insert_change(
     )
     # A closing date already known for this source keeps its first finding.
     c.executemany(
-        "INSERT OR IGNORE INTO deadlines (change_id, source, due, text, sentence, created_at) "
-        "VALUES (?,?,?,?,?,?)",
+        "INSERT INTO deadlines (change_id, source, due, text, sentence, created_at) "
+        "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
         [(change_id, change.source, d.due, d.text, d.sentence, at) for d in deadlines],
     )
     # The topics it is about, each with the sentence that says so: the same transaction.
     c.executemany(
-        "INSERT OR IGNORE INTO change_topics (change_id, topic, sentence) VALUES (?,?,?)",
+        "INSERT INTO change_topics (change_id, topic, sentence) VALUES (?,?,?) "
+        "ON CONFLICT DO NOTHING",
         [(change_id, topic, sentence) for topic, sentence in change.topics],
     )
     link_change(c, int(change_id), change, snapshot, at, kind)

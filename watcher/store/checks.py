@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from watcher.notify.policy import Health, health_change
 from watcher.store import snapshots
 from watcher.store.changes import insert_change
 from watcher.store.codec import iso, parse_iso
+from watcher.store.engine import Db
 from watcher.store.publications import PublicationStore
 
 
@@ -130,7 +130,7 @@ class CheckStore(PublicationStore):
                 self._health_alerts(c, result, health, at)
             check_id = c.execute(
                 "INSERT INTO checks (source, started_at, duration_ms, status, bytes, outcome, "
-                "error_reason, error, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "error_reason, error, suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     result.source,
                     at,
@@ -142,7 +142,7 @@ class CheckStore(PublicationStore):
                     result.error,
                     suppressed,
                 ),
-            ).lastrowid
+            ).fetchone()[0]
             if result.outcome == "error":
                 c.execute(
                     "UPDATE sources SET last_check_at = ?, last_outcome = 'error', last_error = ?, "
@@ -215,9 +215,7 @@ class CheckStore(PublicationStore):
             )
             return change_id
 
-    def _health_alerts(
-        self, c: sqlite3.Connection, result: CheckResult, health: Health, at: str
-    ) -> None:
+    def _health_alerts(self, c: Db, result: CheckResult, health: Health, at: str) -> None:
         """Apply what the health policy decides, with the state read inside the transaction."""
         row = c.execute(
             "SELECT health, error_streak FROM sources WHERE name = ?", (result.source,)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 
 from watcher.diff import diff_from_dict
 from watcher.evidence_json import evidence_from_dict
+from watcher.store.engine import Cursor
 
 R = TypeVar("R")
 # Columns stored as JSON text: lists of blocks, tags and reminder windows, the diff, the evidence.
@@ -45,7 +45,7 @@ def decode(cls: type[R], row: Mapping[str, Any], **extra: Any) -> R:
     return cls(**values, **extra)
 
 
-def rows(cls: type[R], cursor: sqlite3.Cursor) -> list[R]:
+def rows(cls: type[R], cursor: Cursor) -> list[R]:
     """Every row of a query as `cls`."""
     names = [d[0] for d in cursor.description]
     return [decode(cls, dict(zip(names, row, strict=True))) for row in cursor.fetchall()]

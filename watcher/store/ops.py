@@ -6,30 +6,38 @@ the web app.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from watcher.errors import StoreError
 from watcher.store import snapshots
 from watcher.store.codec import iso
 from watcher.store.connection import Connection
+from watcher.store.engine import DatabaseError, PgConnection, PgError
+from watcher.store.figures import (  # re-exported: callers read the figures from ops
+    ALERT_STATUSES,
+    DURATION_BUCKETS,
+    HEARTBEAT_KEY,
+    PRUNED_KEY,
+    CheckTotals,
+    Figures,
+    _check_totals,
+    _dump_totals,
+    _pruned_totals,
+    figures,
+    parse_time,
+)
 from watcher.store.schema import DB_NAME, migrations
 
 if TYPE_CHECKING:
     from watcher.store import Store
 
-HEARTBEAT_KEY = "heartbeat"  # written by the daemon (scheduler.py) on every beat
 PROBE_KEY = "health_probe"  # rewritten by each health check, proving a write commits
-PRUNED_KEY = "pruned_checks"  # per-outcome totals of pruned checks, so counters never go back
 PROBE_WAIT = 5.0  # seconds a health check waits for another writer before calling it stuck
 DAMAGED_FIX = "restore from a backup made by `watcher backup`, or move the file aside"
-# Upper bounds of the fetch-duration histogram, in seconds (the +Inf bucket is implied).
-DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-ALERT_STATUSES = ("pending", "sent", "dead")
 
 
 def default_max_age(heartbeat_every: timedelta) -> timedelta:
@@ -37,12 +45,13 @@ def default_max_age(heartbeat_every: timedelta) -> timedelta:
     return max(3 * heartbeat_every, timedelta(minutes=2))
 
 
-def open_store(state_dir: Path) -> Store:
-    """`Store.open`, with a damaged file reported as one line naming the fix."""
+def open_store(state_dir: Path, database: str | None = None) -> Store:
+    """`Store.open` (the PostgreSQL database at `database` when given), with a damaged file
+    reported as one line naming the fix."""
     from watcher.store import Store  # the whole store, built from the parts that import this
 
     try:
-        return Store.open(state_dir)
+        return Store.open(state_dir, database)
     except sqlite3.DatabaseError as exc:  # OperationalError is already a StoreError
         raise _damaged(state_dir / DB_NAME, str(exc)) from None
 
@@ -79,13 +88,18 @@ def health(
     reasons: list[str] = []
     try:
         beat = store.meta(HEARTBEAT_KEY)
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
+        reason = (
+            f"{store.path}: cannot read the database ({exc}); check that PostgreSQL is running"
+            if store.engine == "postgresql"
+            else str(_damaged(store.path, str(exc)))
+        )
         return HealthReport(
             ok=False,
-            reasons=[str(_damaged(store.path, str(exc)))],
+            reasons=[reason],
             max_age_seconds=max_age.total_seconds(),
         )
-    beat_at = _parse_time(beat)
+    beat_at = parse_time(beat)
     age: float | None = None
     if beat is None:
         reasons.append("no heartbeat: the daemon (`watcher run`) has not run on this database")
@@ -98,6 +112,18 @@ def health(
                 f"heartbeat is {age:.0f}s old (limit {max_age.total_seconds():.0f}s): "
                 "the daemon is stopped or stuck; check its log and restart it"
             )
+    if store.engine == "postgresql":
+        writable, problem = _probe_postgres(store, now, probe_wait, keep_probe)
+        if problem:
+            reasons.append(f"database not writable: {problem}")
+        return HealthReport(
+            ok=not reasons,
+            reasons=reasons,
+            heartbeat_at=beat,
+            heartbeat_age_seconds=age,
+            max_age_seconds=max_age.total_seconds(),
+            writable=writable,
+        )
     writable = True
     previous = store.conn.execute("PRAGMA busy_timeout").fetchone()[0]
     # A stuck writer must make the check fail in seconds, not wait out the store's long timeout.
@@ -115,7 +141,9 @@ def health(
             try:
                 store.conn.execute("BEGIN IMMEDIATE")
                 store.conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (PROBE_KEY, iso(now))
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (PROBE_KEY, iso(now)),
                 )
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"{store.path}: {exc}") from None
@@ -137,21 +165,36 @@ def health(
     )
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
+def _probe_postgres(
+    store: Connection, now: datetime, probe_wait: float, keep_probe: bool
+) -> tuple[bool, str]:
+    """Commit (or, for a GET, roll back) a probe write, waiting at most `probe_wait` for a lock."""
     try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        store.conn.execute("BEGIN")
+        try:
+            store.conn.execute(f"SET LOCAL lock_timeout = '{int(probe_wait * 1000)}ms'")
+            store.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (PROBE_KEY, iso(now)),
+            )
+            if keep_probe:
+                store.conn.commit()
+        finally:
+            store.conn.rollback()
+    except DatabaseError as exc:
+        return False, f"{store.path}: {exc}"
+    return True, ""
 
 
 # --- integrity, backup and migrations ------------------------------------------------------------
 
 
 def integrity(store: Connection) -> None:
-    """`PRAGMA quick_check`; a damaged database raises StoreError naming the problem and the fix."""
+    """`PRAGMA quick_check`; a damaged database raises StoreError naming the problem and the fix.
+    Nothing to check on PostgreSQL: the server owns its files."""
+    if store.engine == "postgresql":
+        return
     try:
         rows = [str(r[0]) for r in store.conn.execute("PRAGMA quick_check").fetchall()]
     except sqlite3.DatabaseError as exc:
@@ -173,6 +216,11 @@ def backup(store: Connection, dest: Path) -> Backup:
     Writers carry on meanwhile: the copy is one read transaction, so it holds the database as it
     was when the copy began. An existing file is never overwritten.
     """
+    if store.engine == "postgresql":
+        raise StoreError(
+            f"{store.path}: a PostgreSQL database is backed up with PostgreSQL's own tool: "
+            "pg_dump -Fc (and restored with pg_restore)"
+        )
     if dest.exists():
         raise StoreError(f"{dest}: already exists; a backup never overwrites, choose a new name")
     if not dest.parent.is_dir():
@@ -202,8 +250,19 @@ def _check_file(path: Path) -> list[str]:
         conn.close()
 
 
-def schema_on_disk(state_dir: Path) -> int:
-    """How many migrations the database file has had, read without migrating it (0 if none)."""
+def schema_on_disk(state_dir: Path, database: str | None = None) -> int:
+    """How many migrations the database has had, read without migrating it (0 if none)."""
+    if database:
+        from watcher.store.pg_migrate import applied
+
+        try:
+            server = PgConnection(database)
+        except PgError as exc:
+            raise StoreError(str(exc)) from None
+        try:
+            return len(applied(server))
+        finally:
+            server.close()
     path = state_dir / DB_NAME
     if not path.exists():
         return 0
@@ -282,104 +341,12 @@ def retention(
     return Pruned(checks=checks, snapshots=deleted)
 
 
-# --- figures for metrics ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckTotals:
-    """Checks of one outcome: how many, their summed duration, and cumulative bucket counts."""
-
-    count: int
-    sum_ms: int
-    buckets: tuple[int, ...]  # checks at or under each DURATION_BUCKETS bound
-
-    @classmethod
-    def empty(cls) -> CheckTotals:
-        return cls(0, 0, (0,) * len(DURATION_BUCKETS))
-
-    def plus(self, other: CheckTotals) -> CheckTotals:
-        return CheckTotals(
-            self.count + other.count,
-            self.sum_ms + other.sum_ms,
-            tuple(a + b for a, b in zip(self.buckets, other.buckets, strict=True)),
-        )
-
-
-@dataclass(frozen=True)
-class Figures:
-    """What the metrics endpoint shows, read in a few aggregate queries."""
-
-    checks: dict[str, CheckTotals]
-    changes: dict[str, int]
-    alerts: dict[str, int]
-    sources_failing: int
-    last_check_at: datetime | None
-    heartbeat_at: datetime | None
-
-
-def figures(store: Connection) -> Figures:
-    """Totals since the database was created (pruned checks included), read at call time."""
-    conn = store.conn
-    checks = _pruned_totals(conn)
-    for outcome, totals in _check_totals(conn, "1", ()).items():
-        checks[outcome] = checks.get(outcome, CheckTotals.empty()).plus(totals)
-    changes = {
-        str(category): int(n)
-        for category, n in conn.execute(
-            "SELECT coalesce(category, 'none'), count(*) FROM changes GROUP BY 1"
-        )
-    }
-    alerts = dict.fromkeys(ALERT_STATUSES, 0)
-    for status, n in conn.execute("SELECT status, count(*) FROM outbox GROUP BY status"):
-        alerts[str(status)] = int(n)
-    failing = conn.execute("SELECT count(*) FROM sources WHERE error_streak > 0").fetchone()[0]
-    last = conn.execute("SELECT max(last_check_at) FROM sources").fetchone()[0]
-    return Figures(
-        checks=checks,
-        changes=changes,
-        alerts=alerts,
-        sources_failing=int(failing),
-        last_check_at=_parse_time(last),
-        heartbeat_at=_parse_time(store.meta(HEARTBEAT_KEY)),
-    )
-
-
-def _check_totals(
-    conn: sqlite3.Connection, where: str, args: tuple[Any, ...]
-) -> dict[str, CheckTotals]:
-    # One scan gives every outcome's count, sum and histogram buckets.
-    buckets = ", ".join(f"sum(duration_ms <= {round(bound * 1000)})" for bound in DURATION_BUCKETS)
-    sql = (
-        f"SELECT outcome, count(*), coalesce(sum(duration_ms), 0), {buckets} "  # noqa: S608
-        f"FROM checks WHERE {where} GROUP BY outcome"
-    )
-    return {
-        str(row[0]): CheckTotals(int(row[1]), int(row[2]), tuple(int(n or 0) for n in row[3:]))
-        for row in conn.execute(sql, args)
-    }
-
-
-def _pruned_totals(conn: sqlite3.Connection) -> dict[str, CheckTotals]:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (PRUNED_KEY,)).fetchone()
-    if row is None:
-        return {}
-    data = json.loads(row[0])
-    same_buckets = data.get("bounds") == list(DURATION_BUCKETS)
-    totals = {}
-    for outcome, t in data.get("outcomes", {}).items():
-        # Totals kept under other bucket bounds still count; only their bucket split is lost.
-        buckets = tuple(t["buckets"]) if same_buckets else (0,) * len(DURATION_BUCKETS)
-        totals[outcome] = CheckTotals(int(t["count"]), int(t["sum_ms"]), buckets)
-    return totals
-
-
-def _dump_totals(totals: dict[str, CheckTotals]) -> str:
-    return json.dumps(
-        {
-            "bounds": list(DURATION_BUCKETS),
-            "outcomes": {
-                outcome: {"count": t.count, "sum_ms": t.sum_ms, "buckets": list(t.buckets)}
-                for outcome, t in sorted(totals.items())
-            },
-        }
-    )
+__all__ = [
+    "ALERT_STATUSES",
+    "DURATION_BUCKETS",
+    "HEARTBEAT_KEY",
+    "PRUNED_KEY",
+    "CheckTotals",
+    "Figures",
+    "figures",
+]

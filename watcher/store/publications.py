@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -15,12 +14,13 @@ from watcher.store import snapshots
 from watcher.store.changes import insert_change
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
+from watcher.store.dialect import json_list, json_values
+from watcher.store.engine import Db
 from watcher.store.stories import publication_linked
 from watcher.urls import canonical_url
 
 SOURCES = (
-    "(SELECT json_group_array(source) FROM publication_sources s "
-    "WHERE s.publication_id = p.id) AS sources"
+    "(SELECT {group}(source) FROM publication_sources s WHERE s.publication_id = p.id) AS sources"
 )
 NEWEST = "p.first_seen_at DESC, p.id DESC LIMIT ?"
 
@@ -49,15 +49,17 @@ class PublicationStore(Connection):
         self, category: str = "", organisation: str = "", limit: int = 200
     ) -> list[PublicationRow]:
         """Publications newest first, with the sources that reported each."""
-        where, args = ["1"], []
+        where, args = ["true"], []
         if category:
             where.append("p.category = ?")
             args.append(category)
         if organisation:
-            where.append("EXISTS (SELECT 1 FROM json_each(p.organisations) o WHERE o.value = ?)")
+            each = json_values(self.engine, "p.organisations", "o")
+            where.append(f"EXISTS (SELECT 1 FROM {each} WHERE o.value = ?)")  # noqa: S608
             args.append(organisation)
         clauses = " AND ".join(where)  # fixed strings with placeholders; no input in the SQL
-        sql = f"SELECT p.*, {SOURCES} FROM publications p WHERE {clauses} ORDER BY {NEWEST}"  # noqa: S608
+        sources = SOURCES.format(group=json_list(self.engine))
+        sql = f"SELECT p.*, {sources} FROM publications p WHERE {clauses} ORDER BY {NEWEST}"  # noqa: S608
         return rows(PublicationRow, self.conn.execute(sql, [*args, limit]))
 
     def followed(self, every: timedelta) -> list[Source]:
@@ -71,7 +73,7 @@ class PublicationStore(Connection):
 
     def _publications(
         self,
-        c: sqlite3.Connection,
+        c: Db,
         result: CheckResult,
         check_id: int | None,
         publications: Sequence[Publication],
@@ -93,7 +95,7 @@ class PublicationStore(Connection):
             if row is None:
                 publication_id: int | None = c.execute(
                     "INSERT INTO publications (url, link, title, first_seen_at, change_id, category, "
-                    "organisations, document_type) VALUES (?,?,?,?,?,?,?,?)",
+                    "organisations, document_type) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
                     (
                         url,
                         pub.item.url,
@@ -104,7 +106,7 @@ class PublicationStore(Connection):
                         json.dumps(list(pub.item.organisations)),
                         pub.item.document_type,
                     ),
-                ).lastrowid
+                ).fetchone()[0]
                 if change_id is not None and publication_id is not None:
                     publication_linked(c, change_id, publication_id)
             else:
@@ -120,7 +122,7 @@ class PublicationStore(Connection):
         return made
 
     def _publication_change(
-        self, c: sqlite3.Connection, change: Change, pub: Publication, check_id: int | None, at: str
+        self, c: Db, change: Change, pub: Publication, check_id: int | None, at: str
     ) -> int:
         assert pub.snapshot is not None
         snap = pub.snapshot
@@ -132,7 +134,7 @@ class PublicationStore(Connection):
 
     def _follow(
         self,
-        c: sqlite3.Connection,
+        c: Db,
         source: Source,
         parent: str,
         publication_id: int,
@@ -152,7 +154,7 @@ class PublicationStore(Connection):
             n += 1
             name = f"{base}-{n}"
         c.execute(
-            "INSERT OR IGNORE INTO followed (name, url, kind, parent, publication_id, added_at) "
-            "VALUES (?,?,?,?,?,?)",
+            "INSERT INTO followed (name, url, kind, parent, publication_id, added_at) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
             (name, source.url, source.kind, parent, publication_id, at),
         )

@@ -23,9 +23,11 @@ from watcher.rows import (
     SourceRow,
     TimelineItem,
 )
-from watcher.store import snapshots
+from watcher.store import pg_search, snapshots
 from watcher.store.codec import iso, rows
 from watcher.store.connection import Connection
+from watcher.store.dialect import json_values, timeline_columns
+from watcher.store.reviews import CORRECTED_AT
 from watcher.store.schema import REVIEW_STATES
 from watcher.store.topics import topics_by_change, topics_of
 
@@ -35,12 +37,6 @@ Tagged = TypeVar("Tagged", ChangeRow, TimelineItem)
 REVIEW_FILTERS = ("unreviewed", "reviewed_any", *REVIEW_STATES)
 MAX_PER_PAGE = 200
 EXPORT_LIMIT = 10_000
-TIMELINE_COLUMNS = """
-    c.id, c.source, c.url, c.detected_at, c.title, c.summary, c.category, c.review_state,
-    c.corrected_by, json_extract(c.evidence, '$.categories[0].confidence') AS confidence,
-    coalesce(nullif(json_extract(c.evidence, '$.categories[0].sentence'), ''),
-             json_extract(c.evidence, '$.sentences[0]')) AS sentence
-"""
 
 
 class ReadStore(Connection):
@@ -65,7 +61,7 @@ class ReadStore(Connection):
         if ids is not None:
             where.append(f"id IN ({', '.join('?' * len(ids))})")
             args.extend(ids)
-        sql = "SELECT * FROM changes"
+        sql = f"SELECT c.*, {CORRECTED_AT} FROM changes c"  # noqa: S608
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY detected_at DESC, id DESC"
@@ -165,7 +161,7 @@ class Filters:
         }
         return {k: v for k, v in out.items() if v}
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self, engine: str = "sqlite") -> tuple[str, list[Any]]:
         clauses: list[str] = []
         args: list[Any] = []
         if self.category:
@@ -175,9 +171,8 @@ class Filters:
             clauses.append("c.source = ?")
             args.append(self.source)
         if self.tag:
-            clauses.append(
-                "c.source IN (SELECT s.name FROM sources s, json_each(s.tags) t WHERE t.value = ?)"
-            )
+            tags = json_values(engine, "s.tags", "t")
+            clauses.append(f"c.source IN (SELECT s.name FROM sources s, {tags} WHERE t.value = ?)")  # noqa: S608
             args.append(self.tag)
         if self.since:
             clauses.append("c.detected_at >= ?")
@@ -222,14 +217,14 @@ def timeline(
     store: Connection, filters: Filters, page: int = 1, per_page: int = 50
 ) -> Page[TimelineItem]:
     """Changes newest first, one page of them, with the count of all that match."""
-    where, args = filters.where()
+    where, args = filters.where(store.engine)
     per_page = max(1, min(per_page, EXPORT_LIMIT))
     page = max(1, page)
     # Filters are fixed clauses with placeholders; no input reaches the SQL text.
     items = rows(
         TimelineItem,
         store.conn.execute(
-            f"SELECT {TIMELINE_COLUMNS} FROM changes c{where} "  # noqa: S608
+            f"SELECT {timeline_columns(store.engine)} FROM changes c{where} "  # noqa: S608
             "ORDER BY c.detected_at DESC, c.id DESC LIMIT ? OFFSET ?",
             [*args, per_page, (page - 1) * per_page],
         ),
@@ -246,11 +241,11 @@ def _with_topics(store: Connection, found: list[Tagged]) -> list[Tagged]:
 
 def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT) -> list[ChangeRow]:
     """Changes with diff and evidence, for exports and feeds."""
-    where, args = filters.where()
+    where, args = filters.where(store.engine)
     found = rows(
         ChangeRow,
         store.conn.execute(
-            f"SELECT c.* FROM changes c{where} "  # noqa: S608
+            f"SELECT c.*, {CORRECTED_AT} FROM changes c{where} "  # noqa: S608
             "ORDER BY c.detected_at DESC, c.id DESC LIMIT ?",
             [*args, limit],
         ),
@@ -260,9 +255,8 @@ def full_changes(store: Connection, filters: Filters, limit: int = EXPORT_LIMIT)
 
 def change(store: ReadStore, change_id: int) -> ChangeDetail | None:
     """One change with its reviews and corrections (newest first) and its deadlines."""
-    found = rows(
-        ChangeDetail, store.conn.execute("SELECT * FROM changes WHERE id = ?", (change_id,))
-    )
+    sql = f"SELECT c.*, {CORRECTED_AT} FROM changes c WHERE c.id = ?"  # noqa: S608
+    found = rows(ChangeDetail, store.conn.execute(sql, (change_id,)))
     if not found:
         return None
 
@@ -297,7 +291,8 @@ def choices(store: Connection) -> dict[str, list[str]]:
         "tags": [
             r[0]
             for r in store.conn.execute(
-                "SELECT DISTINCT t.value FROM sources s, json_each(s.tags) t ORDER BY 1"
+                f"SELECT DISTINCT t.value FROM sources s, {json_values(store.engine, 's.tags', 't')} "  # noqa: S608
+                "ORDER BY 1"
             )
         ],
         "topics": [
@@ -350,6 +345,10 @@ def search(store: Connection, text: str, page: int = 1, per_page: int = 20) -> S
     if not query:
         return SearchResult(Page([], 1, per_page, 0), [], "")
     page = max(1, page)
+    if store.engine == "postgresql":
+        found, total = pg_search.changes(store.conn, query, page, per_page)
+        pages = pg_search.snapshots_matching(store.conn, query)
+        return SearchResult(Page(found, page, per_page, total), pages, query)
     marks = (MATCH_OPEN, MATCH_CLOSE, "…")
     items = rows(
         SearchHit,

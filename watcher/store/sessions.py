@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -18,7 +17,7 @@ class SessionStore(Connection):
         with self.transaction() as c:
             c.execute("DELETE FROM web_sessions WHERE expires_at < ?", (iso(now),))
             c.execute(
-                "INSERT INTO web_sessions (id, user, created_at, expires_at) VALUES (?,?,?,?)",
+                'INSERT INTO web_sessions (id, "user", created_at, expires_at) VALUES (?,?,?,?)',
                 (sid, user, iso(now), iso(expires)),
             )
 
@@ -59,9 +58,9 @@ class SessionStore(Connection):
             rows = {
                 r[0]: LoginFailures(r[0], r[1], parse_iso(r[2]), parse_iso(r[3]), bool(r[4]))
                 for r in c.execute(
-                    "SELECT client, failures, last_at, next_at, locked FROM login_failures "
-                    "WHERE client IN (SELECT value FROM json_each(?))",
-                    (json.dumps(list(clients)),),
+                    "SELECT client, failures, last_at, next_at, locked FROM login_failures "  # noqa: S608
+                    f"WHERE {self.any_of('client')}",
+                    (self.listed(clients),),
                 ).fetchall()
             }
             holds = []
@@ -106,7 +105,8 @@ class SessionStore(Connection):
                     "INSERT INTO login_failures (client, failures, last_at, next_at, locked) "
                     "VALUES (?,?,?,?,?) ON CONFLICT (client) DO UPDATE SET "
                     "failures = excluded.failures, last_at = excluded.last_at, "
-                    "next_at = excluded.next_at, locked = MAX(locked, excluded.locked)",
+                    "next_at = excluded.next_at, locked = CASE WHEN excluded.locked > "
+                    "login_failures.locked THEN excluded.locked ELSE login_failures.locked END",
                     (client, failures, iso(now), iso(next_at), int(locked)),
                 )
 

@@ -19,15 +19,34 @@ from collections.abc import Sequence
 from watcher.models import Snapshot
 from watcher.rows import MATCH_CLOSE, MATCH_OPEN, SnapshotHit
 from watcher.store.codec import pack_paths, pack_text, unpack_paths, unpack_text
+from watcher.store.engine import POSTGRESQL, Db, engine_of
 
 SNIPPET_WORDS = 16
 HITS = 10
 
 
-def insert(c: sqlite3.Connection, snapshot: Snapshot, at: str) -> None:
+def insert(c: Db, snapshot: Snapshot, at: str) -> None:
     """Store a page version once (content-addressed: a known hash is already stored)."""
     if c.execute("SELECT 1 FROM snapshots WHERE hash = ?", (snapshot.hash,)).fetchone():
         return
+    if engine_of(c) == POSTGRESQL:
+        # The words go into the row's own tsvector, from the plain text: the stored text is
+        # compressed. ON CONFLICT: another worker may store the same version at the same time.
+        c.execute(
+            "INSERT INTO snapshots (hash, title, text, ztext, zpaths, created_at, search) "
+            "VALUES (?, ?, '', ?, ?, ?, to_tsvector('simple', watcher_fold(?))) "
+            "ON CONFLICT DO NOTHING",
+            (
+                snapshot.hash,
+                snapshot.title,
+                pack_text(snapshot.text),
+                pack_paths(snapshot.paths),
+                at,
+                f"{snapshot.title}\n{snapshot.text}",
+            ),
+        )
+        return
+    assert isinstance(c, sqlite3.Connection)  # FTS5's rowid comes as lastrowid, not RETURNING
     fts_id = c.execute(
         "INSERT INTO snapshots_fts (title, text) VALUES (?, ?)", (snapshot.title, snapshot.text)
     ).lastrowid
@@ -45,7 +64,7 @@ def insert(c: sqlite3.Connection, snapshot: Snapshot, at: str) -> None:
     )
 
 
-def compress_stored(c: sqlite3.Connection) -> None:
+def compress_stored(c: Db) -> None:
     """Compress and index the snapshots stored before m010, a few hundred rows at a time so a
     large state is never held in memory at once. Migration m010 runs this: what it writes may
     change only with a new migration."""
@@ -74,7 +93,7 @@ def compress_stored(c: sqlite3.Connection) -> None:
             last = rowid
 
 
-def read(c: sqlite3.Connection, digest: str) -> Snapshot | None:
+def read(c: Db, digest: str) -> Snapshot | None:
     row = c.execute(
         "SELECT hash, title, text, ztext, paths, zpaths FROM snapshots WHERE hash = ?",
         (digest,),
@@ -89,19 +108,19 @@ def read(c: sqlite3.Connection, digest: str) -> Snapshot | None:
     )
 
 
-def text(c: sqlite3.Connection, digest: str) -> str | None:
+def text(c: Db, digest: str) -> str | None:
     row = c.execute("SELECT text, ztext FROM snapshots WHERE hash = ?", (digest,)).fetchone()
     return None if row is None else unpack_text(row[1], row[0])
 
 
-def delete(c: sqlite3.Connection, where: str, args: Sequence[object]) -> int:
+def delete(c: Db, where: str, args: Sequence[object]) -> int:
     """Delete the snapshots matching `where` and their words from the search index."""
     found = c.execute(
         f"SELECT hash, title, text, ztext, fts_id FROM snapshots WHERE {where}",  # noqa: S608
         tuple(args),
     ).fetchall()
     for _, title, plain, ztext, fts_id in found:
-        if fts_id is not None:
+        if fts_id is not None and engine_of(c) != POSTGRESQL:
             c.execute(
                 "INSERT INTO snapshots_fts (snapshots_fts, rowid, title, text) "
                 "VALUES ('delete', ?, ?, ?)",
@@ -111,19 +130,29 @@ def delete(c: sqlite3.Connection, where: str, args: Sequence[object]) -> int:
     return len(found)
 
 
-def search(c: sqlite3.Connection, query: str) -> list[SnapshotHit]:
-    """Stored page versions matching an FTS5 query (from `reads.fts_query`), newest first."""
+def search(c: Db, query: str) -> list[SnapshotHit]:
+    """Stored page versions matching an FTS5 query (from `reads.fts_query`), newest first, each
+    with the source it was read from, when it was first stored, and whether it is that source's
+    current version (an older version is kept as the "before" of a change)."""
     found = c.execute(
-        "SELECT s.hash, s.title, s.text, s.ztext, "
-        "coalesce((SELECT name FROM sources WHERE snapshot_hash = s.hash LIMIT 1), "
-        "(SELECT source FROM changes WHERE after_hash = s.hash LIMIT 1)) "
+        "SELECT s.hash, s.title, s.text, s.ztext, s.created_at, "
+        "(SELECT name FROM sources WHERE snapshot_hash = s.hash LIMIT 1), "
+        "coalesce((SELECT source FROM changes WHERE after_hash = s.hash LIMIT 1), "
+        "(SELECT source FROM changes WHERE before_hash = s.hash LIMIT 1)) "
         "FROM snapshots_fts f JOIN snapshots s ON s.fts_id = f.rowid "
         "WHERE snapshots_fts MATCH ? ORDER BY f.rowid DESC LIMIT ?",
         (query, HITS),
     ).fetchall()
     return [
-        SnapshotHit(digest, title, snippet(unpack_text(ztext, plain), query), source)
-        for digest, title, plain, ztext, source in found
+        SnapshotHit(
+            digest,
+            title,
+            snippet(unpack_text(ztext, plain), query),
+            current or older,
+            created_at or "",
+            current is not None,
+        )
+        for digest, title, plain, ztext, created_at, current, older in found
     ]
 
 

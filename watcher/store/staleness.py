@@ -28,10 +28,10 @@ class StalenessStore(Connection):
         moved: list[tuple[str, str]] = []
         with self.transaction() as c:
             rows = c.execute(
-                "SELECT name, last_change_at, baseline_at, last_success_at, stale_since, health "
+                "SELECT name, last_change_at, baseline_at, last_success_at, stale_since, health "  # noqa: S608
                 "FROM sources WHERE stale_since IS NOT NULL "
-                "OR name IN (SELECT value FROM json_each(?))",
-                (json.dumps(watched),),
+                f"OR {self.any_of('name')}",
+                (self.listed(watched),),
             ).fetchall()
             at = iso(now)
             for name, last_change, baseline, last_success, stale_since, health in rows:
@@ -50,7 +50,7 @@ class StalenessStore(Connection):
                     continue
                 written = c.execute(
                     "UPDATE sources SET stale_since = ?, stale_at = ? "
-                    "WHERE name = ? AND stale_since IS ?",
+                    "WHERE name = ? AND stale_since IS NOT DISTINCT FROM ?",
                     (
                         iso(decision.stale_since) if decision.stale_since else None,
                         at if decision.stale_since else None,

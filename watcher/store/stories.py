@@ -10,7 +10,6 @@ the reason in words, the change it was tied to, and who linked it when staff did
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from watcher import stories as linker
 from watcher.models import Change, Snapshot
 from watcher.store.codec import iso
 from watcher.store.connection import Connection
+from watcher.store.engine import Db
 from watcher.urls import GOVUK_HOSTS, canonical_url
 
 CANDIDATES = 300  # the newest changes inside the window a new change is compared with
@@ -78,7 +78,7 @@ def _names(change: Change, snapshot: Snapshot | None, kind: str, added: str) -> 
 
 
 def link_change(
-    c: sqlite3.Connection,
+    c: Db,
     change_id: int,
     change: Change,
     snapshot: Snapshot | None,
@@ -101,7 +101,8 @@ def link_change(
         "topics": topics,
     }
     c.execute(
-        "INSERT OR REPLACE INTO story_keys (change_id, at, keys) VALUES (?,?,?)",
+        "INSERT INTO story_keys (change_id, at, keys) VALUES (?,?,?) ON CONFLICT (change_id) "
+        "DO UPDATE SET at = excluded.at, keys = excluded.keys",
         (change_id, iso(change.detected_at), json.dumps(keys)),
     )
     new = linker.Item(
@@ -126,10 +127,9 @@ def link_change(
     story_id = partner.story
     if story_id is None:
         story_id = c.execute(
-            "INSERT INTO stories (title, named, created_at, updated_at) VALUES (?,?,?,?)",
+            "INSERT INTO stories (title, named, created_at, updated_at) VALUES (?,?,?,?) RETURNING id",
             (linker.story_title(partner.title, tie), int(bool(tie.name)), at, at),
-        ).lastrowid
-        assert story_id is not None
+        ).fetchone()[0]
         _insert_link(c, story_id, partner.id, tie, change_id, at)
     elif tie.name:  # a story first called after a page takes the name of its document
         c.execute(
@@ -142,17 +142,17 @@ def link_change(
 
 
 def _insert_link(
-    c: sqlite3.Connection, story_id: int, change_id: int, tie: linker.Tie, partner: int, at: str
+    c: Db, story_id: int, change_id: int, tie: linker.Tie, partner: int, at: str
 ) -> None:
     c.execute(
-        "INSERT OR IGNORE INTO story_links (story_id, change_id, publication_id, signal, reason, "
+        "INSERT INTO story_links (story_id, change_id, publication_id, signal, reason, "
         "partner_id, linked_at) VALUES (?, ?, (SELECT id FROM publications WHERE change_id = ?), "
-        "?, ?, ?, ?)",
+        "?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (story_id, change_id, change_id, tie.signal, tie.reason, partner, at),
     )
 
 
-def _recent(c: sqlite3.Connection, since: str, exclude: int) -> list[linker.Item]:
+def _recent(c: Db, since: str, exclude: int) -> list[linker.Item]:
     rows = c.execute(
         "SELECT ch.id, ch.detected_at, ch.source, ch.url, ch.title, k.keys, l.story_id "
         "FROM story_keys k JOIN changes ch ON ch.id = k.change_id "
@@ -183,7 +183,7 @@ def _recent(c: sqlite3.Connection, since: str, exclude: int) -> list[linker.Item
     return out
 
 
-def publication_linked(c: sqlite3.Connection, change_id: int, publication_id: int) -> None:
+def publication_linked(c: Db, change_id: int, publication_id: int) -> None:
     """A publication's row is written after its change: its story link names it too."""
     c.execute(
         "UPDATE story_links SET publication_id = ? WHERE change_id = ?",
@@ -193,7 +193,7 @@ def publication_linked(c: sqlite3.Connection, change_id: int, publication_id: in
 
 LIST = (
     "SELECT s.id, s.title, s.created_at, s.updated_at, count(l.id) AS size, "
-    "json_group_array(DISTINCT ch.source) AS sources {moved} FROM stories s "
+    "{group}(DISTINCT ch.source) AS sources {moved} FROM stories s "
     "JOIN story_links l ON l.story_id = s.id LEFT JOIN changes ch ON ch.id = l.change_id "
     "{where} GROUP BY s.id {having} ORDER BY s.updated_at DESC, s.id DESC LIMIT ?"
 )
@@ -202,25 +202,32 @@ LIST = (
 class StoryStore(Connection):
     """Reads of stories, and the staff's splits and merges."""
 
+    def _stories_sql(self, moved: str, where: str, having: str) -> str:
+        group = "json_agg" if self.engine == "postgresql" else "json_group_array"
+        return LIST.format(group=group, moved=moved, where=where, having=having)
+
     def _list(self, sql: str, args: Sequence[object]) -> list[StoryRow]:
         out = []
         for row in self.conn.execute(sql, args).fetchall():
             sid, title, created, updated, size, sources, *moved = row
-            named = tuple(sorted(s for s in json.loads(sources) if s))
+            # SQLite's json_group_array gives text; psycopg decodes PostgreSQL's json_agg.
+            found = json.loads(sources) if isinstance(sources, str) else (sources or [])
+            named = tuple(sorted(s for s in found if s))
             out.append(StoryRow(sid, title, created, updated, size, named, *moved))
         return out
 
     def stories(self, limit: int = 200) -> list[StoryRow]:
         """Stories, the one that moved last first."""
-        sql = LIST.format(moved="", where="", having="")
+        sql = self._stories_sql(moved="", where="", having="")
         return self._list(sql, (limit,))
 
     def stories_moved(self, since: datetime, limit: int = 20) -> list[StoryRow]:
         """Stories a change joined since `since` (for a "moved this week" panel), with how many."""
-        sql = LIST.format(
-            moved=", sum(l.linked_at >= ?) AS moved", where="", having="HAVING moved > 0"
-        )
-        return self._list(sql, (iso(since), limit))
+        # A sum of CASE, not of a comparison (PostgreSQL sums no booleans), repeated in HAVING
+        # (PostgreSQL's HAVING sees no output names).
+        moved = "sum(CASE WHEN l.linked_at >= ? THEN 1 ELSE 0 END)"
+        sql = self._stories_sql(moved=f", {moved} AS moved", where="", having=f"HAVING {moved} > 0")
+        return self._list(sql, (iso(since), iso(since), limit))
 
     def story(self, story_id: int) -> StoryDetail | None:
         """A story with its timeline, oldest first."""
@@ -249,7 +256,7 @@ class StoryStore(Connection):
         ).fetchone()
         if row is None:
             return None
-        sql = LIST.format(moved="", where="WHERE s.id = ?", having="")
+        sql = self._stories_sql(moved="", where="WHERE s.id = ?", having="")
         found = self._list(sql, (row[0], 1))
         return found[0] if found else None
 
@@ -259,12 +266,12 @@ class StoryStore(Connection):
             return {}
         marks = {}
         rows = self.conn.execute(
-            "SELECT l.change_id, s.id, s.title, row_number() OVER (PARTITION BY s.id "
+            "SELECT l.change_id, s.id, s.title, row_number() OVER (PARTITION BY s.id "  # noqa: S608
             "ORDER BY ch.detected_at, ch.id), count(*) OVER (PARTITION BY s.id) "
             "FROM story_links l JOIN stories s ON s.id = l.story_id "
             "JOIN changes ch ON ch.id = l.change_id WHERE s.id IN (SELECT story_id FROM "
-            "story_links WHERE change_id IN (SELECT value FROM json_each(?)))",
-            (json.dumps(list(change_ids)),),
+            f"story_links WHERE {self.any_of('change_id')})",
+            (self.listed(change_ids),),
         ).fetchall()
         for change_id, sid, title, position, size in rows:
             if change_id in change_ids:

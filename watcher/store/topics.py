@@ -12,12 +12,17 @@ from watcher.store.connection import Connection
 WEEKS = 12
 
 
+def _order(store: Connection) -> str:
+    """The order topics were found in: SQLite's rowid, PostgreSQL's identity column."""
+    return "seq" if store.engine == "postgresql" else "rowid"
+
+
 def topics_of(store: Connection, change_id: int) -> tuple[tuple[str, str], ...]:
     """The change's topics with the sentence that matched each, in the order they were found."""
     return tuple(
         (str(topic), str(sentence))
         for topic, sentence in store.conn.execute(
-            "SELECT topic, sentence FROM change_topics WHERE change_id = ? ORDER BY rowid",
+            f"SELECT topic, sentence FROM change_topics WHERE change_id = ? ORDER BY {_order(store)}",  # noqa: S608
             (change_id,),
         )
     )
@@ -33,7 +38,7 @@ def topics_by_change(
         marks = ", ".join("?" * len(chunk))
         for change_id, topic, sentence in store.conn.execute(
             "SELECT change_id, topic, sentence FROM change_topics "  # noqa: S608 (only ?s)
-            f"WHERE change_id IN ({marks}) ORDER BY rowid",
+            f"WHERE change_id IN ({marks}) ORDER BY {_order(store)}",
             chunk,
         ):
             found.setdefault(int(change_id), []).append((str(topic), str(sentence)))

@@ -141,15 +141,21 @@ def create_app(
     store_path: Path | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     clock: Clock = utcnow,
+    scheduled: bool = False,
 ) -> Starlette:
     """The web app for `config`; a login is required when `listen` is not a loopback address.
 
     `extra_routes` come before the app's own, so a route given there (a fuller /healthz, a
     /metrics) replaces the app's; they are behind the same login rules (public: PUBLIC_PATHS).
+    `scheduled`: the daemon serves the app and checks the sources, so pages show next checks.
     """
     address = parse_listen(listen or config.web.listen)
     host = address[0] if address else "127.0.0.1"
-    store = Store(store_path) if store_path else Store.open(config.settings.state_dir)
+    store = (
+        Store(store_path)
+        if store_path
+        else Store.open(config.settings.state_dir, config.settings.database_url)
+    )
     lock = threading.Lock()
     access = Access.build(
         config.web,
@@ -163,7 +169,7 @@ def create_app(
             f"web app on {host} answers any Host name: set [web] public_url to the address "
             "staff use, so another name pointed at this one (DNS rebinding) is refused"
         )
-    web = WebApp(config, store, access, clock, lock)
+    web = WebApp(config, store, access, clock, lock, scheduled)
     # Outermost: every answer gets its headers, and a foreign Host name is refused first.
     middleware = [Middleware(Guard, access=access)]
 

@@ -21,10 +21,11 @@ from starlette.responses import (
     Response,
 )
 
+from watcher import blockmarks
 from watcher.categories import CATEGORIES
 from watcher.clock import Clock
 from watcher.config import Config
-from watcher.presentation import category_label, compact_duration, safe_href
+from watcher.presentation import category_label, compact_duration, day, safe_href
 from watcher.presentation import when as timestamp
 from watcher.store import REVIEW_STATES, Store, reads
 from watcher.web import present
@@ -60,7 +61,15 @@ def every(interval: timedelta) -> str:
 def environment() -> Environment:
     """Jinja with autoescape on for every template, whatever its name."""
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
-    env.filters.update(label=label, when=when, percent=present.percent, every=every)
+    env.filters.update(
+        label=label,
+        when=when,
+        day=day,
+        percent=present.percent,
+        every=every,
+        summary=blockmarks.plain_summary,
+        block=blockmarks.read,
+    )
     env.globals.update(
         href=safe_href,
         review_words=REVIEW_WORDS,
@@ -89,8 +98,12 @@ class WebCore:
         access: Access,
         clock: Clock,
         lock: threading.Lock | None = None,
+        scheduled: bool = False,
     ) -> None:
         self.config = config
+        # True when the daemon (`watcher run`) serves the app and so schedules checks; alone
+        # (`watcher serve`) nothing is checked, so no page promises a next check.
+        self.scheduled = scheduled
         self.store = store
         self.access = access
         self.clock = clock

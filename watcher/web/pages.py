@@ -125,8 +125,15 @@ class Pages(WebCore):
         items: list[dict[str, Any]] = []
         for s in self.config.sources:
             row = rows.get(s.name)
-            items.append({"source": s, "row": row or {}, "next_check": next_check(row, s.every)})
-        return await self.page(request, "sources.html", items=items)
+            items.append(
+                {
+                    "source": s,
+                    "row": row or {},
+                    "status": present.source_status(row),
+                    "next_check": next_check(row, s.every),
+                }
+            )
+        return await self.page(request, "sources.html", items=items, scheduled=self.scheduled)
 
     async def source(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -145,6 +152,8 @@ class Pages(WebCore):
             name=name,
             configured=configured,
             row=row or {},
+            found=present.source_status(row),
+            scheduled=self.scheduled,
             notes=notes,
             history=history,
             params=filters.params(),
@@ -212,13 +221,14 @@ class Pages(WebCore):
             raise HTTPException(400, f"category must be one of {', '.join(allowed)}")
         name = self.reviewer(request, data)
         try:
-            await self.db(
+            done = await self.db(
                 Store.correct, change_id, category, name, data.get("note", "")[:2000], self.clock()
             )
         except KeyError:
             raise HTTPException(404, "no such change") from None
+        saved = "category" if done else "unchanged"
         return RedirectResponse(
-            f"/changes/{change_id}?saved=category#classification", status_code=303
+            f"/changes/{change_id}?saved={saved}#classification", status_code=303
         )
 
 
