@@ -45,6 +45,11 @@ class StoreError(WatcherError):
     exit_code = 3
 
 
+class ClaimLost(StoreError):
+    """A worker's lease on a site ran out (a stall longer than the lease, and another worker took
+    the site over): its outcome is not written, since the new holder's may already be."""
+
+
 class CopyError(WatcherError):
     """A state copy was refused (the target holds data) or its check found a difference."""
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher.claims import SWEEP_EVERY, Claims, due_again, pass_lease, worker_name
 from watcher.clock import Clock, utcnow
 from watcher.config import Config
 from watcher.errors import StoreError
@@ -111,13 +112,23 @@ class Daemon:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         companions: Sequence[Companion] = (),
+        worker: str | None = None,
+        shared: bool | None = None,
     ) -> None:
+        """`worker` names this worker (default $WATCHER_WORKER or host:pid); `shared` claims
+        each site's lease before its pass and each sweep once for all workers (default: when
+        the store is PostgreSQL, where several workers may run; one worker on SQLite holds the
+        file lock and needs no claims)."""
         self.config = config
+        self.worker = worker_name(worker)
+        self.shared = shared
+        self.claims: Claims | None = None
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - spreading start times, not secrets
         self.companions = tuple(companions)
         self._stop = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
+        self._every: dict[str, timedelta] = {}  # a host's shortest interval
 
     def stop(self) -> None:
         self._stop.set()
@@ -131,6 +142,7 @@ class Daemon:
                 # A daemon will classify: read the model now, not in the middle of its first
                 # change's check (`watcher check` reads it only if a change comes).
                 rt.checker.classifier.warm()
+                self.join(rt)
                 scheduler = self._schedule(rt)
                 scheduler.start()
                 beside = [asyncio.ensure_future(c(self._stop)) for c in self.companions]
@@ -139,12 +151,27 @@ class Daemon:
                 log.info("stopping: letting checks in flight finish")
                 scheduler.shutdown(wait=False)
                 await self._drain()
+                try:
+                    self._claims(rt).release_all()
+                except StoreError as exc:  # the leases then run out on their own
+                    log.error("site leases not released", extra={"error": str(exc)})
                 if beside:
                     await asyncio.wait(beside, timeout=SHUTDOWN_GRACE)
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         log.info("daemon stopped")
+
+    def join(self, rt: Runtime) -> Claims:
+        """Join the workers sharing rt's store: the first beat, and the claims this worker holds."""
+        shared = rt.store.engine == "postgresql" if self.shared is None else self.shared
+        self.claims = Claims(rt.store, self.worker, shared)
+        self.claims.join(self.clock())
+        rt.deliverer.owner = self.worker
+        return self.claims
+
+    def _claims(self, rt: Runtime) -> Claims:
+        return self.claims if self.claims is not None else self.join(rt)
 
     def _schedule(self, rt: Runtime) -> AsyncIOScheduler:
         now = self.clock()
@@ -155,6 +182,7 @@ class Daemon:
         scheduler = AsyncIOScheduler(timezone="UTC")
         jitter = self.config.settings.jitter
         for (host, every), group in site_groups(sources).items():
+            self._every[host] = min(every, self._every.get(host, every))
             seconds = int(every.total_seconds())
             start = min(first[s.name] for s in group)
             scheduler.add_job(
@@ -212,36 +240,72 @@ class Daemon:
 
     async def _check(self, rt: Runtime, sources: Sequence[Source]) -> None:
         """One pass over a site's sources: observed together, so template churn across its pages
-        is learned before any page is judged, and a site-wide change is one storm, not many."""
+        is learned before any page is judged, and a site-wide change is one storm, not many.
+        Shared, it runs only under the site's lease (else another worker has it, or it is not
+        due yet), and the site is due again about an interval after the pass began."""
+        claims, host, started = self._claims(rt), sources[0].host, self.clock()
+        egress = self.config.settings.egress
+        lease = pass_lease(len(sources), egress.per_host_gap, egress.per_host_concurrency)
         try:
-            await run_pass(rt.checker, sources)
-            queue_staleness(rt, self.clock)
+            if not claims.claim_site(host, started, lease):
+                log.debug("site skipped: held by another worker or not due", extra={"host": host})
+                return
+        except StoreError as exc:
+            log.error("site not claimed", extra={"host": host, "error": str(exc)})
+            return
+        try:
+            await run_pass(rt.checker, sources, claims.name if claims.shared else None)
+            claims.once(
+                "staleness", SWEEP_EVERY, self.clock(), lambda: queue_staleness(rt, self.clock)
+            )
             await rt.deliverer.deliver_due()
         except StoreError as exc:
             # The daemon keeps running: the next pass tries again once space is back.
             names = ", ".join(s.name for s in sources)
             log.error("state not written", extra={"source": names, "error": str(exc)})
+        finally:
+            # The shortest interval of the host's groups: they share its lease and its due time.
+            every = self._every.get(host, min(s.every for s in sources))
+            self._release(rt, claims, host, due_again(started, every, self.config.settings.jitter))
+
+    def _release(self, rt: Runtime, claims: Claims, host: str, next_due: datetime) -> None:
+        try:
+            claims.note_hold(host, rt.checker.egress.held(host), self.clock())
+            claims.release_site(host, next_due)
+        except StoreError as exc:
+            log.error("site not released", extra={"host": host, "error": str(exc)})
 
     async def _deliver(self, rt: Runtime) -> None:
-        queue_reminders(rt, self.clock)
+        claims, now = self._claims(rt), self.clock()
         try:
-            queue_staleness(rt, self.clock)
+            claims.once("reminders", SWEEP_EVERY, now, lambda: queue_reminders(rt, self.clock))
+            claims.once("staleness", SWEEP_EVERY, now, lambda: queue_staleness(rt, self.clock))
         except StoreError as exc:
-            log.error("staleness not checked", extra={"error": str(exc)})
+            log.error("reminders or staleness not checked", extra={"error": str(exc)})
         await rt.deliverer.deliver_due()
 
     async def _heartbeat(self, rt: Runtime) -> None:
-        rt.store.set_meta(HEARTBEAT_KEY, iso(self.clock()))
+        now = self.clock()
+        rt.store.set_meta(HEARTBEAT_KEY, iso(now))
+        try:
+            self._claims(rt).beat(now)
+        except StoreError as exc:
+            log.error("worker heartbeat not written", extra={"error": str(exc)})
 
     async def _prune(self, rt: Runtime) -> None:
-        settings = self.config.settings
+        settings, now = self.config.settings, self.clock()
         try:
-            pruned = retention(
-                rt.store, self.clock(), settings.keep_checks, settings.keep_snapshots
+            pruned = self._claims(rt).once(
+                "retention",
+                RETENTION_EVERY,
+                now,
+                lambda: retention(rt.store, now, settings.keep_checks, settings.keep_snapshots),
             )
         except StoreError as exc:
             log.error("retention not run", extra={"error": str(exc)})
             return
+        if pruned is None:
+            return  # another worker pruned today
         log.info("retention", extra={"checks": pruned.checks, "snapshots": pruned.snapshots})
 
     async def _drain(self) -> None:

@@ -72,8 +72,16 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
 
 @cli.command()
 @listen_option
+@click.option(
+    "--worker",
+    envvar="WATCHER_WORKER",
+    default=None,
+    metavar="NAME",
+    help="This worker's name, as its claims and heartbeat row are written when several "
+    "workers share one state [env WATCHER_WORKER; default host:pid].",
+)
 @common_options
-def run(config: Config, listen: str | None) -> None:
+def run(config: Config, listen: str | None, worker: str | None) -> None:
     """Run the daemon: check each source on its schedule, and serve the web app, until SIGTERM
     or Ctrl-C. --listen off (or [web] listen = "off") runs no web app; an address in use
     stops it with exit 2."""
@@ -112,7 +120,7 @@ def run(config: Config, listen: str | None) -> None:
             sock = bind(address)
             companions.append(partial(serve_beside, web, address, sock))
             logging.getLogger("watcher").info(f"web app on http://{address}/")
-        asyncio.run(Daemon(config, companions=companions).run())
+        asyncio.run(Daemon(config, companions=companions, worker=worker).run())
 
 
 @cli.command()

@@ -67,6 +67,10 @@ class Egress:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    def held(self, host: str) -> float:
+        """Seconds `host` asked (429/503 Retry-After) to be left alone for, from now."""
+        return self._hosts.held(host)
+
     async def fetch(
         self,
         url: str,

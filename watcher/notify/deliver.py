@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from watcher.claims import SILENT_AFTER
 from watcher.clock import Clock, utcnow
 from watcher.config import NotifyTarget, Settings
 from watcher.errors import ConfigError
@@ -131,6 +132,7 @@ class Deliverer:
     storm: StormPolicy = field(default_factory=StormPolicy)
     link: Callable[[int], str | None] = lambda _change_id: None
     public_url: str | None = None  # the web app's address, for links in JSON payloads
+    owner: str = field(default_factory=claim_owner)  # the worker its claims are made as
     # Checks finishing together each ask for delivery; one at a time, or a row is sent twice.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
@@ -141,9 +143,11 @@ class Deliverer:
             capture.install()
             report = DeliveryReport()
             now = self.clock()
-            me = claim_owner()
+            me = self.owner
             gone = [o for o in self.store.claimants() if o != me and owner_gone(o)]
-            due = self.store.claim_due(now + horizon, me, now, now - CLAIM_TTL, gone, limit=1000)
+            due = self.store.claim_due(
+                now + horizon, me, now, now - CLAIM_TTL, gone, 1000, now - SILENT_AFTER
+            )
             for batch in self.batches(due):
                 await self._deliver(batch, report)
             return report

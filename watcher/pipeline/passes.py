@@ -18,8 +18,14 @@ from watcher.pipeline.observed import Observed
 FLUSH = 64  # checks written per transaction: one commit per page would cost more than its work
 
 
-async def run_pass(checker: Checker, sources: Sequence[Source]) -> list[CheckResult]:
+async def run_pass(
+    checker: Checker, sources: Sequence[Source], worker: str | None = None
+) -> list[CheckResult]:
     """Check every source once; results in the order of `sources`.
+
+    With a `worker` (several share the state), each write lands only while that worker still
+    holds the lease on the sites written, checked inside the write's transaction: a worker that
+    stalled past its lease raises ClaimLost rather than write over the new holder's outcome.
 
     A site's pages are all observed before any of its comparisons is judged, so template churn
     seen across them in this pass is known when each is judged (as when the pass settled only
@@ -32,7 +38,11 @@ async def run_pass(checker: Checker, sources: Sequence[Source]) -> list[CheckRes
     quiet: Counter[str] = Counter()
 
     def write(batch: list[tuple[int, Observed]], calm: dict[str, int] | None = None) -> None:
-        settled = checker.settle_all([o for _, o in batch], calm)
+        with checker.store.batch():  # settle_all's own batch joins this one
+            if worker is not None and batch:
+                hosts = {o.source.host for _, o in batch}
+                checker.store.ensure_holds(worker, hosts, checker.clock())
+            settled = checker.settle_all([o for _, o in batch], calm)
         for (i, _), result in zip(batch, settled, strict=True):
             results[i] = result
         batch.clear()

@@ -18,10 +18,18 @@ from watcher.store.schema import DB_NAME, REVIEW_STATES, migrations
 from watcher.store.sessions import SessionStore
 from watcher.store.staleness import StalenessStore
 from watcher.store.stories import StoryStore
+from watcher.store.workers import WorkerStore
 
 
 class Store(
-    CheckStore, AlertStore, ReadStore, ReviewStore, SessionStore, StalenessStore, StoryStore
+    CheckStore,
+    AlertStore,
+    ReadStore,
+    ReviewStore,
+    SessionStore,
+    StalenessStore,
+    StoryStore,
+    WorkerStore,
 ):
     """One SQLite file in WAL mode (`Store.open(state_dir)`), or one PostgreSQL database
     (`Store.connect(url)`, or `Store.open(state_dir, url)`)."""

@@ -42,22 +42,52 @@ class AlertStore(Connection):
         stale_before: datetime,
         gone: Sequence[str] = (),
         limit: int = 100,
+        silent_before: datetime | None = None,
     ) -> list[OutboxRow]:
-        """Claim, in one transaction, the pending rows due by `due_by` that no other sender holds
-        (a claim older than `stale_before`, or by an owner in `gone`, is free again)."""
+        """Claim, in one statement, the pending rows due by `due_by` that no other sender holds
+        (a claim older than `stale_before`, by an owner in `gone`, or by a worker not seen since
+        `silent_before` is free again), for at most `limit` targets.
+
+        A target's due rows are claimed together, and none of a target another sender is
+        working on: its digest or storm summary is one message, sent by one worker."""
+        gone = list(gone)
+        free = (
+            "(claimed_by IS NULL OR claimed_by = ? OR claimed_at < ? "  # noqa: S608 (placeholders and fixed clauses)
+            "OR claimed_by IN (SELECT name FROM workers WHERE seen_at < ?)"
+            + (f" OR claimed_by IN ({', '.join('?' for _ in gone)})" if gone else "")
+            + ")"
+        )
+        free_args = (owner, iso(stale_before), iso(silent_before) if silent_before else "", *gone)
+        due = "status = 'pending' AND next_attempt_at <= ?"
         with self.transaction() as c:
-            rows = c.execute(
-                "SELECT id, change_id, target, attempts, kind, deadline_id, days, mode, source, "  # noqa: S608
-                "payload FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-                "AND (claimed_by IS NULL OR claimed_by = ? OR claimed_at < ? "
-                f"OR {self.any_of('claimed_by')}) ORDER BY id LIMIT ?{self.skip_locked}",
-                (iso(due_by), owner, iso(stale_before), self.listed(gone), limit),
-            ).fetchall()
-            c.executemany(
-                "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ?",
-                [(owner, iso(now), r[0]) for r in rows],
+            # Claimers take turns (the upsert locks one row until commit; SQLite's BEGIN
+            # IMMEDIATE does it already): rows are locked one by one as a claim scans them,
+            # so two claimers at once could each take part of one target's rows.
+            c.execute(
+                "INSERT INTO job_claims (job) VALUES ('outbox claims') "
+                "ON CONFLICT(job) DO UPDATE SET worker = job_claims.worker"
             )
-        return [OutboxRow(*r) for r in rows]
+            rows = c.execute(
+                "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id IN ("  # noqa: S608 (placeholders and fixed clauses)
+                f"SELECT id FROM outbox WHERE {due} AND {free} AND target IN ("
+                f"SELECT target FROM outbox WHERE {due} AND {free} "
+                "GROUP BY target ORDER BY min(id) LIMIT ?) "
+                f"AND target NOT IN (SELECT target FROM outbox WHERE status = 'pending' "
+                f"AND NOT {free}) ORDER BY id{self.skip_locked}) "
+                "RETURNING id, change_id, target, attempts, kind, deadline_id, days, mode, "
+                "source, payload",
+                (
+                    owner,
+                    iso(now),
+                    iso(due_by),
+                    *free_args,
+                    iso(due_by),
+                    *free_args,
+                    limit,
+                    *free_args,
+                ),
+            ).fetchall()
+        return sorted((OutboxRow(*r) for r in rows), key=lambda r: r.id)
 
     def queue_reminders(self, now: datetime, days: Sequence[int], targets: Sequence[str]) -> int:
         """Queue one reminder per target for each deadline entering a reminder window; returns

@@ -16,6 +16,8 @@ JSON columns stay text, as on SQLite (queries cast to jsonb where they look insi
 
 from __future__ import annotations
 
+from watcher.store.schema_workers import PG_M014_WORKERS
+
 SQLITE_BASELINE = (
     "m001_initial",
     "m002_volatility",
@@ -284,7 +286,10 @@ CREATE INDEX story_keys_at ON story_keys(at)
 
 # (name, SQL) in order. The first entry stands for m001..m013 (all recorded when it runs);
 # each later entry has the name of the SQLite migration it mirrors.
-PG_MIGRATIONS: list[tuple[str, str]] = [(SQLITE_BASELINE[-1], _BASELINE)]
+PG_MIGRATIONS: list[tuple[str, str]] = [
+    (SQLITE_BASELINE[-1], _BASELINE),
+    ("m014_workers", PG_M014_WORKERS),
+]
 
 MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at text NOT NULL)

@@ -65,3 +65,7 @@ def m013_staleness(db: Database) -> None:
             last_success_at)
         """,
     )
+
+
+# Later migrations live in schema_workers.py; imported last so they register after m013.
+from watcher.store import schema_workers  # noqa: E402, F401
