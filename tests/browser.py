@@ -17,7 +17,7 @@ import uvicorn
 from tests.conftest import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Playwright, Request, Route
+    from playwright.sync_api import Browser, Page, Playwright, Request, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
@@ -74,3 +74,19 @@ def loopback_only(strays: list[str]) -> Callable[[Route, Request], None]:
             route.continue_()
 
     return route
+
+
+def watched_page(
+    browser: Browser, width: int, height: int = 900
+) -> tuple[Page, list[str], list[str]]:
+    """A new page of `width` x `height`, with the console errors and page errors it reports and
+    the off-loopback requests it tried (refused), each in a list the test asserts empty."""
+    errors: list[str] = []
+    strays: list[str] = []
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", loopback_only(strays))
+    return page, errors, strays

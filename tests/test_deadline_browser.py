@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, loopback_only, serving
+from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, serving, watched_page
 from tests.conftest import PageServer
 from tests.test_calendar import ENV, TODAY, _fill, _title
 from watcher.config import load_config
@@ -26,23 +26,13 @@ def served(tmp_path: Path, site: PageServer) -> Iterator[str]:
 
 
 def test_the_month_view_in_chromium(served: str) -> None:
-    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base = served
     ARTEFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    strays: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
     with sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-        page.on("console", console)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.route("**/*", loopback_only(strays))
+        page, errors, strays = watched_page(browser, 1200)
 
         page.goto(base + "/deadlines")
         page.get_by_role("link", name="Month view").click()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, loopback_only, serving
+from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, serving, watched_page
 from tests.conftest import PageServer
 from tests.readingdata import DUE, DUE_WORDS, SOURCE, TITLE, fill
 from watcher.web.app import create_app
@@ -18,24 +18,14 @@ pytestmark = BROWSER_TESTS
 
 
 def test_timeline_change_search_and_deadlines_in_chromium(tmp_path: Path, site: PageServer) -> None:
-    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     config = fill(tmp_path, site)
     ARTEFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    strays: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
     with serving(create_app(config)) as base, sync_playwright() as p:
         browser = launch(p)
         # A narrow window, as on a laptop with the browser beside a document.
-        page = browser.new_context(viewport={"width": 760, "height": 900}).new_page()
-        page.on("console", console)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.route("**/*", loopback_only(strays))
+        page, errors, strays = watched_page(browser, 760)
 
         def shot(name: str) -> None:
             page.screenshot(path=str(ARTEFACTS / f"reading-{name}.png"), full_page=True)

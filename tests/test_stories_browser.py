@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, loopback_only, serving
+from tests.browser import ARTEFACTS, BROWSER_TESTS, launch, serving, watched_page
 from tests.conftest import PageServer
 from tests.storydata import RESPONSE, fill_seeds
 from watcher.web.app import create_app
@@ -15,23 +15,13 @@ pytestmark = BROWSER_TESTS
 
 
 def test_story_page_in_chromium(tmp_path: Path, site: PageServer) -> None:
-    from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     config, _ = fill_seeds(tmp_path, site)
     ARTEFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    strays: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
     with serving(create_app(config)) as base, sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
-        page.on("console", console)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.route("**/*", loopback_only(strays))
+        page, errors, strays = watched_page(browser, 1100)
 
         page.goto(base + "/stories")
         expect(page.get_by_role("heading", name="Stories", exact=True)).to_be_visible()
