@@ -1,0 +1,109 @@
+"""A `watcher run` worker while its PostgreSQL server restarts under it: the writes that fail
+say so in one log line each, the worker keeps running, opens a new connection at its next job
+once the server is back, and checks on. Its own server (tests/postgres.py), not the session's,
+since it is stopped in the middle."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PageServer, html_page, write_config
+from tests.postgres import (
+    PostgresServer,
+    PostgresUnavailable,
+    start_again,
+    start_postgres,
+    stop_only,
+)
+
+CMD = (sys.executable, "-m", "watcher.cli")
+WAIT = 90.0  # seconds a condition may take to come true on a loaded machine
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        if os.environ.get("WATCHER_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield server
+    server.stop()
+
+
+def wait_until(
+    ok: Callable[[], bool], what: str, log: Path, worker: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + WAIT
+    while not ok():
+        assert worker.poll() is None, f"the worker exited: {log.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"not within {WAIT:.0f}s: {what}\n{log.read_text()}"
+        time.sleep(0.2)
+
+
+def checks(server: PostgresServer) -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(server.url(), connect_timeout=2) as db:
+            row = db.execute("SELECT count(*) FROM checks").fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.Error:  # not migrated yet, or the server is down
+        return 0
+
+
+@pytest.mark.slow
+def test_a_worker_reconnects_after_the_database_restarts(
+    tmp_path: Path, site: PageServer, own_postgres: PostgresServer
+) -> None:
+    sources = []
+    for h, host in enumerate(("127.0.0.1", "localhost")):
+        site.set(f"/p{h}", html_page(f"Page {h}", [f"Text of page {h}."]))
+        url = site.url(f"/p{h}").replace("127.0.0.1", host, 1)
+        sources.append({"name": f"p{h}", "url": url, "every": "10s"})
+    config = write_config(tmp_path / "sources.toml", sources, watcher="jitter = 0")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_DATABASE_URL"] = own_postgres.url()
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [*CMD, "run", "--config", str(config), "--listen", "off", "--worker", "w1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: checks(own_postgres) >= 2, "the worker's first checks", log, worker)
+        stop_only(own_postgres)
+        # Down for a few of the worker's due times: its jobs fail, one line each.
+        wait_until(
+            lambda: log.read_text().count("database unreachable") >= 2, "failed jobs", log, worker
+        )
+        assert worker.poll() is None
+        start_again(own_postgres)
+        before = checks(own_postgres)
+        wait_until(
+            lambda: checks(own_postgres) >= before + 2, "checks after the restart", log, worker
+        )
+        assert worker.poll() is None
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(WAIT) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    text = log.read_text()
+    assert "reconnected to the database" in text
+    assert "Traceback" not in text, text[-3000:]
+    # The password is never written, however the connection failed.
+    assert own_postgres.password not in text
