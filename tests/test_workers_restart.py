@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,47 @@ def test_a_worker_reconnects_after_the_database_restarts(
     assert "Traceback" not in text, text[-3000:]
     # The password is never written, however the connection failed.
     assert own_postgres.password not in text
+
+
+@pytest.mark.slow
+def test_a_pass_cut_off_by_the_restart_writes_nothing_and_keeps_its_lease(
+    tmp_path: Path, site: PageServer, own_postgres: PostgresServer
+) -> None:
+    """The server stops while a site's page is being fetched: the check is not written (one
+    line), the lease cannot be given back, so the site waits for it to run out."""
+    import psycopg
+
+    site.set("/slow", html_page("Slow", ["Text of the slow page."]), delay=3.0)
+    sources = [{"name": "slow", "url": site.url("/slow"), "every": "10s"}]
+    config = write_config(tmp_path / "sources.toml", sources, watcher="jitter = 0")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_DATABASE_URL"] = own_postgres.url()
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [*CMD, "run", "--config", str(config), "--listen", "off", "--worker", "w1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: site.active > 0, "the page's fetch", log, worker)
+        stop_only(own_postgres)
+        wait_until(lambda: "site not released" in log.read_text(), "the failed pass", log, worker)
+        start_again(own_postgres)
+        with psycopg.connect(own_postgres.url()) as db:
+            checked = db.execute("SELECT count(*) FROM checks").fetchone()
+            claim = db.execute(
+                "SELECT worker, claimed_until FROM site_claims WHERE site = %s",
+                ("127.0.0.1",),
+            ).fetchone()
+        assert checked == (0,)
+        assert claim is not None and claim[0] == "w1"
+        assert datetime.fromisoformat(claim[1]) > datetime.now(UTC)  # until the lease runs out
+        assert worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(WAIT)
+    text = log.read_text()
+    assert "state not written" in text and "Traceback" not in text, text[-3000:]
