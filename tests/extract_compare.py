@@ -4,7 +4,6 @@ issue 17) and watcher.extract (lxml), on the same input, with every difference d
 from __future__ import annotations
 
 import dataclasses
-
 import html as htmllib
 import json
 import random

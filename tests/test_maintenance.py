@@ -19,10 +19,11 @@ from tests.conftest import PageServer, html_page, write_config
 from watcher.config import load_config
 from watcher.diff import diff_blocks
 from watcher.errors import StoreError
+from watcher.heartbeat import HEARTBEAT_EVERY
 from watcher.models import Change, CheckResult, Snapshot, Source
 from watcher.pipeline import digest
 from watcher.runtime import open_runtime
-from watcher.scheduler import HEALTH_MAX_AGE, HEARTBEAT_EVERY, Daemon
+from watcher.scheduler import HEALTH_MAX_AGE, Daemon
 from watcher.store import Store, iso
 from watcher.store.ops import (
     HEARTBEAT_KEY,

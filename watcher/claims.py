@@ -22,10 +22,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WORKER_ENV = "WATCHER_WORKER"
-# A worker not seen for this long is gone: its site, job and outbox claims are free at once.
-SILENT_AFTER = HEARTBEAT_EVERY * 4
-# A held lease is renewed by each heartbeat to this far ahead; a worker that dies loses it then.
-RENEW_LEASE = HEARTBEAT_EVERY * 4
+# A worker not seen for this many beats is gone: its site, job and outbox claims are free at once;
+# and a held lease is renewed by each heartbeat to this many beats ahead, lost when it dies.
+BEATS_TO_GONE = 4
+SILENT_AFTER = (
+    HEARTBEAT_EVERY * BEATS_TO_GONE
+)  # at the default heartbeat ([watcher] heartbeat_every)
 # Added to a pass's expected length (pages x gap), for the reading and writing around fetches.
 LEASE_MARGIN = timedelta(minutes=2)
 # A sweep (reminders, staleness) is one job per this period; its claim lasts at most this long.
@@ -62,10 +64,13 @@ def period_of(now: datetime, every: timedelta) -> str:
 class Claims:
     """The sites and jobs this worker holds; a no-op unless `shared`."""
 
-    def __init__(self, store: Store, name: str, shared: bool) -> None:
+    def __init__(
+        self, store: Store, name: str, shared: bool, beat: timedelta = HEARTBEAT_EVERY
+    ) -> None:
         self.store = store
         self.name = name
         self.shared = shared
+        self.silent_after = self.renew_lease = beat * BEATS_TO_GONE
         # Passes in flight per site: two interval groups of one host share the host's lease.
         self.held: Counter[str] = Counter()
 
@@ -80,7 +85,7 @@ class Claims:
         """The heartbeat: this worker is alive, and its leases run on."""
         self.store.beat(self.name, now)
         if self.shared and self.held:
-            self.store.renew(self.name, sorted(self.held), now + RENEW_LEASE)
+            self.store.renew(self.name, sorted(self.held), now + self.renew_lease)
 
     def claim_site(self, site: str, now: datetime, lease: timedelta) -> bool:
         """Take the site's lease for a pass; False when another worker holds it, it is not due
@@ -88,7 +93,7 @@ class Claims:
         if not self.shared:
             return True
         if self.held[site] or self.store.claim_sites(
-            self.name, [site], now, now + lease, now - SILENT_AFTER
+            self.name, [site], now, now + lease, now - self.silent_after
         ):
             self.held[site] += 1
             return True
@@ -122,7 +127,7 @@ class Claims:
             return produce()
         period = period_of(now, every)
         if not self.store.claim_job(
-            job, period, self.name, now, now + JOB_LEASE, now - SILENT_AFTER
+            job, period, self.name, now, now + JOB_LEASE, now - self.silent_after
         ):
             return None
         try:

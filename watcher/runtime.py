@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from watcher.claims import BEATS_TO_GONE
 from watcher.classify import Classifier
 from watcher.config import Config, register_secrets
 from watcher.egress import Egress
@@ -71,6 +72,7 @@ async def open_runtime(config: Config, clock: Clock = utcnow) -> AsyncIterator[R
                 storm=StormPolicy(settings.storm_share, settings.storm_min_sources),
                 link=change_link(config),
                 public_url=config.web.public_url,
+                silent_after=settings.heartbeat_every * BEATS_TO_GONE,
             )
             try:
                 yield Runtime(config, store, checker, deliverer)

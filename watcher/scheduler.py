@@ -18,7 +18,6 @@ from watcher.clock import Clock, utcnow
 from watcher.config import Config
 from watcher.errors import StoreError
 from watcher.heartbeat import HEALTH_MAX_AGE as HEALTH_MAX_AGE  # read from here by tests
-from watcher.heartbeat import HEARTBEAT_EVERY
 from watcher.models import Source
 from watcher.pipeline.passes import run_pass
 from watcher.runtime import Runtime, followed, open_runtime, queue_reminders, queue_staleness
@@ -165,7 +164,8 @@ class Daemon:
     def join(self, rt: Runtime) -> Claims:
         """Join the workers sharing rt's store: the first beat, and the claims this worker holds."""
         shared = rt.store.engine == "postgresql" if self.shared is None else self.shared
-        self.claims = Claims(rt.store, self.worker, shared)
+        beat = rt.config.settings.heartbeat_every
+        self.claims = Claims(rt.store, self.worker, shared, beat)
         self.claims.join(self.clock())
         rt.deliverer.owner = self.worker
         return self.claims
@@ -209,7 +209,7 @@ class Daemon:
         )
         scheduler.add_job(
             self._heartbeat,
-            IntervalTrigger(seconds=int(HEARTBEAT_EVERY.total_seconds())),
+            IntervalTrigger(seconds=rt.config.settings.heartbeat_every.total_seconds()),
             args=[rt],
             id="heartbeat",
             next_run_time=now,

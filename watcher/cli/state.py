@@ -33,9 +33,10 @@ def health(config: Config, max_age: str | None, fmt: str) -> None:
     """Exit 0 if the daemon beats and the database takes writes; else 1, one line per reason."""
     from dataclasses import asdict
 
-    from watcher.heartbeat import HEALTH_MAX_AGE
+    from watcher.store.ops import default_max_age
 
-    limit = config.settings.health_max_age or HEALTH_MAX_AGE
+    settings = config.settings
+    limit = settings.health_max_age or default_max_age(settings.heartbeat_every)
     if max_age is not None:
         try:
             limit = parse_duration(max_age)

@@ -40,6 +40,7 @@ WATCHER_KEYS = (
     "keep_checks",
     "keep_snapshots",
     "health_max_age",
+    "heartbeat_every",
     "govuk_base",
     "new_per_pass",
     "follow_max",
@@ -196,6 +197,9 @@ class SettingsReader(Reader):
                 self.bounded(data, "health_max_age", None, "1m", "1d")
                 if "health_max_age" in data
                 else None
+            ),
+            heartbeat_every=self.bounded(
+                data, "heartbeat_every", DEFAULTS["heartbeat_every"], "1s", "10m"
             ),
             govuk_base=self.govuk_base(data.get("govuk_base", DEFAULTS["govuk_base"])),
             new_per_pass=int(number("new_per_pass", DEFAULTS["new_per_pass"], 1, 500, whole=True)),

@@ -101,6 +101,9 @@ class Settings:
     keep_checks: timedelta = timedelta(days=90)  # older checks no change refers to are pruned
     keep_snapshots: timedelta = timedelta(days=365)  # likewise for unreferenced snapshots
     health_max_age: timedelta | None = None  # None: derived from the daemon's heartbeat interval
+    # How often a worker writes its heartbeat; with several workers a worker silent for 4 beats
+    # is gone, and its sites and alerts go to the others.
+    heartbeat_every: timedelta = timedelta(seconds=30)
     govuk_base: str = "https://www.gov.uk"  # where GOV.UK's Content and Search APIs are read
     new_per_pass: int = 20  # new publications read per listing-style source and pass; more wait
     follow_max: int = 200  # publications `follow = true` may add as watched sources, in all

@@ -133,6 +133,7 @@ class Deliverer:
     link: Callable[[int], str | None] = lambda _change_id: None
     public_url: str | None = None  # the web app's address, for links in JSON payloads
     owner: str = field(default_factory=claim_owner)  # the worker its claims are made as
+    silent_after: timedelta = SILENT_AFTER  # a sender not seen this long is gone; its claims free
     # Checks finishing together each ask for delivery; one at a time, or a row is sent twice.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
@@ -146,7 +147,7 @@ class Deliverer:
             me = self.owner
             gone = [o for o in self.store.claimants() if o != me and owner_gone(o)]
             due = self.store.claim_due(
-                now + horizon, me, now, now - CLAIM_TTL, gone, 1000, now - SILENT_AFTER
+                now + horizon, me, now, now - CLAIM_TTL, gone, 1000, now - self.silent_after
             )
             for batch in self.batches(due):
                 await self._deliver(batch, report)

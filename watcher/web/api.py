@@ -14,7 +14,6 @@ from starlette.responses import (
 )
 
 from watcher import metrics
-from watcher.heartbeat import HEALTH_MAX_AGE
 from watcher.presentation import deadline_json
 from watcher.store import REVIEW_STATES, Store, archive, ops, reads
 from watcher.structured import change_object
@@ -50,7 +49,8 @@ class Api(WebCore):
     async def healthz(self, request: Request) -> Response:
         """What `watcher health` says: the daemon's heartbeat is fresh and the database takes
         writes. 503 with the reasons otherwise, for the orchestrator."""
-        max_age = self.config.settings.health_max_age or HEALTH_MAX_AGE
+        settings = self.config.settings
+        max_age = settings.health_max_age or ops.default_max_age(settings.heartbeat_every)
         report = await self.db(ops.health, self.clock(), max_age, ops.PROBE_WAIT, False)
         if report.ok:
             return PlainTextResponse("ok")
