@@ -19,7 +19,6 @@ from datetime import timedelta
 from watcher.claims import SWEEP_EVERY, Claims, due_again, pass_lease, worker_name
 from watcher.config import Config
 from watcher.errors import StoreError
-from watcher.heartbeat import HEARTBEAT_EVERY
 from watcher.models import CheckResult, Source
 from watcher.notify.deliver import DeliveryReport
 from watcher.pipeline import Clock, utcnow
@@ -62,7 +61,8 @@ async def check_shared(
     sites, the sweeps only if no other worker did them this period, then deliver what is due
     (outbox rows are claimed per target, as the daemon's are)."""
     async with open_runtime(config, clock) as rt:
-        claims = Claims(rt.store, worker_name(worker), shared=True)
+        beat = config.settings.heartbeat_every
+        claims = Claims(rt.store, worker_name(worker), shared=True, beat=beat)
         claims.join(clock())
         rt.deliverer.owner = claims.name
         chosen = list(sources or [*config.sources, *followed(rt)])
@@ -103,7 +103,7 @@ async def claimed_pass(rt: Runtime, sources: Sequence[Source], claims: Claims) -
                 results[i] = result
 
     # The beat keeps this worker's claims its own through a pass longer than four beats.
-    beating = asyncio.ensure_future(_beat(claims, rt))
+    beating = asyncio.ensure_future(_beat(claims, rt, settings.heartbeat_every))
     tasks = [asyncio.ensure_future(one_site(h, ix)) for h, ix in by_host.items()]
     try:
         await asyncio.gather(*tasks)
@@ -121,9 +121,9 @@ async def claimed_pass(rt: Runtime, sources: Sequence[Source], claims: Claims) -
     return done
 
 
-async def _beat(claims: Claims, rt: Runtime) -> None:
+async def _beat(claims: Claims, rt: Runtime, every: timedelta) -> None:
     while True:
-        await asyncio.sleep(HEARTBEAT_EVERY.total_seconds())
+        await asyncio.sleep(every.total_seconds())
         try:
             claims.beat(rt.checker.clock())
         except StoreError as exc:  # the pass's own writes say more; its leases may run out
