@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv run demo check test test-fast test-container lint lock format clean model bench-classify bench-throughput
+.PHONY: venv run demo check test test-fast test-container lint lock format clean model bench-classify bench-throughput bench-workers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench-classify: $(STAMP)  ## macro-F1 by grouped cross-validation, calibration, 
 BENCH_ARGS ?=
 bench-throughput: $(STAMP)  ## watcher against urlwatch 2.29 at N = 500, 2,000, 5,000 (BENCH_ARGS="--quick" to smoke)
 	$(BIN)/python bench/throughput.py $(BENCH_ARGS)
+
+bench-workers: $(STAMP)  ## checks/s with 1, 2, 3 `watcher check` workers on one PostgreSQL, 2,000 pages (BENCH_ARGS="--quick" to smoke)
+	$(BIN)/python bench/workers.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -115,6 +115,32 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def stop_only(server: PostgresServer) -> None:
+    """Stop the server as an operator's restart does (fast shutdown), keeping its data."""
+    server.process.send_signal(signal.SIGINT)
+    server.process.wait(STOP_TIMEOUT)
+
+
+def start_again(server: PostgresServer) -> None:
+    """Start a server `stop_only` stopped, on the same data and port."""
+    import psycopg
+
+    bindir = find_bindir(override=os.environ.get("PG_BINDIR"))
+    assert bindir is not None
+    server.process = _spawn(bindir, server.root, server.port, server_account())
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            psycopg.connect(server.url(), connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline or server.process.poll() is not None:
+                raise PostgresUnavailable(
+                    f"postgres did not start again: {server.log()[-500:]}"
+                ) from None
+            time.sleep(0.05)
+
+
 def _die_with_parent() -> None:
     # A pytest killed outright (SIGKILL, a CI timeout) would otherwise leave the server running on
     # a shared machine. SIGQUIT is PostgreSQL's immediate shutdown. The signal comes when the

@@ -21,7 +21,7 @@ from watcher.heartbeat import HEALTH_MAX_AGE as HEALTH_MAX_AGE  # read from here
 from watcher.models import Source
 from watcher.pipeline.passes import run_pass
 from watcher.runtime import Runtime, followed, open_runtime, queue_reminders, queue_staleness
-from watcher.store import iso
+from watcher.store import DatabaseError, iso
 from watcher.store.ops import HEARTBEAT_KEY, retention
 
 log = logging.getLogger(__name__)
@@ -246,6 +246,8 @@ class Daemon:
         claims, host, started = self._claims(rt), sources[0].host, self.clock()
         egress = self.config.settings.egress
         lease = pass_lease(len(sources), egress.per_host_gap, egress.per_host_concurrency)
+        if not self._reconnect(rt):
+            return
         try:
             if not claims.claim_site(host, started, lease):
                 log.debug("site skipped: held by another worker or not due", extra={"host": host})
@@ -275,19 +277,41 @@ class Daemon:
         except StoreError as exc:
             log.error("site not released", extra={"host": host, "error": str(exc)})
 
+    def _reconnect(self, rt: Runtime) -> bool:
+        """A connection lost to the database (restarted, unreachable) is reopened at the next
+        job that uses it; False while the database cannot be reached (the job waits its turn)."""
+        try:
+            if rt.store.reconnect():
+                log.info("reconnected to the database")
+        except StoreError as exc:
+            log.error("database unreachable", extra={"error": str(exc)})
+            return False
+        return True
+
     async def _deliver(self, rt: Runtime) -> None:
+        if not self._reconnect(rt):
+            return
         claims, now = self._claims(rt), self.clock()
         try:
             claims.once("reminders", SWEEP_EVERY, now, lambda: queue_reminders(rt, self.clock))
             claims.once("staleness", SWEEP_EVERY, now, lambda: queue_staleness(rt, self.clock))
         except StoreError as exc:
             log.error("reminders or staleness not checked", extra={"error": str(exc)})
-        await rt.deliverer.deliver_due()
+        try:
+            await rt.deliverer.deliver_due()
+        except Exception as exc:
+            if not isinstance(exc, (StoreError, *DatabaseError)):
+                raise
+            # A read on a connection lost since the job began: one line, and the next job
+            # reconnects.
+            log.error("alerts not delivered", extra={"error": str(exc)})
 
     async def _heartbeat(self, rt: Runtime) -> None:
         now = self.clock()
-        rt.store.set_meta(HEARTBEAT_KEY, iso(now))
+        if not self._reconnect(rt):
+            return
         try:
+            rt.store.set_meta(HEARTBEAT_KEY, iso(now))
             self._claims(rt).beat(now)
         except StoreError as exc:
             log.error("worker heartbeat not written", extra={"error": str(exc)})

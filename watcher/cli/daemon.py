@@ -15,6 +15,16 @@ from watcher.diff import render_diff
 from watcher.logs import redact
 from watcher.store.ops import integrity, open_store
 
+# `check` and `run` name their worker the same way.
+worker_option = click.option(
+    "--worker",
+    envvar="WATCHER_WORKER",
+    default=None,
+    metavar="NAME",
+    help="This worker's name, as its claims and heartbeat row are written when several "
+    "workers share one state [env WATCHER_WORKER; default host:pid].",
+)
+
 OUTCOME_MARK = {
     "changed": "CHANGED",
     "baseline": "baseline",
@@ -28,11 +38,14 @@ OUTCOME_MARK = {
 @cli.command()
 @click.argument("names", nargs=-1)
 @click.option("--diff/--no-diff", "show_diff", default=True, help="Print the diff of each change.")
+@worker_option
 @common_options
-def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
+def check(config: Config, names: tuple[str, ...], show_diff: bool, worker: str | None) -> None:
     """Check every source (or the NAMES given) once, deliver due alerts, then exit (1 when
-    every source failed)."""
+    every source failed). On a shared PostgreSQL store it checks only the sites it can claim:
+    those another worker holds, or that are not due yet, are skipped and counted."""
     from watcher.runtime import check_once
+    from watcher.shared_check import check_shared
 
     sources = [config.source(n) for n in names] or list(config.sources)
     if not sources:
@@ -42,8 +55,13 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
             err=True,
         )
     server = config.settings.database_url is not None
+    skipped = None
     with statelock.hold(config.settings.state_dir, "check", server=server):
-        results, report = asyncio.run(check_once(config, sources))
+        if server:  # several workers may share it: take this one's share of the sites
+            done, report = asyncio.run(check_shared(config, sources, worker))
+            results, skipped = done.results, done.skipped_line()
+        else:
+            results, report = asyncio.run(check_once(config, sources))
     width = max((len(r.source) for r in results), default=10)
     for r in results:
         detail = r.change.summary if r.change else (r.error or "")
@@ -60,6 +78,8 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
         f"alerts sent {report.sent}, retrying {report.retrying}, dead {report.dead}",
         err=True,
     )
+    if skipped:
+        click.echo(skipped, err=True)
     if results and errors == len(results):
         # Every source failing is the checker's own trouble (network, egress policy), not news.
         click.echo(
@@ -72,14 +92,7 @@ def check(config: Config, names: tuple[str, ...], show_diff: bool) -> None:
 
 @cli.command()
 @listen_option
-@click.option(
-    "--worker",
-    envvar="WATCHER_WORKER",
-    default=None,
-    metavar="NAME",
-    help="This worker's name, as its claims and heartbeat row are written when several "
-    "workers share one state [env WATCHER_WORKER; default host:pid].",
-)
+@worker_option
 @common_options
 def run(config: Config, listen: str | None, worker: str | None) -> None:
     """Run the daemon: check each source on its schedule, and serve the web app, until SIGTERM

@@ -121,6 +121,20 @@ class Connection:
     def close(self) -> None:
         self.conn.close()
 
+    def reconnect(self) -> bool:
+        """After the connection to PostgreSQL was lost (the server restarted, the network
+        dropped), open a new one; True when it did. Only between transactions (never inside a
+        batch), so no write is split across two connections. False when nothing was lost, and
+        always on SQLite; StoreError when the server is still unreachable."""
+        if not isinstance(self.conn, PgConnection) or self._in_batch or not self.conn.lost:
+            return False
+        try:
+            self.conn.reopen()
+            self.conn.execute("SET lock_timeout = '10s'")
+        except engines.PgError as exc:
+            raise StoreError(str(exc)) from None
+        return True
+
     def _migrate(self) -> None:
         known = {m.name for m in migrations._migrations}
         db = self._sqlite_utils()

@@ -127,16 +127,33 @@ class PgConnection:
     exactly the store's own explicit BEGIN ... COMMIT, as with sqlite3's isolation_level=None."""
 
     def __init__(self, url: str, connect_timeout: int = 10) -> None:
+        self.where = describe(url)
+        self._url, self._timeout = url, connect_timeout
+        self._raw = self._connect()
+
+    def _connect(self) -> Any:
         import psycopg
 
-        self.where = describe(url)
         try:
-            self._raw = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout)
+            return psycopg.connect(self._url, autocommit=True, connect_timeout=self._timeout)
         except psycopg.Error as exc:
             raise PgOperationalError(
                 f"cannot reach the database at {self.where} ({_reason(exc)}); check "
                 "WATCHER_DATABASE_URL and that PostgreSQL is running"
             ) from None
+
+    @property
+    def lost(self) -> bool:
+        """The connection broke (the server restarted or went away, the network dropped): every
+        statement on it fails until `reopen`."""
+        return bool(self._raw.closed or self._raw.broken)
+
+    def reopen(self) -> None:
+        """A new connection in place of a lost one; PgOperationalError if still unreachable.
+        The caller does it between transactions only: a transaction cut off by the loss was
+        rolled back by the server, and its writes must not go on, one by one, on another."""
+        self._raw.close()
+        self._raw = self._connect()
 
     def execute(self, sql: str, parameters: Any = (), /) -> PgCursor:
         import psycopg
