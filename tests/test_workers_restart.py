@@ -152,3 +152,55 @@ def test_a_pass_cut_off_by_the_restart_writes_nothing_and_keeps_its_lease(
         worker.wait(WAIT)
     text = log.read_text()
     assert "state not written" in text and "Traceback" not in text, text[-3000:]
+
+
+@pytest.mark.slow
+def test_the_web_replica_answers_503_while_the_database_is_down_and_reconnects(
+    tmp_path: Path, site: PageServer, own_postgres: PostgresServer
+) -> None:
+    """`watcher serve` on PostgreSQL (the web app as its own replica): while the server is down
+    a page is a one-line 503, not a traceback; once it is back, the same process serves again."""
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    site.set("/p", html_page("Page", ["Text of the page."]))
+    config = write_config(tmp_path / "sources.toml", [{"name": "p", "url": site.url("/p")}])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_DATABASE_URL"] = own_postgres.url()
+    port = free_port()
+    log = tmp_path / "web.log"
+
+    def get(path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except OSError:
+            return 0, ""
+
+    with log.open("wb") as out:
+        web = subprocess.Popen(
+            [*CMD, "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: get("/sources")[0] == 200, "the web app serving", log, web)
+        stop_only(own_postgres)
+        status, body = get("/sources")
+        assert status == 503 and "cannot be reached" in body and "\n" not in body.strip()
+        assert own_postgres.password not in body
+        start_again(own_postgres)
+        wait_until(lambda: get("/sources")[0] == 200, "serving after the restart", log, web)
+        assert web.poll() is None
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(WAIT)
+    text = log.read_text()
+    assert "Traceback" not in text, text[-3000:]
+    assert own_postgres.password not in text

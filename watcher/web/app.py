@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
+    PlainTextResponse,
     RedirectResponse,
     Response,
 )
@@ -26,7 +27,8 @@ from starlette.staticfiles import StaticFiles
 
 from watcher.clock import Clock, utcnow
 from watcher.config import Config, parse_listen
-from watcher.store import Store
+from watcher.errors import StoreError
+from watcher.store import DatabaseError, Store
 from watcher.web.api import API_DOC, Api
 from watcher.web.auth import (
     SESSION_AGE,
@@ -134,6 +136,18 @@ class WebApp(Pages, Api, CalendarPages, StoryPages):
         ]
 
 
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached or written (a PostgreSQL restart, a full disk): a 503 that
+    says so in one line, logged once, rather than a traceback page. The store's message names
+    no secret, but it is still not shown: it is for the operator's log."""
+    log.error(
+        "web request failed on the database", extra={"path": request.url.path, "error": str(exc)}
+    )
+    return PlainTextResponse(
+        "The change database cannot be reached just now; try again in a minute.", status_code=503
+    )
+
+
 def create_app(
     config: Config,
     *,
@@ -180,6 +194,11 @@ def create_app(
         finally:
             store.close()
 
-    app = Starlette(routes=[*extra_routes, *web.routes()], middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=[*extra_routes, *web.routes()],
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers=dict.fromkeys((StoreError, *DatabaseError), unavailable),
+    )
     app.state.web = web
     return app

@@ -115,6 +115,9 @@ class WebCore:
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
         def locked() -> T:
             with self.lock:
+                # After a PostgreSQL restart the old connection is dead: a new one, between
+                # requests (a no-op on SQLite and while the connection is alive).
+                self.store.reconnect()
                 return fn(self.store, *args)
 
         return await run_in_threadpool(locked)
