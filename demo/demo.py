@@ -29,7 +29,8 @@ from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "demo" / "pages"  # short pages written for the demo, in the style of sector news
-STATE = ROOT / "state" / "demo"
+# WATCHER_DEMO_STATE: another directory for the demo's state (the tests run the demo there).
+STATE = Path(os.environ.get("WATCHER_DEMO_STATE") or ROOT / "state" / "demo")
 WATCHER = [sys.executable, "-m", "watcher.cli"]
 EVERY = 10  # seconds between checks of each page
 EDIT_AT = 15  # seconds after start when the pages change
@@ -38,6 +39,11 @@ YEAR = re.compile(r"\b20[0-9]{2}\b")
 # Every date the demo's pages state is set from the day it runs, so that the consultation it
 # announces still lies ahead (and `watcher deadlines` lists it) whenever the demo is run.
 TODAY = datetime.now(UTC).date()
+
+
+def shown(path: Path) -> str:
+    """A path as the reader would type it from the repository, when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def spoken(day: date) -> str:
@@ -199,6 +205,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def web_address() -> str:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8080))
+        except OSError:
+            return f"127.0.0.1:{free_port()}"
+    return "127.0.0.1:8080"
+
+
 def write_config(replay: Replay) -> Path:
     lines = [
         "[watcher]",
@@ -251,14 +266,15 @@ def main() -> int:
     env = {
         **os.environ,
         "WATCHER_DEMO_MAIL_URL": f"mailto://127.0.0.1:{smtp_port}?from=watcher@example.org&to=team@example.org",
+        # The daemon's web app on 8080 as usual, or on a free port when 8080 is taken: a
+        # port in use stops `watcher run`, and the demo must not fail for another program.
+        "WATCHER_LISTEN": os.environ.get("WATCHER_LISTEN") or web_address(),
     }
     say(
         f"replaying {len(replay.pages)} sector-style pages on 127.0.0.1:{replay.port}; "
         f"mail catcher on 127.0.0.1:{smtp_port}"
     )
-    say(
-        f"starting the daemon: {' '.join(['watcher', 'run', '--config', str(config.relative_to(ROOT))])}"
-    )
+    say(f"starting the daemon: {' '.join(['watcher', 'run', '--config', shown(config)])}")
     daemon = subprocess.Popen(
         [*WATCHER, "run", "--config", str(config), "--log-level", "info"], env=env
     )
@@ -308,7 +324,7 @@ def main() -> int:
     if ok:
         say(
             f"done in {elapsed:.0f}s: {catcher.count} alert(s) delivered; the rotating sidebars raised none. "
-            f"State kept in {STATE.relative_to(ROOT)}/watcher.db"
+            f"State kept in {shown(STATE)}/watcher.db"
         )
         return 0
     say(f"no alert arrived within {DEADLINE}s; see the daemon's log lines above")

@@ -46,7 +46,15 @@ def target_of(to: str | None, to_env: str | None) -> Target:
 
 def copy_to(config: Config, target: Target) -> None:
     """Copy the state into `target` under the state's lock; print counts and hashes; exit 2 on a
-    difference."""
+    difference.
+
+    The state is the configured database: the PostgreSQL one when a URL is set (to take a copy
+    of it, or leave it for SQLite), except when the target is that database itself, which is
+    moving into it: then the SQLite state in --state is copied."""
+    database = config.settings.database_url
+    if database and not (target.engine == "postgresql" and target.url == database):
+        _copy_from(parse_target(database, origin=config.settings.database_env), target)
+        return
     state_dir = config.settings.state_dir
     if not (state_dir / DB_NAME).exists():
         raise StoreError(f"{state_dir / DB_NAME}: no state database to copy; check --state")
@@ -56,13 +64,13 @@ def copy_to(config: Config, target: Target) -> None:
         source = open_store(state_dir)  # opening applies the source's pending migrations first
         try:
             click.echo(f"copying {source.path} to {target.shown}")
-            if target.path is not None:
-                with statelock.hold(make_directory(target), "migrate"):
-                    report = _copy(source, target)
-            else:
-                report = _copy(source, target)
+            report = _copy(source, target)
         finally:
             source.close()
+    _report(report, target)
+
+
+def _report(report: CopyReport, target: Target) -> None:
     _print(report)
     if not report.ok:
         raise CopyError(
@@ -72,7 +80,27 @@ def copy_to(config: Config, target: Target) -> None:
     click.echo(f"copied and verified {len(report.checks)} tables into {target.shown}")
 
 
+def _copy_from(database: Target, target: Target) -> None:
+    """Copy the PostgreSQL state into `target` (a SQLite state, or another PostgreSQL database).
+    Workers may go on writing: the copy reads one snapshot of the database."""
+    source = Connection.connect(database.url)
+    try:
+        click.echo(f"copying {database.shown} to {target.shown}")
+        report = _copy(source, target)
+    finally:
+        source.close()
+    _report(report, target)
+
+
 def _copy(source: Connection, target: Target) -> CopyReport:
+    """Copy into `target`, holding a SQLite target's lock so no daemon opens it half-filled."""
+    if target.path is not None:
+        with statelock.hold(make_directory(target), "migrate"):
+            return _copy_into(source, target)
+    return _copy_into(source, target)
+
+
+def _copy_into(source: Connection, target: Target) -> CopyReport:
     store = open_target(target)
     try:
         return copy_state(source, store, _progress if sys.stderr.isatty() else None)

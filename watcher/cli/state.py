@@ -124,6 +124,9 @@ def migrate(config: Config, to: str | None, to_env: str | None) -> None:
     empty store, then check it: each table's row count and SHA-256 on both sides are printed,
     and a difference exits 2. Web logins and lockouts are not copied. The state is locked
     while it is copied: stop the daemon first. Nothing is written into a target that holds data.
+    The state copied is the configured one: with WATCHER_DATABASE_URL set, --to sqlite:PATH
+    copies PostgreSQL into SQLite; --to-env naming that same database copies the SQLite state
+    in --state into it.
     """
     from watcher.store.ops import latest_schema, schema_on_disk
 

@@ -38,6 +38,7 @@ class Table:
     key: tuple[str, ...]
     where: str = ""  # SQL from this module's constants only
     order: str = ""  # the order rows are written in, when it carries meaning (default: key)
+    pg_order: str = ""  # the same order on a PostgreSQL source (which has no rowid)
 
 
 # In dependency order: a row is written after every row it refers to (foreign keys are on).
@@ -60,13 +61,17 @@ TABLES = (
     Table("publication_sources", ("publication_id", "source")),
     Table("followed", ("name",)),
     # A change's topics are read back in the order they were written (by rowid on SQLite).
-    Table("change_topics", ("change_id", "topic"), order="rowid"),
+    Table("change_topics", ("change_id", "topic"), order="rowid", pg_order="seq"),
     Table("stories", ("id",)),
     Table("story_links", ("id",)),
     Table("story_keys", ("change_id",)),
 )
 # Not copied, and why (`watcher migrate --to` prints these).
 _WORKERS = "runtime coordination of one deployment's workers"
+# Columns one engine keeps for itself, filled by the target as rows are written, so never copied
+# and not missing from a SQLite target: PostgreSQL's tsvector `search`, and `seq`, the insertion
+# order SQLite reads from rowid.
+ENGINE_COLUMNS = frozenset({"search", "seq"})
 _OWN_INDEX = "the target's own search index, filled as rows are written"
 SKIPPED = {
     # Session ids are bearer tokens: a copy would be one more place to steal them from, and the
@@ -173,7 +178,7 @@ def refuse_missing_columns(source: Connection, target: Connection) -> None:
         if table.name == "snapshots" or not ours:
             continue
         theirs = target.columns(table.name)
-        missing = [c for c in ours if c not in theirs]
+        missing = [c for c in ours if c not in theirs and c not in ENGINE_COLUMNS]
         if not theirs or missing:
             what = f"column {', '.join(missing)}" if theirs else "table"
             raise CopyError(
@@ -190,13 +195,17 @@ def _count(store: Connection, table: Table) -> int:
 def shared_columns(source: Connection, target: Connection, table: str) -> list[str]:
     """The columns both sides have, in the source's order."""
     theirs = set(target.columns(table))
-    return [c for c in source.columns(table) if c in theirs]
+    return [c for c in source.columns(table) if c in theirs and c not in ENGINE_COLUMNS]
 
 
 @contextmanager
 def _reading(source: Connection) -> Iterator[None]:
-    # In WAL mode a read transaction sees one state throughout, whatever the web app writes.
-    source.conn.execute("BEGIN")
+    # One state throughout, whatever the daemon or the web app write meanwhile: a read
+    # transaction in WAL mode, a repeatable-read snapshot on PostgreSQL.
+    if source.engine == "postgresql":
+        source.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    else:
+        source.conn.execute("BEGIN")
     try:
         yield
     finally:
@@ -215,7 +224,8 @@ def _copy_rows(
     source: Connection, target: Connection, table: Table, progress: Progress | None
 ) -> int:
     columns = shared_columns(source, target, table.name)
-    order = table.order if table.order and source.engine == "sqlite" else ", ".join(table.key)
+    own = table.order if source.engine == "sqlite" else table.pg_order
+    order = own or ", ".join(table.key)
     cursor = rows_of(source, table, columns, order)
     insert = (
         f'INSERT INTO "{table.name}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)}) '  # noqa: S608
