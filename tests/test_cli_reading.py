@@ -167,6 +167,24 @@ def test_alerts_columns_line_up_with_a_long_source_name(tmp_path: Path, site: Pa
     assert all(line[what:].startswith("change #") for line in lines), shown
 
 
+def test_publications_print_their_time_to_the_second(tmp_path: Path, site: PageServer) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+        "<item><title>A kinship care update</title><link>{}</link>"
+        "<pubDate>Mon, 30 Nov 2026 09:00:00 GMT</pubDate></item></channel></rss>"
+    ).format(site.url("/news/1"))
+    site.set("/feed.xml", feed, headers={"Content-Type": "application/rss+xml"})
+    site.set("/news/1", html_page("A kinship care update", ["Kinship carers get new help."]))
+    write_config(
+        tmp_path / "sources.toml", [{"name": "news", "url": site.url("/feed.xml"), "kind": "feed"}]
+    )
+    assert watcher("check", cwd=tmp_path).returncode == 0
+    shown = watcher("publications", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    first = shown.stdout.splitlines()[0]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  \[", first), first  # as `changes` does
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. Deadlines in words
 

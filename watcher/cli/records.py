@@ -223,7 +223,7 @@ def publications(config: Config, category: str, organisation: str, limit: int, f
         orgs = f" ({', '.join(r.organisations)})" if r.organisations else ""
         click.echo(
             terminal_safe(
-                f"{r.first_seen_at[:16]}  [{label}]{orgs}  {r.title or r.link}\n"
+                f"{stamp(r.first_seen_at)}  [{label}]{orgs}  {r.title or r.link}\n"
                 f"    {r.link}  via {', '.join(r.sources)}"
                 + (f"  change #{r.change_id}" if r.change_id else "")
             )
