@@ -51,6 +51,20 @@ def wait_until(
         time.sleep(0.2)
 
 
+def launch(
+    tmp_path: Path, server: PostgresServer, *args: str, log_name: str = "worker.log"
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`watcher ARGS` on `server`'s database, its output to a log file under tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+    env["WATCHER_DATABASE_URL"] = server.url()
+    log = tmp_path / log_name
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*CMD, *args], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    return proc, log
+
+
 def checks(server: PostgresServer) -> int:
     import psycopg
 
@@ -72,17 +86,9 @@ def test_a_worker_reconnects_after_the_database_restarts(
         url = site.url(f"/p{h}").replace("127.0.0.1", host, 1)
         sources.append({"name": f"p{h}", "url": url, "every": "10s"})
     config = write_config(tmp_path / "sources.toml", sources, watcher="jitter = 0")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env["WATCHER_DATABASE_URL"] = own_postgres.url()
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [*CMD, "run", "--config", str(config), "--listen", "off", "--worker", "w1"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker, log = launch(
+        tmp_path, own_postgres, "run", "--config", str(config), "--listen", "off", "--worker", "w1"
+    )
     try:
         wait_until(lambda: checks(own_postgres) >= 2, "the worker's first checks", log, worker)
         stop_only(own_postgres)
@@ -121,17 +127,9 @@ def test_a_pass_cut_off_by_the_restart_writes_nothing_and_keeps_its_lease(
     site.set("/slow", html_page("Slow", ["Text of the slow page."]), delay=3.0)
     sources = [{"name": "slow", "url": site.url("/slow"), "every": "10s"}]
     config = write_config(tmp_path / "sources.toml", sources, watcher="jitter = 0")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env["WATCHER_DATABASE_URL"] = own_postgres.url()
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [*CMD, "run", "--config", str(config), "--listen", "off", "--worker", "w1"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker, log = launch(
+        tmp_path, own_postgres, "run", "--config", str(config), "--listen", "off", "--worker", "w1"
+    )
     try:
         wait_until(lambda: site.active > 0, "the page's fetch", log, worker)
         stop_only(own_postgres)
@@ -167,10 +165,7 @@ def test_the_web_replica_answers_503_while_the_database_is_down_and_reconnects(
 
     site.set("/p", html_page("Page", ["Text of the page."]))
     config = write_config(tmp_path / "sources.toml", [{"name": "p", "url": site.url("/p")}])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
-    env["WATCHER_DATABASE_URL"] = own_postgres.url()
     port = free_port()
-    log = tmp_path / "web.log"
 
     def get(path: str) -> tuple[int, str]:
         try:
@@ -181,14 +176,11 @@ def test_the_web_replica_answers_503_while_the_database_is_down_and_reconnects(
         except OSError:
             return 0, ""
 
-    with log.open("wb") as out:
-        web = subprocess.Popen(
-            [*CMD, "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    listen = f"127.0.0.1:{port}"
+    web, log = launch(
+        tmp_path, own_postgres, "serve", "--config", str(config), "--listen", listen,
+        log_name="web.log",
+    )  # fmt: skip
     try:
         wait_until(lambda: get("/sources")[0] == 200, "the web app serving", log, web)
         stop_only(own_postgres)
