@@ -318,7 +318,8 @@ def test_killed_after_commit_before_delivery_delivers_once_after_restart(
     asyncio.run(check_once(config))  # baseline
     site.set("/p", html_page("P", [*INTRO, FUNDING]))
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "watcher.cli", "run", "--config", str(path)],
+        # No web app: a port in use (8080, the default) would stop the daemon before it checks.
+        [sys.executable, "-m", "watcher.cli", "run", "--config", str(path), "--listen", "off"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

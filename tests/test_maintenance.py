@@ -356,7 +356,7 @@ def test_integrity_reports_damage_with_the_fix(tmp_path: Path) -> None:
 def test_daemon_refuses_a_damaged_database_in_one_line(tmp_path: Path, site: PageServer) -> None:
     config = _config(tmp_path, site)
     _damage(_filled(tmp_path / "state"))
-    proc = watcher("run", "--config", str(config), cwd=tmp_path)
+    proc = watcher("run", "--config", str(config), "--listen", "off", cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr

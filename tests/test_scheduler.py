@@ -73,6 +73,8 @@ def _daemon(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen
             str(config),
             "--log-level",
             "info",
+            "--listen",  # no web app: a port in use (8080) would stop the daemon at once
+            "off",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
