@@ -40,12 +40,13 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def watcher(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "watcher.cli", *args],
         cwd=cwd,
         env=clean_env(env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -258,16 +259,7 @@ def test_classify_help_says_file_and_takes_config(tmp_path: Path) -> None:
     assert "--config FILE" in proc.stdout and "--state" in proc.stdout
     # With no sources file around it still works (the shipped model)...
     text = "The consultation closes on 11 May 2027. Responses are invited."
-    alone = subprocess.run(
-        [sys.executable, "-m", "watcher.cli", "classify"],
-        cwd=tmp_path,
-        env=clean_env(),
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    alone = watcher("classify", cwd=tmp_path, stdin=text)
     assert alone.returncode == 0, alone.stderr
     assert "deadline: 11 May 2027" in alone.stdout
     # ...and a --config that names no file is an error, not ignored.
@@ -424,16 +416,8 @@ def test_demo_deadlines_are_in_the_future(tmp_path: Path) -> None:
         sys.path.remove(str(REPO / "demo"))
     today = datetime.now(UTC).date()
     for text in (demo.EDIT, demo.NEW_PAGE[-1]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "watcher.cli", "classify"],
-            cwd=tmp_path,
-            env=clean_env(),
-            input=text,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=True,
-        )
+        proc = watcher("classify", cwd=tmp_path, stdin=text)
+        assert proc.returncode == 0, proc.stderr
         found = re.search(r"deadline: .* = (\d{4}-\d\d-\d\d)", proc.stdout)
         assert found, proc.stdout
         assert date.fromisoformat(found.group(1)) > today
